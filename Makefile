@@ -1,0 +1,40 @@
+# jixiao — quickstart: `make serve`, then `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+JIXIAO := $(VENV)/bin/jixiao
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: install build serve test lint bench chromium clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	# CPU torch first: otherwise sentence-transformers pulls a multi-GB CUDA build.
+	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+build: install
+	$(JIXIAO) build
+
+serve: build
+	$(JIXIAO) serve
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(VENV)/bin/ruff check indexer classifier api tests bench
+
+test: build chromium lint
+	$(VENV)/bin/pytest -q
+
+bench: build
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf models/corpus.sqlite models/index models/classifier reports test-artifacts

@@ -1,0 +1,23 @@
+"""The ``jixiao`` command line. Each concern registers its own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import build_cmd, classify_cmd, corpus_cmd, report_cmd, search_cmd, serve_cmd
+
+app = typer.Typer(
+    name="jixiao",
+    help="Semantic search and classification of Chinese budget performance targets (项目支出绩效目标表).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (corpus_cmd, build_cmd, search_cmd, classify_cmd, report_cmd, serve_cmd):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,140 @@
+"""Domain records shared by every part of jixiao.
+
+Plain frozen dataclasses: the indexer, classifier, CLI and API all speak in
+these. Pydantic models exist only at the HTTP edge (``api/schemas.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+LEVEL1_NAMES: tuple[str, ...] = ("产出", "效益", "满意度", "成本")
+"""First-level indicator categories, without the trailing 指标."""
+
+DISTRICTS: tuple[str, ...] = ("广州市", "南沙区", "荔湾区", "花都区", "天河区")
+"""Canonical district names of the bundled corpus (city level is 广州市)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A parsed indicator target such as ``≥61个`` or ``比较满意``.
+
+    ``comparator`` is one of ``>=``, ``>``, ``<=``, ``<``, ``=`` (``=`` when a
+    bare number is given); ``qualitative`` is True when no number could be read
+    (``及时``, ``比较满意``, ``无``), in which case number and unit are None.
+    """
+
+    text: str
+    comparator: str | None
+    number: Decimal | None
+    unit: str | None
+    qualitative: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    """Project amounts in 万元; a field is None when the table has no such column."""
+
+    total: Decimal | None = None
+    fiscal: Decimal | None = None  # 财政拨款
+    special_account: Decimal | None = None  # 财政专户拨款
+    other: Decimal | None = None  # 其他资金
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One numbered performance indicator of a project."""
+
+    project_id: str
+    ordinal: int
+    level1: str  # one of LEVEL1_NAMES
+    level2_code: str | None  # "11".."43", None where the table gives only level-1
+    name: str  # normalised for search
+    name_raw: str  # as written, for display
+    cycle_value: str | None  # 实施周期指标值, as written (normalised whitespace)
+    annual_value: str | None  # 年度指标值, as written
+    target: Target | None  # parsed from the annual value, else the cycle value
+
+    @property
+    def id(self) -> str:
+        """Stable indicator id: ``<project_id>-<ordinal>``."""
+        return f"{self.project_id}-{self.ordinal}"
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """One project row of a performance-target table."""
+
+    id: str  # stable: derived from source file content hash + position + name
+    source_file: str  # file name (not path) of the table
+    source_line: int  # 1-based line where the row starts
+    district: str  # canonical, one of DISTRICTS for the seed corpus
+    department: str  # 部门名称 / 主管部门
+    budget_unit: str | None  # 预算单位 / 资金使用单位
+    name: str  # normalised
+    name_raw: str
+    amounts: Amounts
+    goal: str  # normalised goal text (绩效目标)
+    goal_raw: str
+    indicators: tuple[Indicator, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Subtotal:
+    """A 合计 or unit subtotal row: the built-in check of a table."""
+
+    label: str  # "合计" or the unit's name
+    line: int
+    amounts: Amounts
+    project_ids: tuple[str, ...]  # projects the row sums over
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTable:
+    """A parsed table file: its projects and the totals it declares."""
+
+    file_name: str
+    sha256: str
+    layout: str  # "tsv", "pdf_text" or "five_column"
+    department: str
+    district: str
+    projects: tuple[Project, ...]
+    grand_total: Subtotal | None
+    unit_subtotals: tuple[Subtotal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """A highlighted span ``[start, end)`` in an evidence text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a project matched: its best goal sentence, name or indicator."""
+
+    kind: str  # "name", "goal" or "indicator"
+    text: str
+    highlights: tuple[Highlight, ...] = ()
+    indicator_ordinal: int | None = None
+    level2_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked search or similarity result (a project)."""
+
+    project_id: str
+    project_name: str
+    district: str
+    department: str
+    score: float  # fused score, higher is better
+    evidence: Evidence
+    amount_total: Decimal | None = None
+    bm25_rank: int | None = None  # 1-based; None when the lexical side missed it
+    dense_rank: int | None = None
+    bm25_score: float | None = None
+    dense_score: float | None = None
