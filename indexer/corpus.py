@@ -47,7 +47,9 @@ class Corpus:
         digest = hashlib.sha256()
         for p in self.projects:
             parts = [p.id, p.district, p.department, p.name, p.goal]
-            parts += [f"{i.ordinal}|{i.level1}|{i.level2_code}|{i.name}|{i.annual_value}" for i in p.indicators]
+            parts += [
+                f"{i.ordinal}|{i.level1}|{i.level2_code}|{i.name}|{i.annual_value}" for i in p.indicators
+            ]
             digest.update("\x1f".join(parts).encode("utf-8"))
             digest.update(b"\x1e")
         return digest.hexdigest()

@@ -8,6 +8,7 @@ fusion and persistence, and identical on every machine and run.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ class FakeEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             chars = [c for c in text if not c.isspace()]
-            grams = chars + [a + b for a, b in zip(chars, chars[1:], strict=False)]
+            grams = chars + [a + b for a, b in itertools.pairwise(chars)]
             for gram in grams:
                 digest = hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest()
                 bucket = int.from_bytes(digest[:4], "little") % self.dim
