@@ -24,7 +24,7 @@ def main() -> None:
     from indexer.errors import JixiaoError
 
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
     except JixiaoError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
@@ -34,3 +34,5 @@ def main() -> None:
     except click.exceptions.ClickException as exc:
         exc.show()
         raise SystemExit(exc.exit_code) from None
+    if isinstance(rc, int) and rc:
+        raise SystemExit(rc)
