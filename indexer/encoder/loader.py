@@ -1,0 +1,54 @@
+"""Pick and load the configured encoder (``Settings.encoder``)."""
+
+from __future__ import annotations
+
+from indexer.artifacts import read_manifest
+from indexer.encoder.base import Encoder
+from indexer.encoder.build import DIM, ENCODER_KIND, ENCODER_NAME, FORMAT_VERSION
+from indexer.encoder.fake import FakeEncoder
+from indexer.encoder.sentence import SentenceTransformerEncoder
+from indexer.errors import ArtifactError, ArtifactMismatchError
+from indexer.settings import Settings
+
+REAL_ENCODERS = ("e5-small",)
+_HINT = "rebuild it with `jixiao build`"
+
+
+class EncoderMismatchError(ArtifactMismatchError):
+    """The encoder folder differs from what its manifest promises (stale or tampered)."""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} ({_HINT})"
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    """The encoder ``settings`` ask for.
+
+    ``"fake"`` gives the hashing ``FakeEncoder``; ``"e5-small"`` loads the
+    sentence-transformers folder at ``settings.encoder_dir`` after checking its
+    manifest (kind, format version, encoder name, dim and every file's sha256).
+    A missing or mismatched folder raises ``ArtifactError`` naming the problem.
+    """
+    if settings.encoder == "fake":
+        return FakeEncoder()
+    if settings.encoder not in REAL_ENCODERS:
+        raise ArtifactError(
+            f"unknown encoder {settings.encoder!r} (JIXIAO_ENCODER must be one of {[*REAL_ENCODERS, 'fake']})"
+        )
+    encoder_dir = settings.encoder_dir
+    try:
+        manifest = read_manifest(
+            encoder_dir, ENCODER_KIND, FORMAT_VERSION, expected={"encoder": ENCODER_NAME, "dim": DIM}
+        )
+    except ArtifactMismatchError as exc:
+        raise EncoderMismatchError(exc.artifact, exc.field, exc.expected, exc.found) from exc
+    except ArtifactError as exc:
+        if "jixiao build" in str(exc):
+            raise
+        raise ArtifactError(f"{exc} ({_HINT})") from exc
+    encoder = SentenceTransformerEncoder(
+        encoder_dir, batch_size=settings.encoder_batch_size, name=manifest["encoder"]
+    )
+    if encoder.dim != manifest["dim"]:
+        raise EncoderMismatchError(str(encoder_dir), "model dimension", manifest["dim"], encoder.dim)
+    return encoder

@@ -1,0 +1,103 @@
+"""The real encoder: a local sentence-transformers folder (E5 prompts), CPU only."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.errors import ArtifactError
+
+DEFAULT_PROMPTS = {"query": "query: ", "passage": "passage: "}
+
+
+def _load_model(path: Path) -> Any:
+    # Never reach the Hugging Face hub: the folder is complete or loading fails.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    bar_was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        # Weights may be stored in fp16; CPU inference runs in fp32 (fp16
+        # matmuls on CPU are slow and less accurate).
+        return SentenceTransformer(
+            str(path),
+            device="cpu",
+            local_files_only=True,
+            model_kwargs={"dtype": torch.float32},
+        )
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"encoder: cannot load sentence-transformers model from {path}: {exc}") from exc
+    finally:
+        if bar_was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+class SentenceTransformerEncoder:
+    """``Encoder`` backed by a sentence-transformers model folder.
+
+    Identical texts in one call are embedded once, and the distinct texts are
+    sorted by length so that each batch pads little. Vectors are float32 and
+    L2-normalised; queries and passages get the model's ``query``/``passage``
+    prompts.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        batch_size: int = 64,
+        name: str | None = None,
+        num_threads: int | None = None,
+    ) -> None:
+        if num_threads:
+            import torch
+
+            torch.set_num_threads(num_threads)
+        self.path = Path(path)
+        self.batch_size = batch_size
+        self._model = _load_model(self.path)
+        dim = self._model.get_sentence_embedding_dimension()
+        if not dim:
+            raise ArtifactError(f"encoder: {path} does not declare an embedding dimension")
+        self.dim: int = int(dim)
+        self.name: str = name or self.path.name
+        prompts = dict(getattr(self._model, "prompts", None) or {})
+        self.prompts = {key: prompts.get(key, default) for key, default in DEFAULT_PROMPTS.items()}
+
+    @property
+    def model(self) -> Any:
+        """The underlying ``SentenceTransformer`` (for benchmarks and diagnostics)."""
+        return self._model
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        by_length = sorted(range(len(unique)), key=lambda i: len(unique[i]), reverse=True)
+        vectors = self._model.encode(
+            [unique[i] for i in by_length],
+            prompt=prompt,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors /= np.maximum(norms, 1e-12)
+        row_of = {unique[i]: row for row, i in enumerate(by_length)}
+        return vectors[[row_of[t] for t in texts]]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for search queries (``query: `` prompt)."""
+        return self._encode(texts, self.prompts["query"])
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for goals, names and indicators (``passage: `` prompt)."""
+        return self._encode(texts, self.prompts["passage"])
