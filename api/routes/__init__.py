@@ -1,0 +1,17 @@
+"""HTTP routes, one module per concern; ``ROUTERS`` lists them for ``create_app``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import classify, health, ingest, projects, reports, search, stats
+
+ROUTERS: tuple[APIRouter, ...] = (
+    search.router,
+    projects.router,
+    classify.router,
+    stats.router,
+    health.router,
+    ingest.router,
+    reports.router,
+)

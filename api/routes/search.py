@@ -1,0 +1,71 @@
+"""``GET /api/search``: hybrid search over projects, with filters and pagination."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import IndexDep, SettingsDep
+from api.errors import ApiError
+from api.schemas import ErrorResponse, HitOut, SearchResponse
+
+router = APIRouter(tags=["search"])
+
+Level1 = Literal["产出", "效益", "满意度", "成本"]
+
+
+@router.get(
+    "/api/search",
+    response_model=SearchResponse,
+    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    summary="Search projects by goal, name and indicators",
+)
+def search(
+    index: IndexDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="query text (≤ max_query_chars)")],
+    district: Annotated[str | None, Query(max_length=50, description="e.g. 南沙区")] = None,
+    department: Annotated[str | None, Query(max_length=100)] = None,
+    code: Annotated[str | None, Query(pattern=r"^[1-4][0-9]?$", description="level-2 code, e.g. 13")] = None,
+    level1: Annotated[Level1 | None, Query()] = None,
+    min_amount: Annotated[float | None, Query(ge=0, le=1e12, description="万元")] = None,
+    max_amount: Annotated[float | None, Query(ge=0, le=1e12, description="万元")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> SearchResponse:
+    """Hybrid (BM25 + dense) search; each hit carries evidence, highlights and its score breakdown."""
+    from indexer.search import SearchQuery
+
+    text = q.strip()
+    if len(q) > settings.max_query_chars:
+        raise ApiError(
+            422,
+            "query_too_long",
+            f"q: query has {len(q)} characters, the limit is {settings.max_query_chars}",
+            {"field": "q", "limit": settings.max_query_chars, "length": len(q)},
+        )
+    if not text:
+        raise ApiError(422, "invalid_input", "q: query is blank", {"field": "q"})
+    if min_amount is not None and max_amount is not None and min_amount > max_amount:
+        raise ApiError(422, "invalid_input", "min_amount is greater than max_amount", {"field": "min_amount"})
+    page = index.search(
+        SearchQuery(
+            text=text,
+            district=district or None,
+            department=department or None,
+            code=code or None,
+            level1=level1,
+            min_amount=min_amount,
+            max_amount=max_amount,
+            limit=limit,
+            offset=offset,
+        )
+    )
+    return SearchResponse(
+        query=text,
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+        hits=[HitOut.of(hit) for hit in page.hits],
+    )

@@ -1,0 +1,350 @@
+"""Pydantic models of the HTTP edge, and their conversion from domain records.
+
+The domain speaks frozen dataclasses (``indexer.records``, ``classifier.records``);
+only this module knows the JSON shapes the API promises.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from indexer.records import Amounts, Evidence, Hit, Indicator, Project
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _code_label(code: str | None) -> str | None:
+    if code is None:
+        return None
+    from classifier.taxonomy import BY_CODE
+
+    category = BY_CODE.get(code)
+    return category.label if category else None
+
+
+class ErrorDetail(BaseModel):
+    """The body of every failure."""
+
+    code: str = Field(description="machine-readable error code, e.g. invalid_input, not_found")
+    message: str = Field(description="what went wrong, for people")
+    details: Any = Field(default=None, description="structured context (field errors, file and line…)")
+
+
+class ErrorResponse(BaseModel):
+    """``{"error": {...}}`` — the one error shape of the API."""
+
+    error: ErrorDetail
+
+
+class AmountsOut(BaseModel):
+    """Project amounts in 万元."""
+
+    total: float | None = None
+    fiscal: float | None = None
+    special_account: float | None = None
+    other: float | None = None
+
+    @classmethod
+    def of(cls, amounts: Amounts) -> AmountsOut:
+        """From the domain record."""
+        return cls(
+            total=_num(amounts.total),
+            fiscal=_num(amounts.fiscal),
+            special_account=_num(amounts.special_account),
+            other=_num(amounts.other),
+        )
+
+
+class HighlightOut(BaseModel):
+    """A highlighted span ``[start, end)`` of the evidence text (code points)."""
+
+    start: int
+    end: int
+
+
+class EvidenceOut(BaseModel):
+    """Why a project matched."""
+
+    kind: str = Field(description='"name", "goal" or "indicator"')
+    text: str
+    highlights: list[HighlightOut] = Field(default_factory=list)
+    indicator_ordinal: int | None = None
+    level2_code: str | None = None
+    level2_label: str | None = None
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> EvidenceOut:
+        """From the domain record."""
+        return cls(
+            kind=evidence.kind,
+            text=evidence.text,
+            highlights=[HighlightOut(start=h.start, end=h.end) for h in evidence.highlights],
+            indicator_ordinal=evidence.indicator_ordinal,
+            level2_code=evidence.level2_code,
+            level2_label=_code_label(evidence.level2_code),
+        )
+
+
+class ScoreOut(BaseModel):
+    """Per-hit score breakdown of the hybrid ranking."""
+
+    fused: float
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+    bm25_score: float | None = None
+    dense_score: float | None = None
+
+
+class HitOut(BaseModel):
+    """One ranked project."""
+
+    project_id: str
+    project_name: str
+    district: str
+    department: str
+    amount_total: float | None = Field(default=None, description="万元")
+    score: float
+    scores: ScoreOut
+    evidence: EvidenceOut
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        """From the domain record."""
+        return cls(
+            project_id=hit.project_id,
+            project_name=hit.project_name,
+            district=hit.district,
+            department=hit.department,
+            amount_total=_num(hit.amount_total),
+            score=hit.score,
+            scores=ScoreOut(
+                fused=hit.score,
+                bm25_rank=hit.bm25_rank,
+                dense_rank=hit.dense_rank,
+                bm25_score=hit.bm25_score,
+                dense_score=hit.dense_score,
+            ),
+            evidence=EvidenceOut.of(hit.evidence),
+        )
+
+
+class SearchResponse(BaseModel):
+    """A page of search results."""
+
+    query: str
+    total: int = Field(description="number of matching projects (all pages)")
+    offset: int
+    limit: int
+    hits: list[HitOut]
+
+
+class IndicatorOut(BaseModel):
+    """One indicator of a project."""
+
+    id: str
+    ordinal: int
+    level1: str
+    level2_code: str | None
+    level2_label: str | None
+    name: str
+    cycle_value: str | None
+    annual_value: str | None
+
+    @classmethod
+    def of(cls, indicator: Indicator) -> IndicatorOut:
+        """From the domain record."""
+        return cls(
+            id=indicator.id,
+            ordinal=indicator.ordinal,
+            level1=indicator.level1,
+            level2_code=indicator.level2_code,
+            level2_label=_code_label(indicator.level2_code),
+            name=indicator.name_raw,
+            cycle_value=indicator.cycle_value,
+            annual_value=indicator.annual_value,
+        )
+
+
+class ProjectOut(BaseModel):
+    """A project with its goal, amounts and indicators."""
+
+    id: str
+    name: str
+    district: str
+    department: str
+    budget_unit: str | None
+    amounts: AmountsOut
+    goal: str
+    source_file: str
+    source_line: int
+    indicators: list[IndicatorOut]
+
+    @classmethod
+    def of(cls, project: Project) -> ProjectOut:
+        """From the domain record."""
+        return cls(
+            id=project.id,
+            name=project.name_raw,
+            district=project.district,
+            department=project.department,
+            budget_unit=project.budget_unit,
+            amounts=AmountsOut.of(project.amounts),
+            goal=project.goal_raw,
+            source_file=project.source_file,
+            source_line=project.source_line,
+            indicators=[IndicatorOut.of(i) for i in project.indicators],
+        )
+
+
+class SimilarResponse(BaseModel):
+    """Nearest projects of (by default) other districts."""
+
+    project_id: str
+    include_same_district: bool
+    hits: list[HitOut]
+
+
+class ClassifyItem(BaseModel):
+    """One drafted indicator to tag."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=500, description="indicator name, e.g. 展会筹备工作按时完成率")
+    value: str | None = Field(default=None, max_length=200, description="target value, e.g. ≥5家")
+    level1: str | None = Field(default=None, max_length=20, description="产出/效益/满意度/成本, if known")
+
+
+class ClassifyRequest(BaseModel):
+    """A batch of drafted indicators (at most ``settings.max_batch``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ClassifyItem] = Field(min_length=1)
+
+
+class CandidateOut(BaseModel):
+    """One of the top-3 codes."""
+
+    code: str
+    label: str
+    probability: float
+
+
+class PredictionOut(BaseModel):
+    """The tag of one indicator."""
+
+    name: str
+    code: str
+    label: str
+    level1: str
+    probability: float
+    needs_review: bool
+    reason: str | None = None
+    top3: list[CandidateOut]
+
+    @classmethod
+    def of(cls, name: str, prediction: Any) -> PredictionOut:
+        """From ``classifier.records.Prediction``."""
+        return cls(
+            name=name,
+            code=prediction.code,
+            label=prediction.label,
+            level1=prediction.level1,
+            probability=float(prediction.probability),
+            needs_review=bool(prediction.needs_review),
+            reason=getattr(prediction, "reason", None),
+            top3=[CandidateOut(code=c, label=lab, probability=float(p)) for c, lab, p in prediction.top3],
+        )
+
+
+class ClassifyResponse(BaseModel):
+    """Tags, in the order of the request."""
+
+    predictions: list[PredictionOut]
+
+
+class CountOut(BaseModel):
+    """A named count."""
+
+    name: str
+    projects: int
+    indicators: int
+    amount_total: float | None = Field(default=None, description="万元")
+
+
+class CodeCountOut(BaseModel):
+    """How many indicators carry a level-2 code (None: level-1 only)."""
+
+    code: str | None
+    label: str | None
+    level1: str | None
+    indicators: int
+
+
+class SourceOut(BaseModel):
+    """One ingested table."""
+
+    file_name: str
+    sha256: str
+    projects: int
+
+
+class StatsResponse(BaseModel):
+    """Corpus counts for the filters and the overview."""
+
+    projects: int
+    indicators: int
+    corpus_hash: str
+    generation: int
+    districts: list[CountOut]
+    departments: list[CountOut]
+    codes: list[CodeCountOut]
+    sources: list[SourceOut]
+
+
+class TaxonomyCodeOut(BaseModel):
+    """One level-2 code of the taxonomy."""
+
+    code: str
+    label: str
+    level1: str
+    frameworks: list[str]
+
+
+class TaxonomyResponse(BaseModel):
+    """The level-1 names and every level-2 code."""
+
+    level1: list[str]
+    codes: list[TaxonomyCodeOut]
+
+
+class ArtifactStatus(BaseModel):
+    """Whether one artifact is loaded."""
+
+    loaded: bool
+    detail: str | None = None
+
+
+class HealthResponse(BaseModel):
+    """Readiness: every artifact loaded and consistent."""
+
+    status: str
+    generation: int
+    artifacts: dict[str, ArtifactStatus]
+    problems: list[str]
+
+
+class IngestResponse(BaseModel):
+    """What an upload changed."""
+
+    file_name: str
+    report: str
+    projects: int
+    indicators: int
+    added_projects: int
+    generation: int
