@@ -62,7 +62,11 @@ class SentenceTransformerEncoder:
         self.path = Path(path)
         self.batch_size = batch_size
         self._model = _load_model(self.path)
-        dim = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 6; keep working with 3-5.
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dim()
         if not dim:
             raise ArtifactError(f"encoder: {path} does not declare an embedding dimension")
         self.dim: int = int(dim)
