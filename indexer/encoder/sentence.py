@@ -63,9 +63,8 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size
         self._model = _load_model(self.path)
         # Renamed in sentence-transformers 6; keep working with 3-5.
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        model = self._model
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         dim = get_dim()
         if not dim:
             raise ArtifactError(f"encoder: {path} does not declare an embedding dimension")
