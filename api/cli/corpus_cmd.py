@@ -1,0 +1,97 @@
+"""``jixiao ingest`` and ``jixiao stats``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from indexer.settings import get_settings
+
+
+def register(app: typer.Typer) -> None:
+    """Add the corpus commands to the CLI."""
+
+    @app.command("ingest")
+    def ingest(
+        files: Annotated[
+            list[Path] | None, typer.Argument(help="Table files or folders (default: the data/raw/ tables).")
+        ] = None,
+    ) -> None:
+        """Parse tables and store them (one transaction; re-ingesting a file changes nothing)."""
+        from indexer.store import CorpusStore
+
+        settings = get_settings()
+        paths = _expand(files or [Path(settings.data_dir)])
+        report = CorpusStore(settings.db_path).ingest(paths)
+        for name in report.added:
+            typer.echo(f"added      {name}")
+        for name in report.replaced:
+            typer.echo(f"replaced   {name}")
+        for name in report.unchanged:
+            typer.echo(f"unchanged  {name}")
+        typer.echo(f"{report} -> {settings.db_path}")
+
+    @app.command("stats")
+    def stats(
+        as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+    ) -> None:
+        """Corpus counts per file, district and level-2 code, and amounts against each table's 合计."""
+        from indexer.store import CorpusStore
+
+        data = CorpusStore(get_settings().db_path).stats()
+        if as_json:
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        typer.echo(_render(data))
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder stands for the files directly inside it."""
+    from indexer.errors import InvalidInputError
+
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith(".")))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise InvalidInputError(f"no such file or folder: {p}")
+    if not out:
+        raise InvalidInputError(f"no table files in {', '.join(map(str, paths))}")
+    return out
+
+
+def _render(data: dict[str, Any]) -> str:
+    lines = [
+        f"corpus {data['db_path']}: {data['sources']} tables, {data['projects']} projects, "
+        f"{data['indicators']} indicators ({data['coded_indicators']} coded, "
+        f"{data['uncoded_indicators']} uncoded)",
+        "",
+        "per source file:",
+    ]
+    for s in data["per_source"]:
+        lines.append(
+            f"  {s['file_name']:<28} {s['layout']:<11} {s['district']:<4} {s['projects']:>4} projects "
+            f"{s['indicators']:>4} indicators ({s['coded_indicators']} coded)  {s['department']}"
+        )
+        checks = ([s["grand_total"]] if s["grand_total"] else []) + s["unit_subtotals"]
+        for c in checks:
+            for field, v in c["amounts"].items():
+                lines.append(
+                    f"      {c['label']}[{field}] line {c['line']}: declared {v['declared']}, "
+                    f"projects sum {v['computed']}, difference {v['difference']}"
+                )
+        if not checks:
+            lines.append("      (no 合计 row: amounts not checkable)")
+    lines += ["", "per district:"]
+    for d, v in data["per_district"].items():
+        lines.append(f"  {d:<4} {v['projects']:>4} projects {v['indicators']:>5} indicators")
+    lines += ["", "per level-1:"]
+    lines += [f"  {k:<4} {v:>5}" for k, v in data["per_level1"].items()]
+    lines += ["", "per level-2 code:"]
+    lines += [f"  {k:<4} {v:>5}" for k, v in data["per_level2_code"].items()]
+    return "\n".join(lines)

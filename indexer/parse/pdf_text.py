@@ -1,0 +1,277 @@
+"""The PDF-extracted text layout (南沙, 荔湾 tables).
+
+::
+
+    部门名称：广州南沙经济技术开发区商务局 单位：万元
+    项目名称（资金使用单位） 总计 财政拨款 财政专户拨款 其他资金 绩效目标 绩效指标
+    合计 67,522.75 67,522.75
+    广州南沙经济技术开发区商务局 67,522.75 67,522.75      ← unit subtotal (not indented)
+        工作经费 24.00 24.00                             ← project (indented)
+    满足《南沙方案》政策推进落                            ← goal, wrapped
+    实，航运枢纽建设…
+    1、1-产出指标；11-数量指标；南沙港区集装箱吞吐量增长率；实施周期指标
+    值:≥3%；…
+
+* A project starts on an indented line; its name may wrap over several lines
+  before the line that ends with the amounts.
+* The amounts are the non-blank cells of the row in column order: blank cells
+  vanish in the extraction, so ``24.00 24.00`` under 总计/财政拨款/财政专户拨款/
+  其他资金 is 总计 and 财政拨款 (the 合计 row and every unit subtotal are checked
+  against the projects by the tests, which confirms this reading for the seeds).
+* Goal text and indicators wrap anywhere, blank lines are everywhere, and the
+  goal may come before or after the indicator list. When it comes after, the
+  last indicator's annual value ends at the end of its line (or of the next
+  line when that is a short tail ending in ``。``), and a lone ``。`` line is the
+  list's terminator, not part of the goal.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from indexer.errors import ParseError
+from indexer.parse.common import (
+    AMOUNT_COLUMNS,
+    AMOUNT_RE,
+    amounts_from,
+    check_money_unit,
+    district_for,
+    find_department,
+    parse_amount,
+    project_id,
+)
+from indexer.parse.indicators import parse_coded, parse_level1
+from indexer.records import Amounts, Indicator, Project, SourceTable, Subtotal
+from indexer.text import display, normalize, normalize_mapped
+
+LAYOUT = "pdf_text"
+_MAX_NAME_LINES = 8
+_SHORT_TAIL = 8
+_CODED_FIRST = re.compile(r"(?<!\d)1、[1-4]-(?:产出|效益|满意度|成本)指标")
+_LEVEL1_FIRST = re.compile(r"(?<!\d)1、(?:产出|效益|满意度|成本)指标")
+_NOT_A_UNIT = re.compile(r"[、；;，,。：:]|指标")
+_ANNUAL = "年度指标值："
+
+
+def is_header(line: str) -> bool:
+    """True for the space-separated header ``项目名称（资金使用单位） 总计 … 绩效指标``."""
+    if "\t" in line:
+        return False
+    tokens = line.split()
+    if not tokens:
+        return False
+    cells = [normalize(t) for t in tokens]
+    return cells[0].startswith("项目名称") and "总计" in cells and "绩效目标" in cells and "绩效指标" in cells
+
+
+def _split_amounts(line: str) -> tuple[str, list[str]] | None:
+    """``(head, [amount, …])`` when the line ends with amounts, else None."""
+    tokens = line.split()
+    k = len(tokens)
+    while k > 0 and AMOUNT_RE.fullmatch(tokens[k - 1]):
+        k -= 1
+    if k == len(tokens):
+        return None
+    head = line.rstrip()
+    for tok in reversed(tokens[k:]):
+        head = head[: head.rfind(tok)].rstrip()
+    return head, tokens[k:]
+
+
+def _is_indented(line: str) -> bool:
+    return line.startswith(("  ", "\t")) and bool(line.strip())
+
+
+@dataclass
+class _Draft:
+    name_raw: str
+    line: int
+    amounts: Amounts
+    unit: str | None
+    body: list[tuple[int, str]] = field(default_factory=list)
+
+
+class _Parser:
+    def __init__(self, text: str, file_name: str, sha256: str) -> None:
+        self.file = file_name
+        self.sha256 = sha256
+        self.lines = text.split("\n")
+        header_at = next((i for i, line in enumerate(self.lines) if is_header(line)), None)
+        if header_at is None:
+            raise ParseError(file_name, None, "no space-separated header line")
+        self.header_at = header_at
+        self.department = find_department(self.lines, header_at, file_name)
+        check_money_unit(self.lines, header_at, file_name)
+        self.district = district_for(self.department, file_name, None)
+        tokens = [normalize(t) for t in self.lines[header_at].split()]
+        self.amount_fields = [AMOUNT_COLUMNS[t] for t in tokens if t in AMOUNT_COLUMNS]
+
+    def amounts(self, values: list[str], line: int) -> Amounts:
+        if len(values) > len(self.amount_fields):
+            raise ParseError(
+                self.file, line, f"{len(values)} amounts but the header has {len(self.amount_fields)} columns"
+            )
+        parsed: dict[str, Decimal | None] = {f: None for f in AMOUNT_COLUMNS.values()}
+        for f, v in zip(self.amount_fields, values, strict=False):
+            parsed[f] = parse_amount(v, file=self.file, line=line)
+        return amounts_from(parsed)
+
+    def parse(self) -> SourceTable:
+        drafts: list[_Draft] = []
+        grand_total: tuple[int, Amounts] | None = None
+        units: list[tuple[str, int, Amounts]] = []
+        lines = self.lines
+        i = self.header_at + 1
+        while i < len(lines):
+            raw = lines[i].rstrip("\r")
+            line_no = i + 1
+            if not raw.strip():
+                i += 1
+                continue
+            if _is_indented(raw):
+                draft, i = self._project_head(i, units[-1][0] if units else None)
+                drafts.append(draft)
+                continue
+            split = _split_amounts(raw)
+            if split is not None and split[0] and not _NOT_A_UNIT.search(split[0]):
+                label = normalize(split[0])
+                amounts = self.amounts(split[1], line_no)
+                if label == "合计":
+                    grand_total = (line_no, amounts)
+                else:
+                    units.append((label, line_no, amounts))
+                i += 1
+                continue
+            if not drafts:
+                raise ParseError(self.file, line_no, f"text outside of any project: {raw.strip()[:40]!r}")
+            drafts[-1].body.append((line_no, raw))
+            i += 1
+
+        projects = [self._project(seq, d) for seq, d in enumerate(drafts)]
+        unit_subtotals = []
+        for label, line, amounts in units:
+            ids = tuple(p.id for p, d in zip(projects, drafts, strict=True) if d.unit == label)
+            unit_subtotals.append(Subtotal(label, line, amounts, ids))
+        total = None
+        if grand_total is not None:
+            total = Subtotal("合计", grand_total[0], grand_total[1], tuple(p.id for p in projects))
+        return SourceTable(
+            file_name=self.file,
+            sha256=self.sha256,
+            layout=LAYOUT,
+            department=self.department,
+            district=self.district,
+            projects=tuple(projects),
+            grand_total=total,
+            unit_subtotals=tuple(unit_subtotals),
+        )
+
+    def _project_head(self, i: int, unit: str | None) -> tuple[_Draft, int]:
+        """Collect a (possibly wrapped) project name up to its amounts line."""
+        start = i
+        parts: list[str] = []
+        while True:
+            raw = self.lines[i].rstrip("\r")
+            split = _split_amounts(raw)
+            if split is not None:
+                parts.append(split[0])
+                name_raw = display("\n".join(parts))
+                if not name_raw:
+                    raise ParseError(self.file, start + 1, "project without a name")
+                return _Draft(name_raw, start + 1, self.amounts(split[1], i + 1), unit), i + 1
+            parts.append(raw)
+            i += 1
+            while i < len(self.lines) and not self.lines[i].strip():
+                i += 1
+            if i >= len(self.lines) or i - start > 2 * _MAX_NAME_LINES or _is_indented(self.lines[i]):
+                raise ParseError(
+                    self.file, start + 1, "project name is not followed by its amounts (truncated row?)"
+                )
+
+    def _project(self, seq: int, d: _Draft) -> Project:
+        name = normalize(d.name_raw)
+        pid = project_id(self.file, self.sha256, seq, name)
+        goal_raw, indicators = self._body(pid, d)
+        return Project(
+            id=pid,
+            source_file=self.file,
+            source_line=d.line,
+            district=self.district,
+            department=self.department,
+            budget_unit=d.unit,
+            name=name,
+            name_raw=d.name_raw,
+            amounts=d.amounts,
+            goal=normalize(goal_raw).strip(),
+            goal_raw=goal_raw,
+            indicators=indicators,
+        )
+
+    def _body(self, pid: str, d: _Draft) -> tuple[str, tuple[Indicator, ...]]:
+        """Split a project's body lines into goal text and indicators."""
+        body = d.body
+        if not body:
+            return "", ()
+        texts = [t for _, t in body]
+        starts: list[int] = []
+        offset = 0
+        for t in texts:
+            starts.append(offset)
+            offset += len(t) + 1
+        raw = "\n".join(texts)
+
+        def line_of(index: int) -> int:
+            return body[max(0, bisect.bisect_right(starts, index) - 1)][0]
+
+        norm, pos = normalize_mapped(raw)
+        m = _CODED_FIRST.search(norm)
+        parse = parse_coded
+        if m is None:
+            m = _LEVEL1_FIRST.search(norm)
+            parse = parse_level1
+        if m is None:
+            return _goal_text(texts), ()
+        first = pos[m.start()]
+        if norm[: m.start()].strip("。 "):
+            goal = _goal_text(raw[:first].split("\n"))
+            tail = raw[first:]
+            shift = first
+        else:
+            end = self._indicator_end(norm, pos, raw, starts, texts)
+            goal = _goal_text(raw[end:].split("\n"))
+            tail = raw[:end]
+            shift = 0
+        indicators = parse(tail, pid, file=self.file, line_of=lambda k: line_of(k + shift))
+        return goal, indicators
+
+    @staticmethod
+    def _indicator_end(norm: str, pos: list[int], raw: str, starts: list[int], texts: list[str]) -> int:
+        """Where the indicator list ends when the goal follows it (raw offset)."""
+        at = norm.rfind(_ANNUAL)
+        value = at + len(_ANNUAL)
+        if at < 0 or value >= len(norm):
+            return len(raw)
+        line = bisect.bisect_right(starts, pos[value]) - 1
+        end = starts[line] + len(texts[line])
+        nxt = line + 1
+        while nxt < len(texts) and not texts[nxt].strip():
+            nxt += 1
+        if nxt < len(texts):
+            tail = texts[nxt].strip()
+            if tail.endswith("。") and len(tail) <= _SHORT_TAIL and "。" not in tail[:-1]:
+                end = starts[nxt] + len(texts[nxt])
+        return end
+
+
+def _goal_text(lines: list[str]) -> str:
+    """Display text of goal lines, without stray lone ``。`` lines."""
+    kept = [t for t in lines if t.strip() and t.strip() not in ("。", ".")]
+    return display("\n".join(kept))
+
+
+def parse(text: str, file_name: str, sha256: str) -> SourceTable:
+    """Parse a PDF-extracted text table."""
+    return _Parser(text, file_name, sha256).parse()
