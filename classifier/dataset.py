@@ -22,10 +22,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from classifier import taxonomy
 from indexer.corpus import Corpus
 from indexer.errors import ArtifactError
-
-from classifier import taxonomy
 
 KNOWLEDGE_GROUP = "knowledge"
 _EMPTY_VALUES = {"", "无", "-", "—", "/", "／", "null", "none"}

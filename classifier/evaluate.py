@@ -31,9 +31,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.svm import LinearSVC
 
-from indexer.corpus import Corpus
-from indexer.encoder.base import Encoder
-
 from classifier import taxonomy
 from classifier.dataset import Example, corpus_examples, knowledge_examples, name_key
 from classifier.features import EmbeddingCache
@@ -46,6 +43,8 @@ from classifier.model import (
     probabilities,
     tune_threshold,
 )
+from indexer.corpus import Corpus
+from indexer.encoder.base import Encoder
 
 CODES = np.array(taxonomy.CODES)
 COVERAGE_THRESHOLDS: tuple[float, ...] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -88,7 +87,7 @@ def _restrict_to_level1(probs: np.ndarray, level1s: Sequence[str]) -> np.ndarray
 def _model_fold(
     pool: list[Example], test: list[Example], group: str, embed: EmbeddingCache, params: ModelParams
 ) -> tuple[np.ndarray, float, float]:
-    """Calibrated probabilities for ``test``, plus the temperature and threshold tuned on the training side."""
+    """Calibrated probabilities for ``test``, plus temperature and threshold tuned on the training side."""
     test_keys = {name_key(ex.name) for ex in test}
     inner = dedupe_training((ex for ex in pool if ex.group != group), test_keys)
     oof, positions = cross_val_logits(inner, embed, params)
@@ -255,8 +254,14 @@ def manifest_block(report: dict[str, Any]) -> dict[str, Any]:
     return {"summary": report["summary"], "models": report["models"], "folds": report["folds"]}
 
 
-def _pct(x: float) -> str:
+def _num(x: float) -> str:
     return "n/a" if x != x else f"{x:.3f}"  # x != x: NaN
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    out += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return out
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -266,37 +271,53 @@ def format_report(report: dict[str, Any]) -> str:
         f"Protocol: {s['protocol']}; {s['n_test']} test indicators in {s['n_folds']} folds; "
         f"encoder {report['encoder']}.",
         "",
-        "| model | accuracy | macro-F1 | ECE |",
-        "| --- | --- | --- | --- |",
     ]
-    for name, m in report["models"].items():
-        lines.append(f"| {name} | {_pct(m['accuracy'])} | {_pct(m['macro_f1'])} | {_pct(m.get('ece', float('nan')))} |")
+    lines += _table(
+        ("model", "accuracy", "macro-F1", "ECE"),
+        [
+            (name, _num(m["accuracy"]), _num(m["macro_f1"]), _num(m.get("ece", float("nan"))))
+            for name, m in report["models"].items()
+        ],
+    )
     lines += [
         "",
-        f"With abstention at the thresholds tuned on the training side: answered {s['answered_coverage']:.1%} "
-        f"of indicators with accuracy {_pct(s['answered_accuracy'])}.",
+        "With abstention at the thresholds tuned on the training side: answered "
+        f"{s['answered_coverage']:.1%} of indicators with accuracy {_num(s['answered_accuracy'])}.",
         "",
         "Coverage vs accuracy (pooled held-out predictions):",
         "",
-        "| threshold | coverage | accuracy |",
-        "| --- | --- | --- |",
     ]
-    lines += [f"| {r['threshold']:.2f} | {r['coverage']:.3f} | {_pct(r['accuracy'])} |" for r in report["coverage"]]
-    lines += ["", "Per fold:", "", "| held out | n | accuracy | temperature | threshold | coverage |", "| --- | --- | --- | --- | --- | --- |"]
-    lines += [
-        f"| {f['held_out']} | {f['n_test']} | {f['accuracy']:.3f} | {f['temperature']} | {f['threshold']:.2f} | {f['coverage']:.3f} |"
-        for f in report["folds"]
-    ]
-    lines += ["", "Per class (full model):", "", "| code | label | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- | --- |"]
-    lines += [
-        f"| {code} | {c['label']} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} | {c['support']} |"
-        for code, c in report["per_class"].items()
-    ]
+    lines += _table(
+        ("threshold", "coverage", "accuracy"),
+        [(f"{r['threshold']:.2f}", f"{r['coverage']:.3f}", _num(r["accuracy"])) for r in report["coverage"]],
+    )
+    lines += ["", "Per fold:", ""]
+    lines += _table(
+        ("held out", "n", "accuracy", "temperature", "threshold", "coverage"),
+        [
+            (
+                f["held_out"],
+                f["n_test"],
+                _num(f["accuracy"]),
+                f["temperature"],
+                f["threshold"],
+                _num(f["coverage"]),
+            )
+            for f in report["folds"]
+        ],
+    )
+    lines += ["", "Per class (full model):", ""]
+    lines += _table(
+        ("code", "label", "precision", "recall", "F1", "support"),
+        [
+            (code, c["label"], _num(c["precision"]), _num(c["recall"]), _num(c["f1"]), c["support"])
+            for code, c in report["per_class"].items()
+        ],
+    )
     labels = report["confusion"]["labels"]
-    lines += ["", "Confusion matrix (rows = filed code, columns = predicted):", "", "| filed \\ pred | " + " | ".join(labels) + " |"]
-    lines.append("| --- " * (len(labels) + 1) + "|")
-    lines += [
-        f"| {code} | " + " | ".join(str(v) for v in row) + " |"
-        for code, row in zip(labels, report["confusion"]["matrix"], strict=True)
-    ]
+    lines += ["", "Confusion matrix (rows = filed code, columns = predicted):", ""]
+    lines += _table(
+        ("filed \\ pred", *labels),
+        [(code, *row) for code, row in zip(labels, report["confusion"]["matrix"], strict=True)],
+    )
     return "\n".join(lines)

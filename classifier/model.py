@@ -24,12 +24,6 @@ from scipy.optimize import minimize_scalar
 from scipy.special import softmax
 from sklearn.linear_model import LogisticRegression
 
-from indexer.artifacts import read_manifest, write_artifact
-from indexer.corpus import Corpus
-from indexer.encoder.base import Encoder
-from indexer.errors import ArtifactError, InvalidInputError
-from indexer.settings import Settings
-
 from classifier import taxonomy
 from classifier.dataset import (
     KNOWLEDGE_GROUP,
@@ -41,6 +35,11 @@ from classifier.dataset import (
 )
 from classifier.features import EmbeddingCache, FeatureBuilder
 from classifier.records import Prediction
+from indexer.artifacts import read_manifest, write_artifact
+from indexer.corpus import Corpus
+from indexer.encoder.base import Encoder
+from indexer.errors import ArtifactError, InvalidInputError
+from indexer.settings import Settings
 
 KIND = "classifier"
 FORMAT_VERSION = 1
@@ -106,7 +105,9 @@ def _as_triple(item: Item | dict[str, Any]) -> tuple[object, object, object]:
     if isinstance(item, tuple) and 1 <= len(item) <= 3:
         padded = (*item, None, None)
         return padded[0], padded[1], padded[2]
-    raise InvalidInputError(f"cannot classify {type(item).__name__}: expected a name or (name, value, level1)")
+    raise InvalidInputError(
+        f"cannot classify {type(item).__name__}: expected a name or (name, value, level1)"
+    )
 
 
 # --------------------------------------------------------------------------- core model
@@ -341,12 +342,15 @@ class IndicatorClassifier:
             top3 = tuple((c, taxonomy.label(c), share) for c in allowed[:3])
             code = allowed[0]
             return Prediction(
-                code, taxonomy.label(code), taxonomy.level1_of(code), share, True, top3,
+                code,
+                taxonomy.label(code),
+                taxonomy.level1_of(code),
+                share,
+                True,
+                top3,
                 reason=f"the model has no training data for level-1 {level1}",
             )
-        top3 = tuple(
-            (self.classes[i], taxonomy.label(self.classes[i]), float(probs[i])) for i in order[:3]
-        )
+        top3 = tuple((self.classes[i], taxonomy.label(self.classes[i]), float(probs[i])) for i in order[:3])
         code, _, prob = top3[0]
         reason = None
         if not _has_cjk(name):
@@ -357,7 +361,9 @@ class IndicatorClassifier:
             code, taxonomy.label(code), taxonomy.level1_of(code), prob, reason is not None, top3, reason
         )
 
-    def validate(self, name: object, value: object = None, level1: object = None) -> tuple[str, str | None, str | None]:
+    def validate(
+        self, name: object, value: object = None, level1: object = None
+    ) -> tuple[str, str | None, str | None]:
         """Checked and cleaned ``(name, value, level1)``; ``InvalidInputError`` if unusable."""
         clean_name = clean_text(name, "name", required=True)
         clean_value = clean_text(value, "value", required=False)
@@ -404,7 +410,9 @@ class IndicatorClassifier:
                 "features": feature_params,
             }
             (tmp / "model.json").write_text(json.dumps(model, ensure_ascii=False), encoding="utf-8")
-            np.savez(tmp / "arrays.npz", coef=self._core.coef, intercept=self._core.intercept, **feature_arrays)
+            np.savez(
+                tmp / "arrays.npz", coef=self._core.coef, intercept=self._core.intercept, **feature_arrays
+            )
             return {
                 **self.info,
                 "temperature": self.temperature,
@@ -441,7 +449,9 @@ class IndicatorClassifier:
             features = FeatureBuilder.from_state(model["features"], arrays, embed)
             classes = np.array(model["classes"])
             core = _Core(features, classes, arrays["coef"], arrays["intercept"])
-            if core.coef.shape != (len(classes), features.n_features) or core.intercept.shape != (len(classes),):
+            if core.coef.shape != (len(classes), features.n_features) or core.intercept.shape != (
+                len(classes),
+            ):
                 raise ValueError(
                     f"weights of shape {core.coef.shape} do not fit {len(classes)} classes × "
                     f"{features.n_features} features"
@@ -451,7 +461,9 @@ class IndicatorClassifier:
                 raise ValueError(f"unknown codes {unknown}")
         except (OSError, KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
             raise ArtifactError(f"classifier: unusable model files in {model_dir}: {exc}") from exc
-        info = {k: manifest.get(k) for k in ("training_data_hash", "corpus_hash", "n_examples", "class_counts")}
+        info = {
+            k: manifest.get(k) for k in ("training_data_hash", "corpus_hash", "n_examples", "class_counts")
+        }
         info["evaluation"] = manifest.get("evaluation", {})
         return cls(
             core,

@@ -109,9 +109,7 @@ def codes_for_level1(level1: str, framework: str | None = None) -> tuple[str, ..
     if framework is not None and framework not in FRAMEWORKS:
         raise InvalidInputError(f"unknown framework {framework!r}; expected one of {', '.join(FRAMEWORKS)}")
     return tuple(
-        c.code
-        for c in CATEGORIES
-        if c.level1 == name and (framework is None or framework in c.frameworks)
+        c.code for c in CATEGORIES if c.level1 == name and (framework is None or framework in c.frameworks)
     )
 
 
