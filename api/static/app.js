@@ -1,0 +1,444 @@
+// jixiao web page: hash routes, plain DOM, no innerHTML — every text goes through textContent.
+"use strict";
+
+(function () {
+  const PAGE_SIZE = 10;
+  const KIND_LABELS = { name: "项目名称", goal: "绩效目标", indicator: "绩效指标" };
+  const EXAMPLES = ["帮中小企业解决融资难", "出口信用保险补贴", "跨境电商", "展会补贴", "口岸运行保障"];
+  const cache = { stats: null, taxonomy: null };
+  let renderToken = 0;
+
+  // ---------- DOM helpers ----------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = String(value);
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function view() {
+    return document.getElementById("view");
+  }
+
+  function show(...nodes) {
+    view().replaceChildren(...nodes);
+  }
+
+  function fmtAmount(value) {
+    if (value === null || value === undefined) return "—";
+    return Number(value).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + " 万元";
+  }
+
+  function fmtPct(p) {
+    return (100 * p).toFixed(1) + "%";
+  }
+
+  // Text with [start, end) spans wrapped in <mark>; spans are code-point offsets.
+  function highlighted(text, spans) {
+    const chars = Array.from(text || "");
+    const out = [];
+    let pos = 0;
+    const sorted = (spans || []).slice().sort((a, b) => a.start - b.start);
+    for (const span of sorted) {
+      const start = Math.max(pos, Math.min(span.start, chars.length));
+      const end = Math.max(start, Math.min(span.end, chars.length));
+      if (start > pos) out.push(chars.slice(pos, start).join(""));
+      if (end > start) out.push(el("mark", { text: chars.slice(start, end).join("") }));
+      pos = Math.max(pos, end);
+    }
+    if (pos < chars.length) out.push(chars.slice(pos).join(""));
+    return out;
+  }
+
+  // ---------- API ----------
+  class ApiFailure extends Error {
+    constructor(status, body) {
+      const err = (body && body.error) || {};
+      super(err.message || "请求失败（HTTP " + status + "）");
+      this.status = status;
+      this.code = err.code || "error";
+    }
+  }
+
+  async function api(path, options) {
+    const response = await fetch(path, Object.assign({ headers: { Accept: "application/json" } }, options));
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_) {
+      body = null;
+    }
+    if (!response.ok) throw new ApiFailure(response.status, body);
+    return body;
+  }
+
+  function errorBox(err) {
+    return el("div", { class: "error", role: "alert" }, el("strong", { text: "出错了：" }), err.message || String(err));
+  }
+
+  async function loadStats() {
+    if (!cache.stats) cache.stats = await api("/api/stats");
+    return cache.stats;
+  }
+
+  async function loadTaxonomy() {
+    if (!cache.taxonomy) cache.taxonomy = await api("/api/taxonomy");
+    return cache.taxonomy;
+  }
+
+  // ---------- routing ----------
+  function parseHash() {
+    const raw = location.hash.replace(/^#/, "") || "/";
+    const [path, query] = raw.split("?");
+    return { parts: path.split("/").filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(query || "") };
+  }
+
+  function go(path, params) {
+    const query = params ? params.toString() : "";
+    location.hash = "#" + path + (query ? "?" + query : "");
+  }
+
+  function setNav(name) {
+    for (const link of document.querySelectorAll("[data-nav]")) {
+      link.classList.toggle("active", link.dataset.nav === name);
+    }
+  }
+
+  async function route() {
+    const token = ++renderToken;
+    const { parts, params } = parseHash();
+    const current = () => token === renderToken;
+    try {
+      if (parts[0] === "project" && parts[1]) {
+        setNav("search");
+        await renderProject(parts[1], current);
+      } else if (parts[0] === "tag") {
+        setNav("tag");
+        renderTag();
+      } else if (parts[0] === "reuse") {
+        setNav("reuse");
+        await renderReuse(current);
+      } else {
+        setNav("search");
+        await renderSearch(params, current);
+      }
+    } catch (err) {
+      if (current()) show(errorBox(err));
+    }
+    window.scrollTo(0, 0);
+  }
+
+  // ---------- search ----------
+  function option(value, label, selected) {
+    return el("option", { value: value, selected: selected || null, text: label });
+  }
+
+  async function renderSearch(params, current) {
+    const q = params.get("q") || "";
+    const page = Math.max(1, parseInt(params.get("page") || "1", 10) || 1);
+    const [stats, taxonomy] = await Promise.all([loadStats().catch(() => null), loadTaxonomy().catch(() => null)]);
+    if (!current()) return;
+
+    const input = el("input", {
+      type: "search", name: "q", id: "q", value: q, maxlength: 200, required: true, autocomplete: "off",
+      placeholder: "例如：帮中小企业解决融资难、出口信用保险补贴", "aria-label": "检索词",
+    });
+    const district = el("select", { name: "district", "aria-label": "区域" }, option("", "全部区域"),
+      ((stats && stats.districts) || []).map((d) => option(d.name, d.name + "（" + d.projects + "）", d.name === params.get("district"))));
+    const code = el("select", { name: "code", "aria-label": "指标代码" }, option("", "全部指标类别"),
+      ((taxonomy && taxonomy.codes) || []).map((c) => option(c.code, c.code + " " + c.label, c.code === params.get("code"))));
+    const minAmount = el("input", { type: "number", name: "min_amount", min: 0, step: "any", placeholder: "最低金额", value: params.get("min_amount") || "", "aria-label": "最低金额（万元）" });
+    const maxAmount = el("input", { type: "number", name: "max_amount", min: 0, step: "any", placeholder: "最高金额", value: params.get("max_amount") || "", "aria-label": "最高金额（万元）" });
+
+    const form = el("form", {
+      class: "search-form", role: "search",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const next = new URLSearchParams();
+        for (const [key, field] of [["q", input], ["district", district], ["code", code], ["min_amount", minAmount], ["max_amount", maxAmount]]) {
+          const value = field.value.trim();
+          if (value) next.set(key, value);
+        }
+        go("/search", next);
+      },
+    },
+      el("div", { class: "search-row" }, input, el("button", { type: "submit", class: "primary", text: "检索" })),
+      el("div", { class: "filters" }, district, code,
+        el("span", { class: "amount-range" }, minAmount, el("span", { text: "–" }), maxAmount, el("span", { class: "unit", text: "万元" }))));
+
+    const results = el("section", { class: "results", id: "results" });
+    show(form, results);
+    if (!q) {
+      input.focus();
+      results.append(intro(stats));
+      return;
+    }
+    results.append(el("p", { class: "muted", text: "检索中…" }));
+    const query = new URLSearchParams();
+    query.set("q", q);
+    for (const key of ["district", "code", "min_amount", "max_amount"]) if (params.get(key)) query.set(key, params.get(key));
+    query.set("limit", PAGE_SIZE);
+    query.set("offset", (page - 1) * PAGE_SIZE);
+    let data;
+    try {
+      data = await api("/api/search?" + query.toString());
+    } catch (err) {
+      if (current()) results.replaceChildren(errorBox(err));
+      return;
+    }
+    if (!current()) return;
+    const districts = new Set(data.hits.map((h) => h.district));
+    results.replaceChildren(
+      el("p", { class: "summary" }, "共 ", el("strong", { text: data.total }), " 个项目",
+        data.hits.length ? "，本页来自 " + districts.size + " 个区域" : ""),
+      data.hits.length ? el("ol", { class: "hits", start: data.offset + 1 }, data.hits.map(hitItem))
+        : el("p", { class: "empty", text: "没有找到匹配的项目，换个说法试试。" }),
+      pager(data, params));
+  }
+
+  function intro(stats) {
+    if (!stats) return el("p", { class: "muted", text: "输入检索词，按回车。" });
+    return el("div", { class: "intro" },
+      el("p", {}, "已收录 ", el("strong", { text: stats.projects }), " 个项目、", el("strong", { text: stats.indicators }),
+        " 条绩效指标，来自 ", el("strong", { text: stats.districts.length }), " 个区域。"),
+      el("p", { class: "muted", text: stats.districts.map((d) => d.name + " " + d.projects + " 个").join(" · ") }),
+      el("p", {}, "试试：", el("span", { class: "chips" }, EXAMPLES.map((q) =>
+        el("a", { class: "chip", href: "#/search?q=" + encodeURIComponent(q), text: q })))));
+  }
+
+  function scoreTitle(hit) {
+    const s = hit.scores || {};
+    return [
+      "融合得分 " + (s.fused !== undefined ? s.fused.toFixed(4) : "—"),
+      "BM25 排名 " + (s.bm25_rank || "未命中") + (s.bm25_score != null ? "（" + s.bm25_score.toFixed(2) + "）" : ""),
+      "向量排名 " + (s.dense_rank || "未命中") + (s.dense_score != null ? "（" + s.dense_score.toFixed(3) + "）" : ""),
+    ].join("\n");
+  }
+
+  function evidenceBlock(evidence) {
+    if (!evidence || !evidence.text) return null;
+    let label = KIND_LABELS[evidence.kind] || evidence.kind;
+    if (evidence.kind === "indicator" && evidence.level2_code) {
+      label += " · " + evidence.level2_code + (evidence.level2_label ? " " + evidence.level2_label : "");
+    }
+    return el("p", { class: "evidence" }, el("span", { class: "tag", text: label }), " ", highlighted(evidence.text, evidence.highlights));
+  }
+
+  function hitItem(hit) {
+    const s = hit.scores || {};
+    return el("li", { class: "hit", title: scoreTitle(hit) },
+      el("div", { class: "hit-head" },
+        el("a", { class: "hit-title", href: "#/project/" + encodeURIComponent(hit.project_id), text: hit.project_name }),
+        el("span", { class: "amount", text: fmtAmount(hit.amount_total) })),
+      el("div", { class: "meta" }, el("span", { class: "district", text: hit.district }), el("span", { text: hit.department }),
+        el("span", { class: "score" , text: "BM25 #" + (s.bm25_rank || "–") + " · 向量 #" + (s.dense_rank || "–") })),
+      evidenceBlock(hit.evidence));
+  }
+
+  function pager(data, params) {
+    const pages = Math.max(1, Math.ceil(data.total / data.limit));
+    const page = Math.floor(data.offset / data.limit) + 1;
+    if (pages <= 1) return null;
+    const link = (n, text) => {
+      const next = new URLSearchParams(params);
+      next.set("page", n);
+      return el("a", { class: "page-link", href: "#/search?" + next.toString(), text: text });
+    };
+    return el("nav", { class: "pager", "aria-label": "分页" },
+      page > 1 ? link(page - 1, "‹ 上一页") : el("span", { class: "page-link disabled", text: "‹ 上一页" }),
+      el("span", { class: "page-info", text: "第 " + page + " / " + pages + " 页" }),
+      page < pages ? link(page + 1, "下一页 ›") : el("span", { class: "page-link disabled", text: "下一页 ›" }));
+  }
+
+  // ---------- project ----------
+  async function renderProject(id, current) {
+    show(el("p", { class: "muted", text: "加载中…" }));
+    const [project, similar] = await Promise.all([
+      api("/api/projects/" + encodeURIComponent(id)),
+      api("/api/projects/" + encodeURIComponent(id) + "/similar?k=8").catch((err) => ({ error: err })),
+    ]);
+    if (!current()) return;
+    const a = project.amounts;
+    document.title = project.name + " · 绩效目标检索";
+    show(
+      el("p", { class: "back" }, el("a", { href: "#/", onclick: (e) => { if (history.length > 1) { e.preventDefault(); history.back(); } }, text: "‹ 返回" })),
+      el("article", { class: "project" },
+        el("h1", { text: project.name }),
+        el("div", { class: "meta" }, el("span", { class: "district", text: project.district }), el("span", { text: project.department }),
+          project.budget_unit ? el("span", { text: "资金使用单位：" + project.budget_unit }) : null),
+        el("dl", { class: "amounts" },
+          el("div", {}, el("dt", { text: "总计" }), el("dd", { text: fmtAmount(a.total) })),
+          el("div", {}, el("dt", { text: "财政拨款" }), el("dd", { text: fmtAmount(a.fiscal) })),
+          el("div", {}, el("dt", { text: "财政专户拨款" }), el("dd", { text: fmtAmount(a.special_account) })),
+          el("div", {}, el("dt", { text: "其他资金" }), el("dd", { text: fmtAmount(a.other) }))),
+        el("h2", { text: "绩效目标" }),
+        el("p", { class: "goal", text: project.goal || "（无）" }),
+        el("h2", { text: "绩效指标（" + project.indicators.length + "）" }),
+        indicatorTable(project.indicators),
+        el("p", { class: "source muted", text: "来源：" + project.source_file + " 第 " + project.source_line + " 行" })),
+      el("section", { class: "similar" },
+        el("h2", { text: "其他区域的相似项目" }),
+        similar.error ? errorBox(similar.error)
+          : similar.hits.length ? el("ol", { class: "hits" }, similar.hits.map(hitItem))
+            : el("p", { class: "empty", text: "没有找到其他区域的相似项目。" })));
+  }
+
+  function indicatorTable(indicators) {
+    if (!indicators.length) return el("p", { class: "empty", text: "无指标。" });
+    return el("div", { class: "table-wrap" }, el("table", { class: "indicators" },
+      el("thead", {}, el("tr", {}, ["#", "一级", "二级指标", "指标名称", "年度指标值", "实施周期指标值"].map((h) => el("th", { text: h })))),
+      el("tbody", {}, indicators.map((i) => el("tr", {},
+        el("td", { class: "num", text: i.ordinal }),
+        el("td", { text: i.level1 }),
+        el("td", {}, i.level2_code ? el("span", { class: "code", title: i.level2_label || "", text: i.level2_code }) : "—",
+          i.level2_label ? " " + i.level2_label : ""),
+        el("td", { text: i.name }),
+        el("td", { text: i.annual_value || "—" }),
+        el("td", { text: i.cycle_value || "—" }))))));
+  }
+
+  // ---------- auto-tag ----------
+  const TAG_EXAMPLE = "展会筹备工作按时完成率\t100%\n新增纳统企业数量\t≥5家\n服务对象满意度\t≥90%";
+
+  function renderTag() {
+    document.title = "自动标注 · 绩效目标检索";
+    const area = el("textarea", { id: "tag-input", rows: 8, spellcheck: "false", placeholder: TAG_EXAMPLE, "aria-label": "待标注的指标" });
+    const level1 = el("select", { id: "tag-level1", "aria-label": "一级指标" }, option("", "一级指标未知"),
+      ["产出", "效益", "满意度", "成本"].map((l) => option(l, l + "指标")));
+    const output = el("section", { id: "tag-results", class: "tag-results" });
+    const button = el("button", { type: "submit", class: "primary", text: "自动标注" });
+    const form = el("form", {
+      class: "tag-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const items = area.value.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).map((line) => {
+          const [name, value] = line.split("\t");
+          const item = { name: name.trim() };
+          if (value && value.trim()) item.value = value.trim();
+          if (level1.value) item.level1 = level1.value;
+          return item;
+        });
+        if (!items.length) {
+          output.replaceChildren(el("p", { class: "empty", text: "请每行输入一条指标。" }));
+          return;
+        }
+        button.disabled = true;
+        output.replaceChildren(el("p", { class: "muted", text: "标注中…" }));
+        try {
+          const data = await api("/api/classify", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify({ items }) });
+          output.replaceChildren(predictionTable(data.predictions));
+        } catch (err) {
+          output.replaceChildren(errorBox(err));
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+      el("label", { for: "tag-input", text: "每行一条指标；可在 Tab 后填写指标值（如“新增纳统企业数量⇥≥5家”）。" }),
+      area,
+      el("div", { class: "tag-actions" }, level1,
+        el("button", { type: "button", class: "ghost", text: "填入示例", onclick: () => { area.value = TAG_EXAMPLE; area.focus(); } }),
+        button));
+    show(el("h1", { text: "指标自动标注" }), form, output);
+    area.focus();
+  }
+
+  function confidenceBar(p, review) {
+    const fill = el("div", { class: "conf-fill" });
+    fill.style.width = Math.round(100 * Math.max(0, Math.min(1, p))) + "%"; // CSSOM: allowed by the CSP
+    return el("div", { class: "conf" + (review ? " low" : ""), title: "置信度 " + fmtPct(p) },
+      fill, el("span", { class: "conf-text", text: fmtPct(p) }));
+  }
+
+  function predictionTable(predictions) {
+    return el("div", { class: "table-wrap" }, el("table", { class: "predictions" },
+      el("thead", {}, el("tr", {}, ["指标", "代码", "类别", "置信度", "状态", "前三候选"].map((h) => el("th", { text: h })))),
+      el("tbody", {}, predictions.map((p) => el("tr", { class: p.needs_review ? "review" : "" },
+        el("td", { text: p.name }),
+        el("td", {}, el("span", { class: "code", text: p.code })),
+        el("td", { text: p.level1 + " · " + p.label }),
+        el("td", {}, confidenceBar(p.probability, p.needs_review)),
+        el("td", {}, p.needs_review ? el("span", { class: "badge warn", title: p.reason || "", text: "需人工复核" }) : el("span", { class: "badge ok", text: "可采用" })),
+        el("td", { class: "top3" }, el("ol", {}, p.top3.map((c) => el("li", { text: c.code + " " + c.label + " " + fmtPct(c.probability) })))))))));
+  }
+
+  // ---------- reuse report ----------
+  function cell(value) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(3);
+    if (typeof value === "boolean") return value ? "是" : "否";
+    if (Array.isArray(value)) return value.length && typeof value[0] !== "object" ? value.join("、") : value.length + " 项";
+    if (typeof value === "object") return JSON.stringify(value);
+    return String(value);
+  }
+
+  function genericTable(rows, limit) {
+    const columns = [];
+    for (const row of rows.slice(0, 50)) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
+    return el("div", { class: "table-wrap" }, el("table", { class: "report" },
+      el("thead", {}, el("tr", {}, columns.map((c) => el("th", { text: c })))),
+      el("tbody", {}, rows.slice(0, limit).map((row) => el("tr", {}, columns.map((c) => el("td", { text: cell(row[c]) })))))));
+  }
+
+  function reportSection(title, value) {
+    const section = el("section", { class: "report-section" }, el("h2", { text: title }));
+    if (Array.isArray(value)) {
+      if (!value.length) section.append(el("p", { class: "empty", text: "（空）" }));
+      else if (typeof value[0] === "object" && value[0] !== null) {
+        section.append(genericTable(value, 100));
+        if (value.length > 100) section.append(el("p", { class: "muted", text: "仅显示前 100 行，共 " + value.length + " 行。" }));
+      } else section.append(el("p", { text: value.map(cell).join("、") }));
+    } else if (value && typeof value === "object") {
+      const entries = Object.entries(value);
+      const nested = entries.filter(([, v]) => v && typeof v === "object");
+      const flat = entries.filter(([, v]) => !(v && typeof v === "object"));
+      if (flat.length) section.append(el("dl", { class: "kv" }, flat.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: cell(v) })))));
+      for (const [k, v] of nested) section.append(reportSection(k, v));
+    } else {
+      section.append(el("p", { text: cell(value) }));
+    }
+    return section;
+  }
+
+  async function renderReuse(current) {
+    document.title = "复用报告 · 绩效目标检索";
+    show(el("h1", { text: "复用报告" }), el("p", { class: "muted", text: "首次生成需要几秒钟…" }));
+    const data = await api("/api/reports/reuse");
+    if (!current()) return;
+    const sections = Object.entries(data || {}).map(([key, value]) => reportSection(key, value));
+    show(el("h1", { text: "复用报告" }),
+      el("p", { class: "muted", text: "跨项目、跨区域重复使用的绩效目标与指标（完整图表版：jixiao report）。" }),
+      sections.length ? sections : el("p", { class: "empty", text: "报告为空。" }));
+  }
+
+  // ---------- health ----------
+  async function checkHealth() {
+    const badge = document.getElementById("health");
+    try {
+      const response = await fetch("/api/health", { headers: { Accept: "application/json" } });
+      const body = await response.json();
+      const ready = response.ok;
+      badge.textContent = ready ? "● 就绪" : "● 未就绪";
+      badge.className = "health " + (ready ? "ok" : "bad");
+      badge.title = ready ? "全部模型已加载" : ((body.error && body.error.message) || "未就绪");
+    } catch (_) {
+      badge.textContent = "● 离线";
+      badge.className = "health bad";
+    }
+  }
+
+  window.addEventListener("hashchange", route);
+  document.addEventListener("DOMContentLoaded", () => {
+    route();
+    checkHealth();
+  });
+})();
