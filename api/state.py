@@ -23,7 +23,6 @@ from indexer.settings import Settings
 
 if TYPE_CHECKING:
     from classifier.model import IndicatorClassifier
-
     from indexer.search import SearchIndex
 
 log = logging.getLogger("jixiao.api")
@@ -116,14 +115,16 @@ def load_index(settings: Settings, corpus: Corpus, encoder: Encoder) -> SearchIn
     """The persisted search index, checked against corpus and encoder."""
     from indexer.search import SearchIndex
 
-    return SearchIndex.load(settings.index_dir, corpus, encoder)
+    return SearchIndex.load(settings.index_dir, corpus, encoder, settings=settings)
 
 
 def load_classifier(settings: Settings, encoder: Encoder) -> IndicatorClassifier:
     """The persisted indicator classifier."""
-    from classifier.model import IndicatorClassifier
+    from classifier.model import IndicatorClassifier, settings_threshold
 
-    return IndicatorClassifier.load(settings.classifier_dir, encoder)
+    # Not pinned to the corpus hash: after an HTTP ingest the model trained on the
+    # previous corpus stays valid (it is checked against the encoder and its files).
+    return IndicatorClassifier.load(settings.classifier_dir, encoder, threshold=settings_threshold(settings))
 
 
 def consistency_problems(state: ServiceState) -> list[str]:
@@ -134,6 +135,10 @@ def consistency_problems(state: ServiceState) -> list[str]:
         n = getattr(index, "n_projects", None)
         if isinstance(n, int) and n != len(corpus):
             problems.append(f"index: holds {n} projects, corpus has {len(corpus)}")
+        manifest = getattr(index, "manifest", None)
+        indexed_hash = manifest.get("corpus_hash") if isinstance(manifest, dict) else None
+        if isinstance(indexed_hash, str) and indexed_hash != corpus.content_hash:
+            problems.append("index: built from another corpus (corpus hash differs)")
     if encoder is not None and index is not None:
         index_encoder = getattr(index, "encoder_name", None)
         if isinstance(index_encoder, str) and index_encoder != encoder.name:

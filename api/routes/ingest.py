@@ -24,7 +24,6 @@ from api.deps import HolderDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import ErrorResponse, IngestResponse
 from api.state import ServiceHolder, ServiceState, consistency_problems
-from indexer.corpus import Corpus
 from indexer.settings import Settings
 
 log = logging.getLogger("jixiao.api")
@@ -102,39 +101,23 @@ def ingest_file(holder: ServiceHolder, settings: Settings, path: Path) -> tuple[
     """
     from indexer.store import CorpusStore
 
-    from indexer.parse import parse_file
-
     state = holder.current
-    encoder = state.require_encoder()
     old_index = state.require_index()
     old_corpus = state.require_corpus()
-    parse_file(path)  # a ParseError here leaves everything untouched
     store = CorpusStore(settings.db_path)
-    report = store.ingest([path])
+    report = store.ingest([path])  # parses first, one transaction: a bad file changes nothing
     corpus = store.load()
     if corpus.content_hash == old_corpus.content_hash:
         return state, str(report), 0
-    index = update_index(old_index, old_corpus, corpus, encoder, settings)
+    # A new SearchIndex object (vectors of known texts reused, written atomically to
+    # index_dir); the old object is untouched, so in-flight searches stay consistent.
+    index = old_index.add_projects(corpus, settings.index_dir)
     new_state = replace(state, corpus=corpus, index=index, generation=state.generation + 1, problems=())
     new_state = replace(new_state, problems=tuple(consistency_problems(new_state)))
     holder.swap(new_state)
-    added = len(set(corpus.by_id) - set(old_corpus.by_id))
+    added = len(report.project_ids_added)
     log.info("ingested %s: %s (generation %d)", path.name, report, new_state.generation)
     return new_state, str(report), added
-
-
-def update_index(old_index: object, old_corpus: Corpus, corpus: Corpus, encoder: object, settings: Settings):  # noqa: ANN201
-    """A new index for ``corpus``: incremental when only projects were added, else rebuilt.
-
-    The old index object is left untouched so in-flight searches keep a consistent view.
-    """
-    from indexer.search import SearchIndex
-
-    removed = set(old_corpus.by_id) - set(corpus.by_id)
-    if not removed:
-        new = [p for p in corpus.projects if p.id not in old_corpus.by_id]
-        return old_index.add_projects(corpus, new, settings.index_dir)  # type: ignore[attr-defined]
-    return SearchIndex.build(corpus, encoder, settings.index_dir)
 
 
 @router.post(

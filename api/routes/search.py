@@ -35,7 +35,7 @@ def search(
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> SearchResponse:
     """Hybrid (BM25 + dense) search; each hit carries evidence, highlights and its score breakdown."""
-    from indexer.search import SearchQuery
+    from indexer.search.query import SearchQuery
 
     text = q.strip()
     if len(q) > settings.max_query_chars:

@@ -33,7 +33,12 @@ def _counts(corpus: Corpus, key: str) -> list[CountOut]:
         if p.amounts.total is not None:
             amounts[name] += p.amounts.total
     return [
-        CountOut(name=name, projects=n, indicators=indicators[name], amount_total=float(amounts[name]))
+        CountOut(
+            name=name,
+            projects=n,
+            indicators=indicators[name],
+            amount_total=float(amounts[name]) if name in amounts else None,
+        )
         for name, n in projects.most_common()
     ]
 
