@@ -1,0 +1,119 @@
+"""Group texts of projects (goals, indicator names, indicator sets) into reuse clusters.
+
+Texts are first collapsed to unique normalised keys (:func:`dup_key`), so exact
+duplicates cost nothing; near-duplicates are then found among the unique keys
+only and joined by connected components.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from indexer.records import Project
+from indexer.reuse.diff import diff_spans
+from indexer.reuse.neardup import components, jaccard, near_duplicate_edges
+from indexer.reuse.records import Cluster, Member, ReuseParams
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One text to cluster: a project's goal, one of its indicator names, or its indicator set."""
+
+    project: Project
+    text: str  # display text
+    key: str  # normalised duplicate key
+    ordinal: int | None = None
+
+
+def cluster_items(
+    items: Sequence[Item],
+    *,
+    kind: str,
+    shingles: Callable[[str], frozenset[str]],
+    verify: Callable[[frozenset[str], frozenset[str]], float | None],
+    params: ReuseParams,
+    near: bool = True,
+) -> list[Cluster]:
+    """Clusters of ``items`` spanning at least two projects, largest first.
+
+    Items with the same key are exact duplicates; keys are joined when their
+    shingle sets pass ``verify`` (candidates from MinHash/LSH).
+    """
+    by_key: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        by_key[item.key].append(item)
+    keys = list(by_key)
+    sets = [shingles(k) for k in keys]
+    edges: dict[tuple[int, int], float] = {}
+    if near:
+        edges = near_duplicate_edges(
+            sets,
+            verify,
+            num_perm=params.num_perm,
+            lsh_threshold=params.lsh_threshold,
+            max_bucket_all_pairs=params.max_bucket_all_pairs,
+            max_representatives=params.max_representatives,
+            seed=params.seed,
+        )
+    labels = components(len(keys), list(edges))
+    groups: dict[int, list[int]] = defaultdict(list)
+    for idx, label in enumerate(labels):
+        groups[int(label)].append(idx)
+
+    clusters: list[Cluster] = []
+    for key_idxs in groups.values():
+        members_items = [item for k in key_idxs for item in by_key[keys[k]]]
+        if len({item.project.id for item in members_items}) < 2:
+            continue
+        clusters.append(_make_cluster(kind, key_idxs, keys, sets, members_items))
+    clusters.sort(key=lambda c: (-c.n_projects, -c.size, c.shared_text))
+    return [_with_id(c, f"{kind}-{n}") for n, c in enumerate(clusters, 1)]
+
+
+def _make_cluster(
+    kind: str,
+    key_idxs: list[int],
+    keys: list[str],
+    sets: list[frozenset[str]],
+    items: list[Item],
+) -> Cluster:
+    counts = Counter(item.key for item in items)
+    # The template is the most frequent text; ties go to the longest, then corpus order.
+    shared_key = max(counts, key=lambda k: (counts[k], len(k)))
+    shared_text = next(item.text for item in items if item.key == shared_key)
+    set_of = {keys[i]: sets[i] for i in key_idxs}
+    members = tuple(
+        Member(
+            project_id=item.project.id,
+            project_name=item.project.name,
+            district=item.project.district,
+            department=item.project.department,
+            amount_total=item.project.amounts.total,
+            text=item.text,
+            similarity=round(jaccard(set_of[shared_key], set_of[item.key]), 4),
+            diff=diff_spans(shared_text, item.text) if item.key != shared_key else (),
+            indicator_ordinal=item.ordinal,
+        )
+        for item in items
+    )
+    districts = tuple(sorted({m.district for m in members}))
+    return Cluster(
+        id="",
+        kind=kind,
+        exact=len(counts) == 1,
+        shared_text=shared_text,
+        members=members,
+        n_projects=len({m.project_id for m in members}),
+        districts=districts,
+        departments=tuple(sorted({m.department for m in members})),
+        crosses_districts=len(districts) > 1,
+        min_similarity=min(m.similarity for m in members),
+    )
+
+
+def _with_id(cluster: Cluster, cluster_id: str) -> Cluster:
+    from dataclasses import replace
+
+    return replace(cluster, id=cluster_id)

@@ -1,0 +1,155 @@
+"""The reuse report as JSON-able data and as flat tables (one CSV per table)."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+from indexer.reuse.records import Cluster, GroupMeasure, ReuseReport
+
+SCHEMA_VERSION = 1
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _cluster(c: Cluster) -> dict[str, Any]:
+    out = _plain(c)
+    out["size"] = c.size
+    return out
+
+
+def _measure(m: GroupMeasure) -> dict[str, Any]:
+    out = _plain(m)
+    out["goal_reused_share"] = round(m.goal_reused_share, 4)
+    out["boilerplate_indicator_share"] = round(m.boilerplate_indicator_share, 4)
+    return out
+
+
+def summary(report: ReuseReport) -> dict[str, Any]:
+    """Headline numbers of the report."""
+    reused_projects = {m.project_id for c in report.goal_clusters for m in c.members}
+    boiler = sum(m.n_indicators_boilerplate for m in report.by_district)
+    return {
+        "n_projects": report.n_projects,
+        "n_indicators": report.n_indicators,
+        "n_goal_clusters": len(report.goal_clusters),
+        "n_goal_clusters_near": sum(not c.exact for c in report.goal_clusters),
+        "n_goal_clusters_cross_district": sum(c.crosses_districts for c in report.goal_clusters),
+        "n_projects_goal_reused": len(reused_projects),
+        "goal_reused_share": round(len(reused_projects) / report.n_projects, 4) if report.n_projects else 0.0,
+        "n_name_clusters": len(report.name_clusters),
+        "n_indicators_boilerplate": boiler,
+        "boilerplate_indicator_share": round(boiler / report.n_indicators, 4) if report.n_indicators else 0.0,
+        "n_set_clusters": len(report.set_clusters),
+        "n_set_clusters_exact": sum(c.exact for c in report.set_clusters),
+        "n_amount_only_groups": sum(g.kind == "amounts_only" for g in report.amount_only),
+        "n_numbers_only_groups": sum(g.kind == "numbers_only" for g in report.amount_only),
+        "n_themes": len(report.themes),
+    }
+
+
+def report_to_dict(report: ReuseReport) -> dict[str, Any]:
+    """The whole report as JSON-able data (Decimal → float), for the API and ``report.json``."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "encoder": report.encoder_name,
+        "corpus_hash": report.corpus_hash,
+        "params": _plain(report.params),
+        "summary": summary(report),
+        "goal_clusters": [_cluster(c) for c in report.goal_clusters],
+        "name_clusters": [_cluster(c) for c in report.name_clusters],
+        "set_clusters": [_cluster(c) for c in report.set_clusters],
+        "by_district": [_measure(m) for m in report.by_district],
+        "by_department": [_measure(m) for m in report.by_department],
+        "top_names": _plain(report.top_names),
+        "amount_only": _plain(report.amount_only),
+        "themes": _plain(report.themes),
+        "theme_silhouette": report.theme_silhouette,
+        "theme_k_scores": [{"k": k, "silhouette": s} for k, s in report.theme_k_scores],
+        "map_points": _plain(report.map_points),
+        "timings": [{"step": s, "seconds": t} for s, t in report.timings],
+    }
+
+
+def _diff_text(member: Any) -> str:
+    return " | ".join(f"{d.op}: «{d.shared}» → «{d.member}»" for d in member.diff)
+
+
+def tables(report: ReuseReport) -> dict[str, list[dict[str, Any]]]:
+    """Every table of the report as rows of flat dicts (the CSV files)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, clusters in (
+        ("goal_clusters", report.goal_clusters),
+        ("name_clusters", report.name_clusters),
+        ("set_clusters", report.set_clusters),
+    ):
+        out[name] = [
+            {
+                "cluster_id": c.id,
+                "exact": c.exact,
+                "n_projects": c.n_projects,
+                "size": c.size,
+                "crosses_districts": c.crosses_districts,
+                "districts": "、".join(c.districts),
+                "min_similarity": c.min_similarity,
+                "shared_text": c.shared_text,
+            }
+            for c in clusters
+        ]
+        out[name.replace("clusters", "members")] = [
+            {
+                "cluster_id": c.id,
+                "project_id": m.project_id,
+                "project_name": m.project_name,
+                "district": m.district,
+                "department": m.department,
+                "amount_total": _plain(m.amount_total),
+                "indicator_ordinal": m.indicator_ordinal,
+                "similarity": m.similarity,
+                "text": m.text,
+                "diff": _diff_text(m),
+            }
+            for c in clusters
+            for m in c.members
+        ]
+    out["by_district"] = [_measure(m) for m in report.by_district]
+    out["by_department"] = [_measure(m) for m in report.by_department]
+    out["top_names"] = [{**_plain(n), "variants": " | ".join(n.variants)} for n in report.top_names]
+    out["amount_only"] = [
+        {
+            "group_id": g.id,
+            "kind": g.kind,
+            "crosses_districts": g.crosses_districts,
+            "project_id": m.project_id,
+            "project_name": m.project_name,
+            "district": m.district,
+            "department": m.department,
+            "amount_total": _plain(m.amount_total),
+        }
+        for g in report.amount_only
+        for m in g.members
+    ]
+    out["themes"] = [
+        {
+            "theme": t.id,
+            "label": t.label,
+            "keywords": " ".join(t.keywords),
+            "n_projects": t.n_projects,
+            "amount_total": float(t.amount_total),
+            "example_projects": " | ".join(t.example_projects),
+        }
+        for t in report.themes
+    ]
+    out["theme_map"] = [_plain(p) for p in report.map_points]
+    return out
