@@ -1,0 +1,77 @@
+"""Reciprocal rank fusion of the lexical and dense rankings, project level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """RRF parameters: ``score = Σ weight / (k + rank)`` over the sides that ranked a project."""
+
+    k: float = 60.0
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every ranked project of one query, best first, with each side's rank and score."""
+
+    order: np.ndarray  # project positions, best first
+    fused: np.ndarray  # fused score per entry of ``order``
+    bm25_rank: np.ndarray  # int, 0 = not ranked by BM25; indexed by project position
+    dense_rank: np.ndarray  # int, 0 = not ranked by the dense side
+
+
+def side_ranks(scores: np.ndarray, eligible: np.ndarray, depth: int) -> np.ndarray:
+    """1-based ranks of the ``depth`` best eligible projects (0 for the rest).
+
+    Ties are broken by project position, so rankings are deterministic.
+    """
+    ranks = np.zeros(scores.shape[0], dtype=np.int64)
+    candidates = np.flatnonzero(eligible)
+    if candidates.size == 0 or depth <= 0:
+        return ranks
+    # lexsort: last key is primary → sort by -score, then by position.
+    order = candidates[np.lexsort((candidates, -scores[candidates]))][:depth]
+    ranks[order] = np.arange(1, order.size + 1)
+    return ranks
+
+
+def rank_projects(
+    bm25: np.ndarray,
+    dense: np.ndarray,
+    mask: np.ndarray,
+    fusion: Fusion,
+    depth: int,
+    mode: str = "hybrid",
+) -> Ranking:
+    """Fuse the two sides over the projects in ``mask``.
+
+    BM25 ranks projects with a positive score, the dense side projects with a
+    finite similarity; each side keeps its ``depth`` best. ``mode`` ``bm25`` or
+    ``dense`` ranks by that side alone (same candidates, for evaluation).
+    """
+    bm25_rank = (
+        side_ranks(bm25, mask & (bm25 > 0), depth) if mode != "dense" else np.zeros_like(mask, np.int64)
+    )
+    dense_rank = (
+        side_ranks(dense, mask & np.isfinite(dense), depth)
+        if mode != "bm25"
+        else np.zeros_like(mask, np.int64)
+    )
+    fused = np.zeros(mask.shape[0], dtype=np.float64)
+    if mode != "dense":
+        hit = bm25_rank > 0
+        fused[hit] += (fusion.bm25_weight if mode == "hybrid" else 1.0) / (fusion.k + bm25_rank[hit])
+    if mode != "bm25":
+        hit = dense_rank > 0
+        fused[hit] += (fusion.dense_weight if mode == "hybrid" else 1.0) / (fusion.k + dense_rank[hit])
+    ranked = np.flatnonzero((bm25_rank > 0) | (dense_rank > 0))
+    # Ties (equal fused score) fall back to the dense similarity, then position.
+    tie = np.where(np.isfinite(dense[ranked]), dense[ranked], -np.inf)
+    order = ranked[np.lexsort((ranked, -tie, -fused[ranked]))]
+    return Ranking(order=order, fused=fused[order], bm25_rank=bm25_rank, dense_rank=dense_rank)

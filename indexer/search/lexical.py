@@ -1,0 +1,91 @@
+"""BM25 over jieba tokens, one document per project (``bm25s``, saved without pickle).
+
+A project's lexical document is its name (twice: a name match is worth more
+than a word deep in a goal), its goal and its indicator names.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from indexer.corpus import Corpus
+from indexer.errors import ArtifactError
+from indexer.records import Project
+from indexer.tokenize import tokenize
+
+NAME_REPEAT = 2
+
+
+def project_tokens(project: Project) -> list[str]:
+    """The BM25 tokens of one project."""
+    tokens = tokenize(project.name) * NAME_REPEAT
+    tokens += tokenize(project.goal)
+    for indicator in project.indicators:
+        tokens += tokenize(indicator.name)
+    return tokens
+
+
+def _quiet() -> None:
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+class LexicalIndex:
+    """BM25 scores of projects for a tokenised query, plus token document frequencies."""
+
+    def __init__(self, bm25: object, n_docs: int) -> None:
+        self._bm25 = bm25
+        self.n_docs = n_docs
+        vocab: dict[str, int] = bm25.vocab_dict  # type: ignore[attr-defined]
+        self._vocab = vocab
+        indptr = np.asarray(bm25.scores["indptr"])  # type: ignore[attr-defined]
+        df = np.diff(indptr).astype(np.float64)
+        # BM25's own idf form, reused to weigh query tokens when choosing evidence.
+        self._idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+        self._unknown_idf = float(np.log1p((n_docs + 0.5) / 0.5))
+
+    @classmethod
+    def build(cls, corpus: Corpus) -> LexicalIndex:
+        """Index every project of ``corpus``."""
+        import bm25s
+
+        _quiet()
+        bm25 = bm25s.BM25()
+        docs = [project_tokens(p) for p in corpus.projects]
+        bm25.index(docs, show_progress=False)
+        return cls(bm25, len(docs))
+
+    def save(self, directory: Path) -> None:
+        """Write the sparse score matrix and vocabulary (``.npy`` + JSON, no pickle)."""
+        self._bm25.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, directory: Path, n_docs: int) -> LexicalIndex:
+        """Read what :meth:`save` wrote; ``n_docs`` is checked against the matrix."""
+        import bm25s
+
+        _quiet()
+        try:
+            bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ArtifactError(f"{directory}: unreadable BM25 index: {exc}") from exc
+        found = int(bm25.scores.get("num_docs", -1))
+        if found != n_docs:
+            from indexer.errors import ArtifactMismatchError
+
+            raise ArtifactMismatchError(str(directory), "BM25 document count", n_docs, found)
+        return cls(bm25, n_docs)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every project (0 where no token matches)."""
+        ids = [self._vocab[t] for t in tokens if t in self._vocab]
+        if not ids:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)  # type: ignore[attr-defined]
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of ``token`` (high for unseen tokens)."""
+        index = self._vocab.get(token)
+        return self._unknown_idf if index is None or index >= self._idf.size else float(self._idf[index])
