@@ -68,8 +68,29 @@ _DATE = re.compile(
     r"|\d{1,2}月\d{1,2}日"
 )
 _PAREN = re.compile(r"（[^（）]*）")
-_UNIT = re.compile(r"(?:[%‰℃]|[A-Za-z]+|[\u4e00-\u9fff]+)(?:/[A-Za-z\u4e00-\u9fff]{1,3})?")
-_MAX_UNIT_CJK = 4
+_RUN = re.compile(r"[%‰℃]|[A-Za-z]+|[\u4e00-\u9fff]+")
+_PER = re.compile(r"/[A-Za-z\u4e00-\u9fff]{1,3}")
+_MULTIPLIERS = "十百千万亿"
+# Measure words seen in budget tables; a unit is the longest of these (with an
+# optional 万/亿… multiplier) at the start of the text after the number, so
+# "30次非法集资宣传活动" gives "次" and "300亿元人民币" gives "亿元人民币".
+_MEASURES = frozenset(
+    """个 家 次 场 人 条 份 篇 项 台 艘 班 列 件 套 处 册 类 期 倍 分 票 户 辆 元 吨 天 年 月 日 周 批 期 单 名 位
+    组 块 座 间 所 部 本 张 棵 株 亩 米 箱 度 秒 时 点 宗 起 例 轮 届 季 级 课 堂 节 支 只 双 床 页 盏 根 段 颗 笔 单位
+    场次 人次 家次 户次 车次 艘次 架次 班次 批次 项次 课时 学时 小时 分钟 毫秒 工作日 个工作日 个月 平方米 平米 公顷
+    公里 千米 标准箱 吨公里 美元 元人民币 港元 欧元 千瓦 千瓦时 兆瓦 立方米 个百分点 百分点""".split()
+)
+_MAX_MEASURE = max(len(m) for m in _MEASURES)
+_SUFFIX_REACH = 3  # CJK characters allowed between the unit and 以上/以下
+
+
+def _measure(run: str) -> str:
+    """The unit at the start of a CJK run (see ``_MEASURES``), else its first character."""
+    for size in range(min(len(run), _MAX_MEASURE + 1), 0, -1):
+        head = run[:size]
+        if head in _MEASURES or (head[0] in _MULTIPLIERS and (head[1:] in _MEASURES or len(head) == 1)):
+            return head
+    return run[:1]
 
 
 def _prefix_comparator(before: str) -> str | None:
@@ -81,25 +102,26 @@ def _prefix_comparator(before: str) -> str | None:
 
 
 def _split_unit(after: str) -> tuple[str | None, str | None]:
-    """Unit right after the number, and a comparator from a suffix word."""
-    m = _UNIT.match(after)
-    unit = m.group() if m else ""
+    """Unit right after the number, and a comparator from a suffix word
+    (``以上 以下 以内``, or ``内`` closing a duration: ``7个工作日内完成``)."""
+    m = _RUN.match(after)
+    run = m.group() if m else ""
+    unit = _measure(run) if run and "\u4e00" <= run[0] <= "\u9fff" else run
     rest = after[len(unit) :]
+    per = _PER.match(rest)
+    if per:
+        unit += per.group()
+        rest = rest[per.end() :]
     comparator = None
+    # The suffix may follow a noun after the unit: "8个展位及以上", "20家企业以上".
+    follow = m.group() if (m := re.match(r"[\u4e00-\u9fff]{0,8}", rest)) else ""
     for word, comp in _SUFFIX_WORDS:
-        at = unit.find(word)
-        if at >= 0:
-            unit, comparator = unit[:at], comp
+        at = follow.find(word)
+        if 0 <= at <= _SUFFIX_REACH:
+            comparator = comp
             break
-    else:
-        for word, comp in _SUFFIX_WORDS:
-            if rest.startswith(word):
-                comparator = comp
-                break
-    if comparator is None and re.match(r"[\u4e00-\u9fff]*内(?:完成|$)", unit):
-        unit, comparator = unit[: unit.index("内")], "<="
-    if "/" not in unit and len(unit) > _MAX_UNIT_CJK and not unit.isascii():
-        unit = unit[:_MAX_UNIT_CJK]
+    if comparator is None and re.match(r"内(?:完成|$)", rest):
+        comparator = "<="
     return (unit or None), comparator
 
 
