@@ -215,7 +215,9 @@ def test_city_table_cleanup(tables: dict[str, SourceTable]) -> None:
     assert wrapped.name_raw == "广州商务会展促进服务中心 2025-2026年信息化运维项目"
     assert wrapped.indicators[2].name == "故障处理及时率"  # "时效指 标" wrapped in the cell
     assert [i.level2_code for i in city["机场新沙口岸房屋维修维护费"].indicators] == ["12", "13", "23", "31"]
-    assert city["广州市国际投资促进中心2024年-2025年信息化运维服务项目"].budget_unit == "广州市国际投资促进中心"
+    assert (
+        city["广州市国际投资促进中心2024年-2025年信息化运维服务项目"].budget_unit == "广州市国际投资促进中心"
+    )
 
 
 def test_five_column_table(tables: dict[str, SourceTable]) -> None:

@@ -88,7 +88,9 @@ def test_five_column_layout() -> None:
         ("unknown_layout.txt", UnknownLayoutError, None, "unknown table layout"),
     ],
 )
-def test_broken_tables_fail_clearly(fixture: str, error: type[Exception], line: int | None, words: str) -> None:
+def test_broken_tables_fail_clearly(
+    fixture: str, error: type[Exception], line: int | None, words: str
+) -> None:
     with pytest.raises(error) as info:
         parse_file(FIXTURES / fixture)
     exc = info.value

@@ -52,10 +52,13 @@ def test_position_map_points_back_to_the_source() -> None:
 
 
 def test_display_keeps_spaces_but_joins_lines() -> None:
-    assert display("<p>广州商务会展促进服务中心 2025年\n运维项目</p>  ") == "广州商务会展促进服务中心 2025年运维项目"
+    assert (
+        display("<p>广州商务会展促进服务中心 2025年\n运维项目</p>  ")
+        == "广州商务会展促进服务中心 2025年运维项目"
+    )
 
 
-_ALPHABET = st.sampled_from(list("ab12 \n\t,;:()<>=≧≦【】；，：（）％＞&<p></p>效益指标、-。%") + ["<p>", "</p>"])
+_ALPHABET = st.sampled_from([*"ab12 \n\t,;:()<>=≧≦【】；，：（）％＞&<p></p>效益指标、-。%", "<p>", "</p>"])
 
 
 @given(st.lists(_ALPHABET, max_size=40).map("".join))

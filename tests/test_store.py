@@ -1,0 +1,245 @@
+"""The SQLite corpus store: round trip, idempotent all-or-nothing ingest, stats."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from indexer.errors import InvalidInputError, ParseError, UnknownLayoutError
+from indexer.parse import parse_file
+from indexer.store import CorpusStore, IngestReport
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CorpusStore:
+    return CorpusStore(tmp_path / "models" / "corpus.sqlite")
+
+
+@pytest.fixture
+def seeded(store: CorpusStore, seed_paths: list[Path]) -> CorpusStore:
+    store.ingest(seed_paths)
+    return store
+
+
+def dump(store: CorpusStore) -> list[str]:
+    """Every schema statement and row of the database, as SQL text."""
+    conn = sqlite3.connect(store.db_path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def test_ingest_and_load_round_trip(store: CorpusStore, seed_paths: list[Path]) -> None:
+    report = store.ingest(seed_paths)
+    assert report.added == tuple(p.name for p in seed_paths)
+    assert report.unchanged == report.replaced == report.project_ids_removed == ()
+    parsed = [parse_file(p) for p in seed_paths]
+    corpus = store.load()
+    assert len(corpus) == 173 == len(report.project_ids_added)
+    assert corpus.n_indicators == 778
+    # exactly what the parser produced, Decimals and all, in file then line order
+    assert corpus.projects == tuple(p for t in parsed for p in t.projects)
+    assert corpus.source_hashes == tuple((t.file_name, t.sha256) for t in parsed)
+    assert store.tables() == tuple(parsed)
+
+
+def test_reingest_is_a_no_op(seeded: CorpusStore, seed_paths: list[Path]) -> None:
+    before = dump(seeded)
+    report = seeded.ingest(seed_paths)
+    assert report == IngestReport(unchanged=tuple(p.name for p in seed_paths))
+    assert not report.changed
+    assert dump(seeded) == before
+
+
+def test_new_files_are_added(store: CorpusStore, seed_paths: list[Path]) -> None:
+    store.ingest(seed_paths[:3])
+    report = store.ingest(seed_paths)
+    assert report.added == tuple(p.name for p in seed_paths[3:])
+    assert report.unchanged == tuple(p.name for p in seed_paths[:3])
+    assert len(store.load()) == 173
+
+
+def test_changed_file_replaces_its_rows(store: CorpusStore, tmp_path: Path) -> None:
+    table = tmp_path / "in" / "yuexiu.txt"
+    table.parent.mkdir()
+    shutil.copy(FIXTURES / "tsv_small.txt", table)
+    first = store.ingest([table])
+    old_ids = set(first.project_ids_added)
+    table.write_text(
+        table.read_text(encoding="utf-8").replace("扶持展会数量", "扶持展会场次"), encoding="utf-8"
+    )
+    report = store.ingest([table])
+    assert report.replaced == ("yuexiu.txt",) and report.added == ()
+    assert set(report.project_ids_removed) == old_ids
+    corpus = store.load()
+    assert {p.id for p in corpus.projects} == set(report.project_ids_added)
+    assert corpus.projects[0].indicators[0].name == "扶持展会场次"
+    conn = sqlite3.connect(store.db_path)
+    try:
+        orphans = conn.execute(
+            "SELECT COUNT(*) FROM indicators WHERE project_id NOT IN (SELECT id FROM projects)"
+        ).fetchone()[0]
+        n_subtotals = conn.execute("SELECT COUNT(*) FROM subtotals").fetchone()[0]
+    finally:
+        conn.close()
+    assert orphans == 0
+    assert n_subtotals == 3  # 合计 + 2 units, not doubled
+
+
+def _broken(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / "broken" / f"{kind}.txt"
+    path.parent.mkdir(exist_ok=True)
+    good = (FIXTURES / "tsv_small.txt").read_bytes()
+    if kind == "binary":
+        path.write_bytes(good[:300] + b"\x00\x00\x07")
+    elif kind == "encoding":
+        path.write_bytes(good.replace("会展".encode(), b"\xff\xfe", 1))
+    else:
+        shutil.copy(FIXTURES / f"{kind}.txt", path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "line"),
+    [
+        ("tsv_truncated_row", ParseError, 13),
+        ("tsv_truncated_indicator", ParseError, 13),
+        ("pdf_truncated_name", ParseError, 44),
+        ("unknown_layout", UnknownLayoutError, None),
+        ("binary", ParseError, 10),
+        ("encoding", ParseError, 11),
+    ],
+)
+def test_a_bad_file_leaves_the_database_unchanged(
+    seeded: CorpusStore, tmp_path: Path, kind: str, error: type[Exception], line: int | None
+) -> None:
+    before = dump(seeded)
+    good_new = tmp_path / "new_good.txt"
+    shutil.copy(FIXTURES / "pdf_small.txt", good_new)
+    bad = _broken(tmp_path, kind)
+    with pytest.raises(error) as info:
+        seeded.ingest([good_new, bad])
+    assert isinstance(info.value, ParseError)
+    assert info.value.file == bad.name and info.value.line == line
+    assert dump(seeded) == before
+
+
+def test_a_write_failure_rolls_everything_back(
+    seeded: CorpusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = dump(seeded)
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    shutil.copy(FIXTURES / "pdf_small.txt", a)
+    shutil.copy(FIXTURES / "five_column_small.txt", b)
+    calls: list[str] = []
+    original = CorpusStore._insert_table
+
+    def failing(self: CorpusStore, conn: sqlite3.Connection, table: object) -> None:
+        calls.append(getattr(table, "file_name", "?"))
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error (simulated)")
+        original(self, conn, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CorpusStore, "_insert_table", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        seeded.ingest([a, b])
+    assert calls == ["a.txt", "b.txt"]
+    assert dump(seeded) == before
+
+
+def test_a_bad_first_ingest_creates_no_rows(store: CorpusStore, tmp_path: Path) -> None:
+    with pytest.raises(ParseError):
+        store.ingest([_broken(tmp_path, "binary")])
+    assert len(store.load()) == 0
+
+
+def test_duplicate_file_names_are_refused(store: CorpusStore, tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    shutil.copy(FIXTURES / "tsv_small.txt", tmp_path / "x" / "t.txt")
+    shutil.copy(FIXTURES / "pdf_small.txt", tmp_path / "y" / "t.txt")
+    with pytest.raises(InvalidInputError, match="more than once"):
+        store.ingest([tmp_path / "x" / "t.txt", tmp_path / "y" / "t.txt"])
+    with pytest.raises(InvalidInputError):
+        store.ingest([])
+
+
+def test_load_before_any_ingest_is_empty_and_creates_nothing(store: CorpusStore) -> None:
+    corpus = store.load()
+    assert len(corpus) == 0 and corpus.source_hashes == ()
+    assert store.tables() == ()
+    assert not store.db_path.exists()
+
+
+def test_load_reads_a_consistent_snapshot_while_another_writer_is_busy(seeded: CorpusStore) -> None:
+    writer = sqlite3.connect(seeded.db_path, isolation_level=None, timeout=5)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("DELETE FROM indicators")
+        writer.execute("DELETE FROM projects")
+        result: dict[str, int] = {}
+
+        def read() -> None:
+            corpus = seeded.load()
+            result["projects"], result["indicators"] = len(corpus), corpus.n_indicators
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=20)
+        assert not reader.is_alive(), "load() blocked behind an open write transaction"
+        assert result == {"projects": 173, "indicators": 778}
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_schema_has_the_lookup_indexes(seeded: CorpusStore) -> None:
+    conn = sqlite3.connect(seeded.db_path)
+    try:
+        indexes = {
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            )
+        }
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+    sql = " ".join(s for _, s in indexes)
+    assert "projects(district)" in sql
+    assert "indicators(level2_code)" in sql
+    assert "indicators(project_id)" in sql
+    assert mode == "wal"
+
+
+def test_stats(seeded: CorpusStore) -> None:
+    s = seeded.stats()
+    assert (s["sources"], s["projects"], s["indicators"]) == (5, 173, 778)
+    assert (s["coded_indicators"], s["uncoded_indicators"]) == (596, 182)
+    assert sum(s["per_level2_code"].values()) == 778
+    assert s["per_level2_code"]["none"] == 182
+    assert sum(v for k, v in s["per_level2_code"].items() if k != "none") == 596
+    assert s["per_district"] == {
+        "南沙区": {"projects": 28, "indicators": 183},
+        "天河区": {"projects": 24, "indicators": 75},
+        "广州市": {"projects": 57, "indicators": 294},
+        "花都区": {"projects": 53, "indicators": 182},
+        "荔湾区": {"projects": 11, "indicators": 44},
+    }
+    per_source = {x["file_name"][:3]: x for x in s["per_source"]}
+    assert per_source["003"]["grand_total"] is None
+    city = per_source["000"]["grand_total"]["amounts"]
+    assert city["total"] == {"declared": "101132.26", "computed": "101132.25", "difference": "-0.01"}
+    assert city["special_account"]["difference"] == "10.00"  # the table's own inconsistency
+    for x in s["per_source"]:
+        checks = ([x["grand_total"]] if x["grand_total"] else []) + x["unit_subtotals"]
+        for check in checks:
+            assert abs(Decimal(check["amounts"]["total"]["difference"])) <= Decimal("0.01")
