@@ -34,7 +34,7 @@ GUANGZHOU_DISTRICTS: tuple[str, ...] = (
     "增城",
 )
 
-_COUNTY = re.compile(r"(?:市|州|盟)([\u4e00-\u9fff]{1,4}?[区县旗])")
+_COUNTY = re.compile(r"(?:市|州|盟)([\u4e00-\u9fff]{2,8}?自治[县旗]|[\u4e00-\u9fff]{1,4}?[区县旗])")
 _CITY = re.compile(r"^([\u4e00-\u9fff]{2,6}?市)")
 
 

@@ -74,12 +74,14 @@ _MULTIPLIERS = "十百千万亿"
 # Measure words seen in budget tables; a unit is the longest of these (with an
 # optional 万/亿… multiplier) at the start of the text after the number, so
 # "30次非法集资宣传活动" gives "次" and "300亿元人民币" gives "亿元人民币".
-_MEASURES = frozenset(
-    """个 家 次 场 人 条 份 篇 项 台 艘 班 列 件 套 处 册 类 期 倍 分 票 户 辆 元 吨 天 年 月 日 周 批 期 单 名 位
-    组 块 座 间 所 部 本 张 棵 株 亩 米 箱 度 秒 时 点 宗 起 例 轮 届 季 级 课 堂 节 支 只 双 床 页 盏 根 段 颗 笔 单位
-    场次 人次 家次 户次 车次 艘次 架次 班次 批次 项次 课时 学时 小时 分钟 毫秒 工作日 个工作日 个月 平方米 平米 公顷
-    公里 千米 标准箱 吨公里 美元 元人民币 港元 欧元 千瓦 千瓦时 兆瓦 立方米 个百分点 百分点""".split()
+_MEASURE_GROUPS = (
+    "个 家 次 场 人 条 份 篇 项 台 艘 班 列 件 套 处 册 类 期 倍 分 票 户 辆 元 吨 天 年 月 日 周",
+    "批 单 名 位 组 块 座 间 所 部 本 张 棵 株 亩 米 箱 度 秒 时 点 宗 起 例 轮 届 季 级 课 堂 节",
+    "支 只 双 床 页 盏 根 段 颗 笔 单位 场次 人次 家次 户次 车次 艘次 架次 班次 批次 项次 课时",
+    "学时 小时 分钟 毫秒 工作日 个工作日 个月 平方米 平米 公顷 公里 千米 标准箱 吨公里 美元",
+    "元人民币 港元 欧元 千瓦 千瓦时 兆瓦 立方米 个百分点 百分点",
 )
+_MEASURES = frozenset(word for group in _MEASURE_GROUPS for word in group.split())
 _MAX_MEASURE = max(len(m) for m in _MEASURES)
 _SUFFIX_REACH = 3  # CJK characters allowed between the unit and 以上/以下
 

@@ -186,3 +186,35 @@ def test_bad_amount_names_the_line() -> None:
     with pytest.raises(ParseError, match="not an amount") as info:
         parse_text(text.replace("200.00\t150.00", "两百\t150.00"), "amount.txt")
     assert info.value.line == 13
+
+
+def test_page_furniture_of_a_multi_page_pdf_is_ignored() -> None:
+    text = (FIXTURES / "pdf_small.txt").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    header = next(line for line in lines if line.startswith("项目名称"))
+    title = "项目支出绩效目标表（含转移支付项目）"
+    at_goal = lines.index("航运服务能力。")
+    at_indicator = next(i for i, line in enumerate(lines) if line.startswith("益指标；21-经济效益"))
+    paged = [*lines[:at_indicator], "- 2 -", "", title, header, "", *lines[at_indicator:]]
+    paged = [*paged[:at_goal], "第 1 页，共 3 页", *paged[at_goal:]]
+    t = parse_text("\n".join(paged), "paged.txt")
+    reference = parse_text(text, "paged.txt")
+    assert [(p.name, p.goal, p.amounts) for p in t.projects] == [
+        (p.name, p.goal, p.amounts) for p in reference.projects
+    ]
+    assert [
+        [(i.ordinal, i.level2_code, i.name, i.cycle_value, i.annual_value) for i in p.indicators]
+        for p in t.projects
+    ] == [
+        [(i.ordinal, i.level2_code, i.name, i.cycle_value, i.annual_value) for i in p.indicators]
+        for p in reference.projects
+    ]
+
+
+def test_repeated_tsv_header_is_ignored() -> None:
+    text = (FIXTURES / "tsv_small.txt").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    header = next(line for line in lines if line.startswith("项目名称"))
+    at = next(i for i, line in enumerate(lines) if line.startswith("商贸流通工作经费"))
+    t = parse_text("\n".join([*lines[:at], header, *lines[at:]]), "paged.txt")
+    assert [p.name for p in t.projects] == ["会展扶持专题", "商贸流通工作经费", "招商活动经费"]

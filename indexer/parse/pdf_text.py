@@ -54,6 +54,7 @@ _CODED_FIRST = re.compile(r"(?<!\d)1、[1-4]-(?:产出|效益|满意度|成本)�
 _LEVEL1_FIRST = re.compile(r"(?<!\d)1、(?:产出|效益|满意度|成本)指标")
 _NOT_A_UNIT = re.compile(r"[、；;，,。：:]|指标")
 _ANNUAL = "年度指标值："
+_PAGE_NUMBER = re.compile(r"第\d+页(?:[，,]?共\d+页)?|-\d+-|\d+/\d+|[Pp]age ?\d+(?: ?of ?\d+)?")
 
 
 def is_header(line: str) -> bool:
@@ -106,8 +107,14 @@ class _Parser:
         self.department = find_department(self.lines, header_at, file_name)
         check_money_unit(self.lines, header_at, file_name)
         self.district = district_for(self.department, file_name, None)
+        self.preamble = {normalize(line) for line in self.lines[:header_at] if line.strip()}
         tokens = [normalize(t) for t in self.lines[header_at].split()]
         self.amount_fields = [AMOUNT_COLUMNS[t] for t in tokens if t in AMOUNT_COLUMNS]
+
+    def _is_page_furniture(self, line: str) -> bool:
+        """Page numbers and the title/header lines a multi-page PDF repeats."""
+        text = normalize(line)
+        return bool(_PAGE_NUMBER.fullmatch(text)) or is_header(line) or text in self.preamble
 
     def amounts(self, values: list[str], line: int) -> Amounts:
         if len(values) > len(self.amount_fields):
@@ -128,7 +135,7 @@ class _Parser:
         while i < len(lines):
             raw = lines[i].rstrip("\r")
             line_no = i + 1
-            if not raw.strip():
+            if not raw.strip() or self._is_page_furniture(raw):
                 i += 1
                 continue
             if _is_indented(raw):

@@ -66,7 +66,7 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
     for idx in range(header_at + 1, len(lines)):
         line_no = idx + 1
         line = lines[idx].rstrip("\r")
-        if not line.strip():
+        if not line.strip() or is_header(line):  # blank, or the header repeated on a new page
             continue
         cells = line.split("\t")
         while len(cells) > n_cols and not cells[-1].strip():
