@@ -78,13 +78,22 @@ def choose_k(
     return best[1], round(best[0], 4), scores
 
 
+def _maximal(tokens: Sequence[str]) -> list[str]:
+    """Words of two or more characters that are not part of a longer word of the same text: jieba's
+    search mode yields 广州, 州市 and 广州市 for 广州市, and only 广州市 makes a label."""
+    words = {t for t in tokens if len(t) >= 2}
+    longer = sorted(words, key=len, reverse=True)
+    keep = {w for w in words if not any(len(o) > len(w) and w in o for o in longer)}
+    return [t for t in tokens if t in keep]
+
+
 def ctfidf_keywords(
     docs_tokens: Sequence[list[str]], labels: np.ndarray, n: int = _N_KEYWORDS
 ) -> dict[int, list[str]]:
     """Top ``n`` class-based TF-IDF words of each label."""
     per_class: dict[int, Counter[str]] = {}
     for tokens, label in zip(docs_tokens, labels, strict=True):
-        per_class.setdefault(int(label), Counter()).update(t for t in tokens if len(t) >= 2)
+        per_class.setdefault(int(label), Counter()).update(_maximal(tokens))
     overall: Counter[str] = Counter()
     for counts in per_class.values():
         overall.update(counts)
