@@ -16,6 +16,7 @@ ingests.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections import Counter
@@ -28,7 +29,7 @@ from typing import Any
 
 from indexer.corpus import Corpus
 from indexer.errors import InvalidInputError
-from indexer.parse import parse_file
+from indexer.parse import parse_bytes, read_table_bytes
 from indexer.records import Amounts, Indicator, Project, SourceTable, Subtotal, Target
 
 SCHEMA_VERSION = 1
@@ -125,6 +126,23 @@ class IngestReport:
         )
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """A file to store: its table, or None when it looked unchanged (not parsed)."""
+
+    name: str
+    sha256: str
+    data: bytes | None
+    table: SourceTable | None
+
+
+def _refuse_duplicates(names: Iterable[str]) -> None:
+    counts = Counter(names)
+    dups = sorted(n for n, c in counts.items() if c > 1)
+    if dups:
+        raise InvalidInputError(f"the same file name is given more than once: {', '.join(dups)}")
+
+
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -188,18 +206,38 @@ class CorpusStore:
     # -- writing --------------------------------------------------------
 
     def ingest(self, paths: Iterable[str | Path]) -> IngestReport:
-        """Parse every file, then store them all in one transaction (all or nothing)."""
+        """Parse every new or changed file, then store them all in one
+        transaction (all or nothing). A file whose name and sha256 are already
+        stored is not even parsed."""
         paths = [Path(p) for p in paths]
         if not paths:
             raise InvalidInputError("no table files to ingest")
-        return self.ingest_tables([parse_file(p) for p in paths])
+        _refuse_duplicates(p.name for p in paths)
+        stored = self._stored_hashes()
+        entries: list[_Entry] = []
+        for path in paths:
+            data = read_table_bytes(path)
+            sha = hashlib.sha256(data).hexdigest()
+            table = None if stored.get(path.name) == sha else parse_bytes(data, path.name)
+            entries.append(_Entry(path.name, sha, data, table))
+        return self._write(entries)
 
     def ingest_tables(self, tables: Sequence[SourceTable]) -> IngestReport:
         """Store already-parsed tables in one transaction (all or nothing)."""
-        names = Counter(t.file_name for t in tables)
-        dups = sorted(n for n, c in names.items() if c > 1)
-        if dups:
-            raise InvalidInputError(f"the same file name is given more than once: {', '.join(dups)}")
+        _refuse_duplicates(t.file_name for t in tables)
+        return self._write([_Entry(t.file_name, t.sha256, None, t) for t in tables])
+
+    def _stored_hashes(self) -> dict[str, str]:
+        if not self.exists():
+            return {}
+        with self._transaction(write=False) as conn:
+            if not self._has_schema(conn):
+                return {}
+            return {
+                r["file_name"]: r["sha256"] for r in conn.execute("SELECT file_name, sha256 FROM sources")
+            }
+
+    def _write(self, entries: Sequence[_Entry]) -> IngestReport:
         added: list[str] = []
         unchanged: list[str] = []
         replaced: list[str] = []
@@ -207,28 +245,28 @@ class CorpusStore:
         ids_removed: list[str] = []
         with self._transaction(write=True) as conn:
             self._ensure_schema(conn)
-            for table in tables:
-                row = conn.execute(
-                    "SELECT sha256 FROM sources WHERE file_name = ?", (table.file_name,)
-                ).fetchone()
-                if row is not None and row["sha256"] == table.sha256:
-                    unchanged.append(table.file_name)
+            for entry in entries:
+                row = conn.execute("SELECT sha256 FROM sources WHERE file_name = ?", (entry.name,)).fetchone()
+                if row is not None and row["sha256"] == entry.sha256:
+                    unchanged.append(entry.name)
                     continue
+                # Changed by another process since we looked: parse it now.
+                table = entry.table or parse_bytes(entry.data or b"", entry.name)
                 if row is not None:
                     old = [
                         r["id"]
                         for r in conn.execute(
-                            "SELECT id FROM projects WHERE source_file = ? ORDER BY seq", (table.file_name,)
+                            "SELECT id FROM projects WHERE source_file = ? ORDER BY seq", (entry.name,)
                         )
                     ]
-                    self._delete_source(conn, table.file_name)
+                    self._delete_source(conn, entry.name)
                     new, before = {p.id for p in table.projects}, set(old)
                     ids_removed.extend(i for i in old if i not in new)
                     ids_added.extend(p.id for p in table.projects if p.id not in before)
-                    replaced.append(table.file_name)
+                    replaced.append(entry.name)
                 else:
                     ids_added.extend(p.id for p in table.projects)
-                    added.append(table.file_name)
+                    added.append(entry.name)
                 self._insert_table(conn, table)
         return IngestReport(
             tuple(added), tuple(unchanged), tuple(replaced), tuple(ids_added), tuple(ids_removed)

@@ -24,9 +24,13 @@ from __future__ import annotations
 import html
 import re
 
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
-_ENTITY = re.compile(r"&(?:#\d{1,6}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});")
-_ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u00ad"}
+_TAG = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
+_ENTITY = r"&(?:#\d{1,6}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});"
+_MARKUP = re.compile(rf"(?P<tag>{_TAG})|(?P<entity>{_ENTITY})")
+_ZERO_WIDTH = "\u200b\u200c\u200d\ufeff\u00ad"
+_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+_SPACE_RUN = re.compile(r"\s+")
+_DIGIT_GUARDED = re.compile(r"[,:]")
 
 _CHAR_MAP = {
     "≧": "≥",
@@ -41,7 +45,7 @@ _CHAR_MAP = {
     "\u3000": " ",
     "\u00a0": " ",
 }
-_DIGIT_GUARDED = {",": "，", ":": "："}  # kept half-width between two digits
+_GUARD_MAP = {",": "，", ":": "："}  # kept half-width between two digits
 
 
 def _fold(ch: str) -> str:
@@ -51,83 +55,118 @@ def _fold(ch: str) -> str:
     return _CHAR_MAP.get(ch, ch)
 
 
+_TRANSLATE: dict[int, str | None] = {ord(c): None for c in _ZERO_WIDTH}
+_TRANSLATE.update({code: _fold(chr(code)) for code in range(0xFF01, 0xFF5F)})
+_TRANSLATE.update({ord(c): v for c, v in _CHAR_MAP.items()})
+_MAX_PASSES = 4
+
+
 def _is_ascii_alnum(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
 def strip_html(text: str) -> str:
     """Remove HTML tags and decode entities (``<p>a&amp;b</p>`` → ``a&b``)."""
-    return html.unescape(_TAG.sub("", text))
+    return _MARKUP.sub(lambda m: "" if m.group("tag") else html.unescape(m.group()), text)
 
 
-def _decoded_chars(text: str) -> list[tuple[str, int]]:
-    """Characters of ``text`` with HTML tags dropped and entities decoded, each
-    paired with its index in ``text``."""
-    skip: dict[int, tuple[int, str]] = {}
-    for m in _TAG.finditer(text):
-        skip[m.start()] = (m.end(), "")
-    for m in _ENTITY.finditer(text):
-        if m.start() not in skip:
-            skip[m.start()] = (m.end(), html.unescape(m.group()))
-    out: list[tuple[str, int]] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        if i in skip:
-            end, repl = skip[i]
-            out.extend((c, i) for c in repl)
-            i = end
+def _keep_space(run: str, prev: str, nxt: str) -> bool:
+    return not (_BREAKS & set(run)) and _is_ascii_alnum(prev) and _is_ascii_alnum(nxt)
+
+
+def _pass(text: str) -> str:
+    """One normalisation pass (see the module doc); :func:`_pass_mapped` is its twin."""
+    text = strip_html(text).translate(_TRANSLATE)
+
+    def space(m: re.Match[str]) -> str:
+        prev = text[m.start() - 1] if m.start() else ""
+        nxt = text[m.end()] if m.end() < len(text) else ""
+        return " " if _keep_space(m.group(), prev, nxt) else ""
+
+    text = _SPACE_RUN.sub(space, text).replace(">=", "≥").replace("<=", "≤")
+
+    def guard(m: re.Match[str]) -> str:
+        i = m.start()
+        if 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+            return m.group()
+        return _GUARD_MAP[m.group()]
+
+    return _DIGIT_GUARDED.sub(guard, text)
+
+
+def _pass_mapped(text: str) -> tuple[str, list[int]]:
+    """:func:`_pass`, also mapping each output character to its input index."""
+    chars: list[tuple[str, int]] = []
+    last = 0
+    for m in _MARKUP.finditer(text):
+        chars.extend((text[i], i) for i in range(last, m.start()))
+        if m.group("entity"):
+            chars.extend((c, m.start()) for c in html.unescape(m.group()))
+        last = m.end()
+    chars.extend((text[i], i) for i in range(last, len(text)))
+    folded = [(f, i) for c, i in chars for f in (c.translate(_TRANSLATE),) if f]
+
+    spaced: list[tuple[str, int]] = []
+    k, n = 0, len(folded)
+    while k < n:
+        if not folded[k][0].isspace():
+            spaced.append(folded[k])
+            k += 1
             continue
-        out.append((text[i], i))
-        i += 1
-    return out
+        j = k
+        while j < n and folded[j][0].isspace():
+            j += 1
+        run = "".join(c for c, _ in folded[k:j])
+        prev = folded[k - 1][0] if k else ""
+        nxt = folded[j][0] if j < n else ""
+        if _keep_space(run, prev, nxt):
+            spaced.append((" ", folded[k][1]))
+        k = j
+
+    merged: list[tuple[str, int]] = []
+    k, n = 0, len(spaced)
+    while k < n:
+        ch, idx = spaced[k]
+        if ch in "<>" and k + 1 < n and spaced[k + 1][0] == "=":
+            merged.append(("≥" if ch == ">" else "≤", idx))
+            k += 2
+            continue
+        merged.append((ch, idx))
+        k += 1
+
+    out: list[str] = []
+    for k, (ch, _) in enumerate(merged):
+        if ch in _GUARD_MAP and not (
+            0 < k < len(merged) - 1 and merged[k - 1][0].isdigit() and merged[k + 1][0].isdigit()
+        ):
+            ch = _GUARD_MAP[ch]
+        out.append(ch)
+    return "".join(out), [i for _, i in merged]
 
 
 def normalize_mapped(text: str) -> tuple[str, list[int]]:
     """Normalise ``text`` (see module doc) and map each output character to the
     index of the input character it came from."""
-    chars = [(c, i) for c, i in _decoded_chars(text) if c not in _ZERO_WIDTH]
-    folded = [(_fold(c), i) for c, i in chars]
-
-    out: list[str] = []
-    pos: list[int] = []
-    k = 0
-    n = len(folded)
-    while k < n:
-        ch, idx = folded[k]
-        if ch.isspace():
-            j = k
-            has_break = False
-            while j < n and folded[j][0].isspace():
-                has_break = has_break or folded[j][0] in "\n\r\v\f\u2028\u2029"
-                j += 1
-            prev = out[-1] if out else ""
-            nxt = folded[j][0] if j < n else ""
-            if not has_break and prev and nxt and _is_ascii_alnum(prev) and _is_ascii_alnum(nxt):
-                out.append(" ")
-                pos.append(idx)
-            k = j
-            continue
-        if ch in "<>" and k + 1 < n and folded[k + 1][0] == "=":
-            out.append("≥" if ch == ">" else "≤")
-            pos.append(idx)
-            k += 2
-            continue
-        if ch in _DIGIT_GUARDED:
-            prev = out[-1] if out else ""
-            nxt = folded[k + 1][0] if k + 1 < n else ""
-            if not (prev.isdigit() and nxt.isdigit()):
-                ch = _DIGIT_GUARDED[ch]
-        out.append(ch)
-        pos.append(idx)
-        k += 1
-    return "".join(out), pos
+    text, positions = _pass_mapped(text)
+    for _ in range(_MAX_PASSES - 1):
+        # A pass can expose new markup (a tag wrapped over a line break): repeat
+        # until stable, checking stability with the fast twin.
+        if _pass(text) == text:
+            break
+        text, pos = _pass_mapped(text)
+        positions = [positions[i] for i in pos]
+    return text, positions
 
 
 def normalize(text: str) -> str:
     """The canonical search form of ``text`` (HTML stripped, wraps joined,
     punctuation unified, ``≧``→``≥``); idempotent."""
-    return normalize_mapped(text)[0]
+    for _ in range(_MAX_PASSES):
+        new = _pass(text)
+        if new == text:
+            return text
+        text = new
+    return text
 
 
 def display(text: str) -> str:

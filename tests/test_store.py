@@ -243,3 +243,33 @@ def test_stats(seeded: CorpusStore) -> None:
         checks = ([x["grand_total"]] if x["grand_total"] else []) + x["unit_subtotals"]
         for check in checks:
             assert abs(Decimal(check["amounts"]["total"]["difference"])) <= Decimal("0.01")
+
+
+def test_unchanged_files_are_not_parsed_again(
+    seeded: CorpusStore, seed_paths: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import indexer.store as store_module
+
+    def boom(data: bytes, name: str) -> None:
+        raise AssertionError(f"{name} parsed again")
+
+    monkeypatch.setattr(store_module, "parse_bytes", boom)
+    assert seeded.ingest(seed_paths).unchanged == tuple(p.name for p in seed_paths)
+
+
+def test_a_file_changed_by_someone_else_meanwhile_is_parsed_in_the_transaction(
+    store: CorpusStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    table = tmp_path / "t.txt"
+    shutil.copy(FIXTURES / "tsv_small.txt", table)
+    store.ingest([table])
+    table.write_text(
+        table.read_text(encoding="utf-8").replace("举办招商活动。", "举办招商推介活动。"), "utf-8"
+    )
+    stale = {"t.txt": hashlib.sha256(table.read_bytes()).hexdigest()}  # "already stored", wrongly
+    monkeypatch.setattr(CorpusStore, "_stored_hashes", lambda self: stale)
+    report = store.ingest([table])
+    assert report.replaced == ("t.txt",)
+    assert store.load().projects[-1].goal == "举办招商推介活动。"

@@ -73,3 +73,21 @@ def test_map_is_monotonic_and_in_range(text: str) -> None:
     assert len(pos) == len(norm)
     assert pos == sorted(pos)
     assert all(0 <= i < len(text) for i in pos)
+
+
+@given(st.lists(_ALPHABET, max_size=60).map("".join))
+def test_fast_and_mapped_normalisation_agree(text: str) -> None:
+    assert normalize_mapped(text)[0] == normalize(text)
+
+
+@given(st.text(max_size=60))
+def test_any_unicode_text(text: str) -> None:
+    norm, pos = normalize_mapped(text)
+    assert norm == normalize(text) == normalize(norm)
+    assert len(pos) == len(norm) and pos == sorted(pos)
+
+
+def test_tag_wrapped_over_a_line_break_is_still_removed() -> None:
+    assert normalize("a<\np>b") == "ab"
+    assert normalize("> =90") == "≥90"
+    assert normalize("1, 000") == "1,000"

@@ -29,7 +29,15 @@ LAYOUTS: dict[str, tuple[Callable[[str], bool], Callable[[str, str, str], Source
 }
 _HEADER_SCAN_LINES = 200
 
-__all__ = ["LAYOUTS", "decode", "detect_layout", "parse_bytes", "parse_file", "parse_text"]
+__all__ = [
+    "LAYOUTS",
+    "decode",
+    "detect_layout",
+    "parse_bytes",
+    "parse_file",
+    "parse_text",
+    "read_table_bytes",
+]
 
 
 def detect_layout(text: str, file_name: str = "<text>") -> str:
@@ -106,11 +114,15 @@ def parse_bytes(data: bytes, file_name: str) -> SourceTable:
     return parse_text(decode(data, file_name), file_name, sha256)
 
 
-def parse_file(path: str | Path) -> SourceTable:
-    """Parse one table file (layout detected from its content)."""
+def read_table_bytes(path: str | Path) -> bytes:
+    """A table file's bytes; an unreadable file is a ParseError naming it."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ParseError(path.name, None, f"cannot read file: {exc.strerror or exc}") from None
-    return parse_bytes(data, path.name)
+
+
+def parse_file(path: str | Path) -> SourceTable:
+    """Parse one table file (layout detected from its content)."""
+    return parse_bytes(read_table_bytes(path), Path(path).name)

@@ -26,7 +26,7 @@ HEADER = ("主管部门", "预算单位", "项目名称", "绩效目标", "绩�
 
 def is_header(line: str) -> bool:
     """True for ``主管部门⇥预算单位⇥项目名称⇥绩效目标⇥绩效指标``."""
-    if "\t" not in line:
+    if "\t" not in line or "主管部门" not in line:
         return False
     cells = [normalize(c) for c in line.split("\t")]
     while cells and not cells[-1]:

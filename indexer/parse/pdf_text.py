@@ -50,6 +50,7 @@ from indexer.text import display, normalize, normalize_mapped
 LAYOUT = "pdf_text"
 _MAX_NAME_LINES = 8
 _SHORT_TAIL = 8
+_MAX_FURNITURE = 80  # page numbers and repeated title/header lines are short
 _CODED_FIRST = re.compile(r"(?<!\d)1、[1-4]-(?:产出|效益|满意度|成本)指标")
 _LEVEL1_FIRST = re.compile(r"(?<!\d)1、(?:产出|效益|满意度|成本)指标")
 _NOT_A_UNIT = re.compile(r"[、；;，,。：:]|指标")
@@ -59,7 +60,7 @@ _PAGE_NUMBER = re.compile(r"第\d+页(?:[，,]?共\d+页)?|-\d+-|\d+/\d+|[Pp]age
 
 def is_header(line: str) -> bool:
     """True for the space-separated header ``项目名称（资金使用单位） 总计 … 绩效指标``."""
-    if "\t" in line:
+    if "\t" in line or "项目名称" not in line:
         return False
     tokens = line.split()
     if not tokens:
@@ -113,6 +114,8 @@ class _Parser:
 
     def _is_page_furniture(self, line: str) -> bool:
         """Page numbers and the title/header lines a multi-page PDF repeats."""
+        if len(line) > _MAX_FURNITURE:
+            return False
         text = normalize(line)
         return bool(_PAGE_NUMBER.fullmatch(text)) or is_header(line) or text in self.preamble
 

@@ -36,7 +36,7 @@ LAYOUT = "tsv"
 
 def is_header(line: str) -> bool:
     """True for the tab-separated header ``项目名称（资金使用单位）⇥总计⇥…⇥绩效指标``."""
-    if "\t" not in line:
+    if "\t" not in line or "项目名称" not in line:
         return False
     cells = [normalize(c) for c in line.split("\t")]
     return cells[0].startswith("项目名称") and "总计" in cells and "绩效目标" in cells and "绩效指标" in cells
