@@ -31,8 +31,9 @@ subject of one seed indicator joined to the head of another (``扶持资金拨�
 :func:`indexer.targets.parse_target`, as in the real corpus.
 
 ``vocabulary`` bounds the number of distinct indicator (name, value) pairs:
-when set, indicators are drawn from a fixed pool of that many recombined
-pairs instead of being recombined afresh. The scale benchmark uses it to keep
+when set, indicators are drawn uniformly from a fixed pool — the first
+``vocabulary`` distinct pairs of the unbounded stream — instead of being
+recombined afresh. The scale benchmark uses it to keep
 the number of distinct texts (each must go through the real encoder once)
 within its time budget.
 
@@ -304,13 +305,20 @@ def _recombined_spec(fragments: Fragments, rng: random.Random, recombine: float)
 def indicator_pool(
     fragments: Fragments, size: int, seed: int = 0, recombine: float = 0.8
 ) -> list[IndicatorSpec]:
-    """``size`` distinct indicator specs (fewer if the fragments cannot make that many)."""
+    """The first ``size`` distinct indicator specs of the unbounded stream with this seed.
+
+    Being a prefix of that stream, the pool's texts are exactly the first
+    ``size`` distinct texts an unbounded run produces (which lets a benchmark
+    reuse embeddings across bounded and unbounded runs). Fewer than ``size``
+    when the fragments cannot make that many within ``50 × size`` indicators.
+    """
     pool: dict[tuple[str, str], IndicatorSpec] = {}
-    attempts = 0
-    while len(pool) < size and attempts < 20 * size:
-        spec = _recombined_spec(fragments, _rng(seed, "pool", attempts), recombine)
-        pool.setdefault((spec.name, spec.value), spec)
-        attempts += 1
+    stream = SyntheticCorpus(fragments, 50 * size, seed=seed, recombine=recombine)
+    for ind in stream.indicators():
+        value = ind.annual_value or ""
+        pool.setdefault((ind.name, value), IndicatorSpec(ind.level1, ind.level2_code, ind.name, value))
+        if len(pool) >= size:
+            break
     return list(pool.values())
 
 

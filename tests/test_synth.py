@@ -159,6 +159,11 @@ def test_real_seed_fragments_are_rich(seed_fragments: Fragments) -> None:
 def test_vocabulary_bounds_distinct_texts(seed_fragments: Fragments) -> None:
     pool = indicator_pool(seed_fragments, 300, seed=0)
     assert len(pool) == 300 == len({(s.name, s.value) for s in pool})
+    # The pool is the prefix of the unbounded stream's distinct texts.
+    first: dict[str, None] = {}
+    for ind in SyntheticCorpus(seed_fragments, 5000, seed=0).indicators():
+        first.setdefault(indicator_text(ind), None)
+    assert [f"{s.name}：{s.value}" for s in pool] == list(first)[:300]
     synth = SyntheticCorpus(seed_fragments, 5000, seed=0, vocabulary=300)
     texts = {indicator_text(i) for i in synth.indicators()}
     assert 250 <= len(texts) <= 300
