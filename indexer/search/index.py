@@ -357,6 +357,7 @@ class SearchIndex:
         return SimilarityModel(
             vectors=project_vectors(self.docs, text_vectors, self.n_projects),
             vocabularies=indicator_vocabularies(self.corpus),
+            weight=self._lexical.idf,
         )
 
     def similar(self, project_id: str, k: int = 10, include_same_district: bool = False) -> list[Hit]:
@@ -364,8 +365,8 @@ class SearchIndex:
         set), from other districts unless ``include_same_district``.
 
         ``score`` is the combined similarity, ``dense_score`` the cosine of the
-        project vectors, ``bm25_score`` the Jaccard overlap of the indicator
-        vocabularies (ranks likewise). ``NotFoundError`` for an unknown id.
+        project vectors, ``bm25_score`` the idf-weighted Jaccard overlap of the
+        indicator vocabularies (ranks likewise). ``NotFoundError`` for an unknown id.
         """
         source_project = self.corpus.get(project_id)
         source = next(i for i, p in enumerate(self.corpus.projects) if p.id == project_id)

@@ -1,8 +1,10 @@
 """Project-to-project similarity: a project vector from name, goal and
-indicators, plus the Jaccard overlap of the indicator vocabularies."""
+indicators, plus the idf-weighted Jaccard overlap of the indicator vocabularies
+(weighted so that 满意度 or 及时率, which every project has, count for little)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,8 +15,8 @@ from indexer.tokenize import tokenize
 
 # Part weights of the project vector (each part is the mean of its documents).
 PART_WEIGHTS: dict[int, float] = {KIND_NAME: 0.3, KIND_GOAL: 0.4, KIND_INDICATOR: 0.3}
-# Final score = DENSE_SHARE · cosine + (1 − DENSE_SHARE) · Jaccard.
-DENSE_SHARE = 0.8
+# Final score = DENSE_SHARE · cosine + (1 − DENSE_SHARE) · weighted Jaccard.
+DENSE_SHARE = 0.85
 
 
 def project_vectors(docs: Documents, text_vectors: np.ndarray, n_projects: int) -> np.ndarray:
@@ -48,10 +50,10 @@ def indicator_vocabularies(corpus: Corpus) -> list[frozenset[str]]:
     return out
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    """|a ∩ b| / |a ∪ b| (0 for two empty sets)."""
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
+def weighted_jaccard(a: frozenset[str], b: frozenset[str], weight: Callable[[str], float]) -> float:
+    """Σ weight(a ∩ b) / Σ weight(a ∪ b) (0 for two empty sets)."""
+    union = sum(weight(t) for t in a | b)
+    return sum(weight(t) for t in a & b) / union if union > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,13 @@ class SimilarityModel:
 
     vectors: np.ndarray
     vocabularies: list[frozenset[str]]
+    weight: Callable[[str], float]
 
     def scores(self, source: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(combined, cosine, jaccard)`` of every project against project ``source``."""
         cosine = self.vectors @ self.vectors[source]
         vocab = self.vocabularies[source]
-        jac = np.array([jaccard(vocab, other) for other in self.vocabularies], dtype=np.float32)
+        jac = np.array(
+            [weighted_jaccard(vocab, other, self.weight) for other in self.vocabularies], dtype=np.float32
+        )
         return DENSE_SHARE * cosine + (1 - DENSE_SHARE) * jac, cosine, jac
