@@ -32,6 +32,8 @@ summary{cursor:pointer}del{background:#fdd;text-decoration:line-through}ins{back
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#eee;
  font-size:.8rem;margin-left:.3rem}
 .cross{background:#fde2c8}
+.cards{display:grid;grid-template-columns:repeat(3,1fr);gap:.6rem;margin:1rem 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem}.card b{font-size:1.6rem;display:block}
 """
 
 
@@ -89,6 +91,35 @@ def _cluster_html(c: Cluster) -> str:
     )
 
 
+def _summary_html(s: dict[str, Any]) -> str:
+    cards = [
+        (
+            f"{s['goal_reused_share']:.0%}",
+            f"of projects reuse a goal ({s['n_projects_goal_reused']} of {s['n_projects']})",
+        ),
+        (
+            str(s["n_goal_clusters"]),
+            f"goal clusters, {s['n_goal_clusters_near']} near-duplicate, "
+            f"{s['n_goal_clusters_cross_district']} across districts",
+        ),
+        (
+            f"{s['boilerplate_indicator_share']:.0%}",
+            f"of indicators are boilerplate ({s['n_indicators_boilerplate']} of {s['n_indicators']})",
+        ),
+        (str(s["n_set_clusters"]), f"repeated indicator sets, {s['n_set_clusters_exact']} unchanged"),
+        (
+            str(s["n_amount_only_groups"] + s["n_numbers_only_groups"]),
+            "groups differing only in amounts/numbers",
+        ),
+        (str(s["n_themes"]), "themes"),
+    ]
+    return (
+        "<div class='cards'>"
+        + "".join(f"<div class='card'><b>{_e(big)}</b><span>{_e(text)}</span></div>" for big, text in cards)
+        + "</div>"
+    )
+
+
 def _figures(report: ReuseReport) -> dict[str, str]:
     import plotly.graph_objects as go
 
@@ -120,6 +151,7 @@ def _figures(report: ReuseReport) -> dict[str, str]:
             ]
         )
         fig.update_layout(title=title, barmode="group", yaxis={"tickformat": ".0%", "range": [0, 1]})
+        fig.update_xaxes(automargin=True, tickangle=-30 if key == "department" else 0)
         figs[key] = div(fig, f"chart-{key}")
 
     sizes = go.Figure()
@@ -194,7 +226,6 @@ def render_html(report: ReuseReport) -> str:
             f"by silhouette (chosen {report.theme_silhouette}); labels = top c-TF-IDF jieba words",
         },
     ]
-    summary_rows = [{"measure": k, "value": v} for k, v in summary.items()]
     measure_cols = [
         ("group", "group"),
         ("n_projects", "projects"),
@@ -234,8 +265,7 @@ def render_html(report: ReuseReport) -> str:
         _e(report.encoder_name)
     }
  · corpus {_e(report.corpus_hash[:12])}</p>
-<h2 id="summary">Summary</h2>{_table(summary_rows, [("measure", "measure"), ("value", "value")])}
-<h2 id="thresholds">Thresholds</h2>{_table(thresholds, [("what", "what"), ("rule", "rule")])}
+<section id="summary">{_summary_html(summary)}</section>
 <h2 id="districts">Per district</h2>{figs["district"]}{_table(tables["by_district"], measure_cols)}
 <h2 id="departments">Per department</h2>{figs["department"]}{_table(tables["by_department"], measure_cols)}
 <h2 id="sizes">Cluster sizes</h2>{figs["sizes"]}
@@ -282,6 +312,7 @@ def render_html(report: ReuseReport) -> str:
         )
     }
 <p class="muted">Silhouette by k: {_e(", ".join(f"k={k}: {s}" for k, s in report.theme_k_scores))}</p>
+<h2 id="thresholds">Thresholds</h2>{_table(thresholds, [("what", "what"), ("rule", "rule")])}
 <h2 id="timings">Timings</h2>{
         _table(
             [{"step": s, "seconds": t} for s, t in report.timings], [("step", "step"), ("seconds", "seconds")]
