@@ -1,0 +1,82 @@
+"""``jixiao search`` and ``jixiao similar`` through the real CLI (fake encoder, seed corpus)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from indexer.encoder import FakeEncoder
+from indexer.search import SearchIndex
+from indexer.settings import get_settings
+from indexer.store import CorpusStore
+
+SEED = Path(__file__).resolve().parent.parent / "data" / "raw"
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    models = tmp_path / "models"
+    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(models))
+    monkeypatch.setenv("JIXIAO_ENCODER", "fake")
+    get_settings.cache_clear()
+    settings = get_settings()
+    store = CorpusStore(settings.db_path)
+    store.ingest(sorted(SEED.glob("*.txt")))
+    SearchIndex.build(store.load(), FakeEncoder(), settings.index_dir, settings=settings)
+    yield models
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> str:
+    from api.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_search_json_has_hits_with_evidence(models_dir):
+    data = json.loads(run("search", "服务外包", "-k", "3", "--json"))
+    assert len(data["hits"]) == 3 and data["total"] >= 3
+    first = data["hits"][0]
+    assert {"project_id", "project_name", "district", "department", "score", "evidence"} <= set(first)
+    text = first["evidence"]["text"]
+    assert any(text[s:e] == "服务外包" for s, e in first["evidence"]["highlights"])
+    assert first["bm25_rank"] is not None
+
+
+def test_search_filters_reach_the_index(models_dir):
+    data = json.loads(run("search", "口岸", "--district", "花都", "--code", "3", "-k", "50", "--json"))
+    assert data["hits"] and {h["district"] for h in data["hits"]} == {"花都区"}
+
+
+def test_search_human_output_is_a_table(models_dir):
+    out = run("search", "跨境电商", "-k", "2")
+    assert "projects ranked" in out and "score" in out
+    assert "[跨境电商]" in out or "[跨境]" in out
+
+
+def test_similar_json_lists_other_districts(models_dir):
+    hits = json.loads(run("search", "服务贸易专题", "--district", "广州市", "-k", "1", "--json"))["hits"]
+    pid = hits[0]["project_id"]
+    data = json.loads(run("similar", pid, "-k", "4", "--json"))
+    assert data["project_id"] == pid and len(data["hits"]) == 4
+    assert all(h["district"] != "广州市" for h in data["hits"])
+    assert "like" in run("similar", pid, "-k", "2")
+
+
+def test_unknown_project_is_a_clean_error(models_dir):
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["similar", "nope"])
+    assert result.exit_code != 0
+    assert "nope" in str(result.exception) or "nope" in result.output
+
+
+def test_level2_code_filter_on_the_seed_corpus(models_dir):
+    data = json.loads(run("search", "口岸", "--code", "13", "-k", "100", "--json"))
+    assert data["hits"] and "花都区" not in {h["district"] for h in data["hits"]}  # 花都 gives level-1 only
