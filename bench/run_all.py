@@ -25,6 +25,7 @@ RESULTS_DIR = BENCH_DIR / "results"
 OUTPUT = REPO_ROOT / "BENCHMARKS.md"
 
 SCRIPTS: tuple[str, ...] = (
+    "bench_corpus",
     "bench_encoder",
     "bench_search",
     "eval_relevance",
@@ -33,14 +34,32 @@ SCRIPTS: tuple[str, ...] = (
     "bench_reuse",
     "bench_scale",
 )
-"""Benchmark scripts in run order (bench_scale last: it is by far the longest)."""
+"""Known benchmark scripts in run order; any other ``bench_*.py`` / ``eval_*.py`` runs after
+them (alphabetically) and bench_scale, by far the longest, runs last."""
 
-SECTION_ORDER: tuple[str, ...] = ("encoder", "search", "relevance", "classifier", "load", "reuse", "scale")
+SECTION_ORDER: tuple[str, ...] = (
+    "corpus",
+    "encoder",
+    "search",
+    "relevance",
+    "classifier",
+    "load",
+    "reuse",
+    "scale",
+)
 """Result files (bench/results/<name>.md) in BENCHMARKS.md order; others follow alphabetically."""
 
 
+def discover(bench_dir: Path = BENCH_DIR) -> list[str]:
+    """Script names to run: :data:`SCRIPTS` first, other bench/eval scripts next, bench_scale last."""
+    found = {p.stem for p in bench_dir.glob("bench_*.py")} | {p.stem for p in bench_dir.glob("eval_*.py")}
+    known = [name for name in SCRIPTS if name != "bench_scale"]
+    names = known + sorted(found - set(SCRIPTS))
+    return [*names, "bench_scale"]
+
+
 def run_scripts(names: Sequence[str]) -> list[tuple[str, int, float]]:
-    """Run each existing ``bench/<name>.py``; returns (name, exit code, seconds) per script run."""
+    """Run each existing ``bench/<name>.py`` with its defaults; returns (name, exit code, seconds)."""
     outcomes = []
     for name in names:
         script = BENCH_DIR / f"{name}.py"
@@ -98,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip", action="append", default=[], help="script name to skip (repeatable)")
     parser.add_argument("--assemble-only", action="store_true", help="do not run, only assemble results")
     args = parser.parse_args(argv)
-    outcomes = [] if args.assemble_only else run_scripts([s for s in SCRIPTS if s not in args.skip])
+    outcomes = [] if args.assemble_only else run_scripts([s for s in discover() if s not in args.skip])
     assemble(outcomes)
     print(f"[run_all] wrote {OUTPUT}", flush=True)
     return 1 if any(code != 0 for _, code, _ in outcomes) else 0
