@@ -47,7 +47,6 @@ def _encode_offset(offset: int) -> int:
 def _double_array(root: _Node) -> list[int]:
     units: list[int] = [0]
     used: list[bool] = [True]  # position 0 holds the root unit
-    used_bases: set[int] = set()
     search_from = 1
 
     def grow(size: int) -> None:
@@ -60,27 +59,18 @@ def _double_array(root: _Node) -> list[int]:
     while queue:
         position, node = queue.popleft()
         labels = sorted(node.children)
-        slots = [0, *labels]
         while search_from < len(used) and used[search_from]:
             search_from += 1
-        # First fit: try each free position as the slot of the first label.
-        free = search_from
+        # First fit: the lowest free position whose label slots are all free
+        # becomes the node's base. The base slot itself (label 0, where a value
+        # lives) is always reserved, which also keeps every base unique: a
+        # shared base would let one node's lookups match another's children.
+        base = search_from
         while True:
-            base = free ^ slots[0]
-            grow((max(base, free) | 0xFF) + 1)
-            if (
-                base not in used_bases
-                and base != 0
-                and all(not used[base ^ c] for c in slots)
-                and _fits(position ^ base)
-            ):
+            grow((base | 0xFF) + 1)
+            if not used[base] and all(not used[base ^ c] for c in labels) and _fits(position ^ base):
                 break
-            free += 1
-            while free < len(used) and used[free]:
-                free += 1
-        used_bases.add(base)
-        # Reserve the base slot even without a value so that free positions
-        # near the search start stay usable as bases (keeps the build fast).
+            base += 1
         used[base] = True
         units[position] |= _encode_offset(position ^ base)
         if node.value is not None:
