@@ -19,6 +19,9 @@ Kinds:
 
 :func:`choose_kind` picks ``flat`` below :data:`EXACT_THRESHOLD` vectors and ``hnsw`` above.
 Nothing here sets FAISS's thread count: that is the caller's (process-wide) decision.
+``search`` may run from several threads at once; ``add`` and ``set_search_params`` must not
+overlap with anything else. Corpora that repeat texts are best indexed one vector per
+distinct text (see ``bench/bench_scale.py``, ``*-distinct``): same answers, fewer vectors.
 """
 
 from __future__ import annotations
