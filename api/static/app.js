@@ -30,7 +30,7 @@
   }
 
   function show(...nodes) {
-    view().replaceChildren(...nodes);
+    view().replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined));
   }
 
   function fmtAmount(value) {
@@ -409,15 +409,81 @@
     return section;
   }
 
+  function shareCell(share) {
+    const bar = el("span", { class: "share" });
+    bar.style.width = Math.round(60 * Math.max(0, Math.min(1, share || 0))) + "px";
+    return el("td", { class: "pct" }, bar, fmtPct(share || 0));
+  }
+
+  function simpleTable(headers, rows) {
+    return el("div", { class: "table-wrap" }, el("table", { class: "report" },
+      el("thead", {}, el("tr", {}, headers.map((h) => el("th", { text: h })))),
+      el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c) => (c instanceof Node ? c : el("td", { text: cell(c) }))))))));
+  }
+
+  function measureTable(rows, label) {
+    return simpleTable([label, "项目数", "目标复用", "目标复用占比", "指标数", "套话指标", "套话指标占比"],
+      rows.map((m) => [m.group, m.n_projects, m.n_goal_reused, shareCell(m.goal_reused_share), m.n_indicators,
+        m.n_indicators_boilerplate, shareCell(m.boilerplate_indicator_share)]));
+  }
+
+  function diffText(member) {
+    if (!member.diff || !member.diff.length) return [el("span", { class: "muted", text: "（与模板一致）" })];
+    return member.diff.slice(0, 4).flatMap((d) => [
+      d.shared ? el("span", { class: "diff-del", text: d.shared }) : null,
+      d.member ? el("span", { class: "diff-ins", text: d.member }) : null, " "]);
+  }
+
+  function clusterList(clusters, limit) {
+    return clusters.slice(0, limit).map((c) => el("details", { class: "cluster" },
+      el("summary", {}, el("strong", { text: c.members.length + " 个 " }), c.exact ? "完全相同" : "近似重复",
+        c.crosses_districts ? el("span", { class: "cross", text: " · 跨区域（" + c.districts.join("、") + "）" }) : " · " + c.districts.join("、"),
+        el("div", { class: "muted", text: c.shared_text.length > 120 ? c.shared_text.slice(0, 120) + "…" : c.shared_text })),
+      el("ul", {}, c.members.slice(0, 30).map((m) => el("li", {},
+        el("a", { href: "#/project/" + encodeURIComponent(m.project_id), text: m.project_name }),
+        " · " + m.district + " · " + fmtAmount(m.amount_total) + " · ", diffText(m))))));
+  }
+
+  const REUSE_SKIP = new Set(["schema_version", "encoder", "corpus_hash", "params", "map_points", "timings", "theme_k_scores"]);
+
   async function renderReuse(current) {
     document.title = "复用报告 · 绩效目标检索";
     show(el("h1", { text: "复用报告" }), el("p", { class: "muted", text: "首次生成需要几秒钟…" }));
     const data = await api("/api/reports/reuse");
     if (!current()) return;
-    const sections = Object.entries(data || {}).map(([key, value]) => reportSection(key, value));
-    show(el("h1", { text: "复用报告" }),
-      el("p", { class: "muted", text: "跨项目、跨区域重复使用的绩效目标与指标（完整图表版：jixiao report）。" }),
-      sections.length ? sections : el("p", { class: "empty", text: "报告为空。" }));
+    const s = data.summary || {};
+    const parts = [el("h1", { text: "复用报告" }),
+      el("p", { class: "muted", text: "跨项目、跨区域重复使用的绩效目标与指标。完整图表版：jixiao report。" })];
+    if (data.summary) {
+      parts.push(el("section", { class: "report-section" }, el("h2", { text: "概况" }), el("dl", { class: "kv" },
+        [["项目", s.n_projects], ["指标", s.n_indicators], ["目标复用项目", s.n_projects_goal_reused],
+          ["目标复用占比", s.goal_reused_share !== undefined ? fmtPct(s.goal_reused_share) : null],
+          ["套话指标占比", s.boilerplate_indicator_share !== undefined ? fmtPct(s.boilerplate_indicator_share) : null],
+          ["目标重复簇", s.n_goal_clusters], ["跨区域目标簇", s.n_goal_clusters_cross_district], ["指标集重复簇", s.n_set_clusters]]
+          .filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: cell(v) }))))));
+    }
+    if (data.by_district) parts.push(el("section", { class: "report-section" }, el("h2", { text: "各区域套话比例" }), measureTable(data.by_district, "区域")));
+    if (data.by_department) parts.push(el("section", { class: "report-section" }, el("h2", { text: "各部门套话比例" }), measureTable(data.by_department, "部门")));
+    if (data.goal_clusters) parts.push(el("section", { class: "report-section" }, el("h2", { text: "重复的绩效目标（" + data.goal_clusters.length + " 簇）" }), clusterList(data.goal_clusters, 30)));
+    if (data.set_clusters) parts.push(el("section", { class: "report-section" }, el("h2", { text: "原样重复的指标集（" + data.set_clusters.length + " 簇）" }), clusterList(data.set_clusters, 30)));
+    if (data.top_names) {
+      parts.push(el("section", { class: "report-section" }, el("h2", { text: "最常复用的指标名称" }),
+        simpleTable(["指标名称", "项目数", "指标数", "区域数", "部门数", "写法"], data.top_names.map((n) =>
+          [n.name, n.n_projects, n.n_indicators, n.n_districts, n.n_departments, (n.variants || []).slice(0, 3).join(" / ")]))));
+    }
+    if (data.amount_only) {
+      parts.push(el("section", { class: "report-section" }, el("h2", { text: "仅金额不同的项目（" + data.amount_only.length + " 组）" }),
+        simpleTable(["组", "类型", "项目", "金额"], data.amount_only.map((g) => [g.id, g.kind === "amounts_only" ? "仅金额不同" : "仅数字不同",
+          g.members.map((m) => m.project_name + "（" + m.district + "）").join("；"), (g.distinct_amounts || []).map(fmtAmount).join("、")]))));
+    }
+    if (data.themes) {
+      parts.push(el("section", { class: "report-section" }, el("h2", { text: "主题" }),
+        simpleTable(["主题", "关键词", "项目数", "金额", "示例项目"], data.themes.map((t) =>
+          [t.label, (t.keywords || []).join("、"), t.n_projects, fmtAmount(t.amount_total), (t.example_projects || []).slice(0, 3).join("；")]))));
+    }
+    const known = new Set([...REUSE_SKIP, "summary", "by_district", "by_department", "goal_clusters", "set_clusters", "name_clusters", "top_names", "amount_only", "themes", "theme_silhouette"]);
+    for (const [key, value] of Object.entries(data || {})) if (!known.has(key)) parts.push(reportSection(key, value));
+    show(parts);
   }
 
   // ---------- health ----------

@@ -1,0 +1,146 @@
+"""End to end in headless chromium: search, open a project, similar projects, auto-tag, reuse page.
+
+Screenshots go to test-artifacts/. Any console error or failed request fails the test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from api_support import REPO_ROOT, live_server, session_models
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("chromium not installed (`make chromium` or `apt-get install -y chromium`)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    with live_server(session_models(tmp_path_factory)) as url:
+        yield url
+
+
+@pytest.fixture
+def page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=chromium_path(),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+            locale="zh-CN",
+        )
+        page = context.pages[0] if context.pages else context.new_page()
+        page.on(
+            "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+        )
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+        page.problems = problems  # type: ignore[attr-defined]
+        yield page
+        context.close()
+    assert not problems, problems
+
+
+def shot(page, name: str) -> Path:
+    path = ARTIFACTS / f"browser-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_search_project_similar_and_tagging(page, base_url):
+    page.goto(base_url + "/")
+    page.wait_for_selector("#q")
+    assert page.title().startswith("绩效目标检索")
+    page.wait_for_selector(".health.ok")
+    shot(page, "0-home")
+
+    page.fill("#q", "展会")
+    page.press("#q", "Enter")
+    page.wait_for_selector(".hit")
+    districts = {d.strip() for d in page.locator(".hit .district").all_inner_texts()}
+    assert len(districts) > 1, districts
+    assert page.locator(".hit mark").count() > 0
+    assert any("万元" in a for a in page.locator(".hit .amount").all_inner_texts())
+    assert page.locator(".pager").count() == 1
+    shot(page, "1-search")
+
+    # Filters: district select narrows every hit to that district.
+    page.select_option("select[name=district]", "广州市")
+    page.click("button.primary")
+    page.wait_for_function("() => location.hash.includes('district=')")
+    page.wait_for_selector(".hit")
+    assert {d.strip() for d in page.locator(".hit .district").all_inner_texts()} == {"广州市"}
+
+    # Project page with indicators and similar projects of other districts.
+    page.locator(".hit-title").first.click()
+    page.wait_for_selector("article.project h1")
+    page.wait_for_selector(".similar .hit, .similar .empty, .similar .error")
+    assert page.locator("table.indicators tbody tr").count() > 0
+    assert page.locator("table.indicators .code").count() > 0
+    similar = {d.strip() for d in page.locator(".similar .hit .district").all_inner_texts()}
+    assert similar and "广州市" not in similar
+    shot(page, "2-project")
+
+    # Auto-tag two drafted indicators.
+    page.click("a[data-nav=tag]")
+    page.wait_for_selector("#tag-input")
+    page.fill("#tag-input", "展会筹备工作按时完成率\t100%\n新增纳统企业数量\t≥5家")
+    page.click("form.tag-form button.primary")
+    page.wait_for_selector("table.predictions tbody tr")
+    rows = page.locator("table.predictions tbody tr")
+    assert rows.count() == 2
+    for i in range(2):
+        assert rows.nth(i).locator(".code").inner_text().strip().isdigit()
+        assert rows.nth(i).locator(".conf").count() == 1
+        assert rows.nth(i).locator(".badge").count() == 1
+    shot(page, "3-tag")
+
+
+def test_reuse_page_renders(page, base_url):
+    page.goto(base_url + "/#/reuse")
+    page.wait_for_selector(".report-section, .error", timeout=120_000)
+    assert page.locator(".error").count() == 0
+    assert page.locator(".report-section table").count() > 0
+    shot(page, "4-reuse")
+
+
+def test_phone_layout(page, base_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(base_url + "/#/search?q=" + "跨境电商")
+    page.wait_for_selector(".hit")
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390 + 1, f"horizontal overflow on a phone: {width}px"
+    shot(page, "5-phone")
+
+
+def test_not_found_project_shows_error(page, base_url):
+    page.goto(base_url + "/#/project/does-not-exist")
+    page.wait_for_selector(".error")
+    assert "does-not-exist" in page.locator(".error").inner_text()
+    # The 404 of the API call is expected here; it is not a page failure.
+    page.problems[:] = [p for p in page.problems if "404" not in p]  # type: ignore[attr-defined]
