@@ -218,3 +218,82 @@ def test_repeated_tsv_header_is_ignored() -> None:
     at = next(i for i, line in enumerate(lines) if line.startswith("商贸流通工作经费"))
     t = parse_text("\n".join([*lines[:at], header, *lines[at:]]), "paged.txt")
     assert [p.name for p in t.projects] == ["会展扶持专题", "商贸流通工作经费", "招商活动经费"]
+
+
+def test_a_budget_unit_line_in_the_preamble_is_not_a_money_unit() -> None:
+    text = (FIXTURES / "tsv_small.txt").read_text(encoding="utf-8")
+    t = parse_text(text.replace("单位：万元", "预算单位：广州市越秀区商务局\n单位：万元"), "unit.txt")
+    assert len(t.projects) == 3
+
+
+def _fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def _drop_line(text: str, prefix: str) -> str:
+    return "\n".join(line for line in text.split("\n") if not line.startswith(prefix))
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "line", "words"),
+    [
+        # cut in the last indicator, no final line break
+        ("cut.txt", lambda: _fixture("tsv_cut_file.txt"), 15, "ends in the middle of a row"),
+        # cut between rows: only 合计 can tell
+        (
+            "rows.txt",
+            lambda: _drop_line(_fixture("tsv_small.txt"), "商贸流通工作经费"),
+            9,
+            "合计 says 1250.50",
+        ),
+        # a unit row whose projects were cut off
+        (
+            "unit.txt",
+            lambda: _drop_line(_fixture("tsv_small.txt"), "招商活动经费"),
+            14,
+            "followed by no project",
+        ),
+        # the next indicator's ordinal left dangling after a value
+        (
+            "dangling.txt",
+            lambda: _fixture("tsv_small.txt").replace("年度指标值:不少于3场。", "年度指标值:不少于3场。2"),
+            15,
+            "incomplete value '不少于3场。2'",
+        ),
+        (
+            "bare.txt",
+            lambda: _fixture("tsv_small.txt").replace("年度指标值:不少于3场。", "年度指标值:不少于"),
+            15,
+            "incomplete value '不少于'",
+        ),
+        (
+            "empty.txt",
+            lambda: _fixture("tsv_small.txt").replace("年度指标值:不少于3场。", "年度指标值:。"),
+            15,
+            "empty 年度指标值",
+        ),
+        # PDF: the last project lost its goal and indicators
+        ("pdf_cut.txt", lambda: _fixture("pdf_small.txt").split("举办招商推介活动")[0], 44, "no indicators"),
+        # PDF, goal after indicators: a cut indicator must not pass for a goal
+        (
+            "pdf_goal_after.txt",
+            lambda: _fixture("pdf_small.txt").replace(
+                "满意度；实施周期指标值:≥85%；年度指标值:≥85%", "满意度"
+            ),
+            33,
+            "no 年度指标值",
+        ),
+    ],
+)
+def test_truncations_are_detected(name: str, make: object, line: int, words: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_text(make(), name)  # type: ignore[operator]
+    assert (info.value.file, info.value.line) == (name, line)
+    assert words in str(info.value)
+
+
+def test_tables_that_end_without_a_line_break_are_fine_when_complete() -> None:
+    text = _fixture("tsv_small.txt").rstrip("\n")
+    assert len(parse_text(text, "no_newline.txt").projects) == 3
+    five = _fixture("five_column_small.txt").rstrip("\n")
+    assert len(parse_text(five, "no_newline5.txt").projects) == 2

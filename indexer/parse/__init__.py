@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from indexer.errors import ParseError, UnknownLayoutError
 from indexer.parse import five_column, pdf_text, tsv
+from indexer.parse.common import check_grand_total
 from indexer.records import SourceTable
+from indexer.text import strip_html
 
 LAYOUTS: dict[str, tuple[Callable[[str], bool], Callable[[str, str, str], SourceTable]]] = {
     tsv.LAYOUT: (tsv.is_header, tsv.parse),
@@ -28,6 +31,7 @@ LAYOUTS: dict[str, tuple[Callable[[str], bool], Callable[[str, str, str], Source
     five_column.LAYOUT: (five_column.is_header, five_column.parse),
 }
 _HEADER_SCAN_LINES = 200
+_INDICATOR_LIST = re.compile(r"\d、\s*(?:[1-4]\s*-\s*)?(?:产出|效益|满意度|成本)")
 
 __all__ = [
     "LAYOUTS",
@@ -95,6 +99,24 @@ def decode(data: bytes, file_name: str) -> str:
     )
 
 
+def _refuse_cut_file(text: str, file_name: str, layout: str) -> None:
+    """A file cut in the middle of a row: no final line break, and a last line
+    that does not end with 。 while it holds indicators (``1、1-产出…``,
+    ``…指标值:``) or belongs to a PDF extraction (which always ends its text
+    with a line break)."""
+    if not text or text.endswith("\n"):
+        return
+    last = strip_html(text.rsplit("\n", 1)[-1]).strip()
+    if not last or last.endswith("。"):
+        return
+    if layout == "pdf_text" or "指标值" in last or _INDICATOR_LIST.search(last):
+        raise ParseError(
+            file_name,
+            text.count("\n") + 1,
+            "the file ends in the middle of a row (no final 。 and no final line break): truncated?",
+        )
+
+
 def parse_text(text: str, file_name: str, sha256: str | None = None) -> SourceTable:
     """Parse a table given as text. ``sha256`` defaults to the hash of the
     text's UTF-8 bytes (``parse_file`` passes the hash of the file's bytes)."""
@@ -102,7 +124,9 @@ def parse_text(text: str, file_name: str, sha256: str | None = None) -> SourceTa
         sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     layout = detect_layout(text, file_name)
+    _refuse_cut_file(text, file_name, layout)
     table = LAYOUTS[layout][1](text, file_name, sha256)
+    check_grand_total(table)
     if not table.projects:
         raise ParseError(file_name, None, f"{layout} table without any project row")
     return table

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from indexer.districts import UnknownDistrictError, district_of
 from indexer.errors import ParseError
-from indexer.records import Amounts
+from indexer.records import Amounts, SourceTable
 from indexer.text import normalize
 
 AMOUNT_COLUMNS: dict[str, str] = {
@@ -63,7 +63,8 @@ def check_money_unit(lines: list[str], upto: int, file: str) -> None:
     for i, raw in enumerate(lines[:upto], start=1):
         for m in _UNIT.finditer(raw):
             unit = normalize(m.group(1))
-            if unit and unit != "万元":
+            # "预算单位：…" names a budget unit, not a currency unit.
+            if unit.endswith("元") and unit != "万元":
                 raise ParseError(file, i, f"amounts are in {unit!r}; only 万元 is supported")
 
 
@@ -73,3 +74,21 @@ def district_for(department: str, file: str, line: int | None) -> str:
         return district_of(department)
     except UnknownDistrictError as exc:
         raise ParseError(file, line, str(exc)) from None
+
+
+def check_grand_total(table: SourceTable) -> None:
+    """Refuse a table whose projects do not add up to its 合计 (总计 column):
+    rows were lost (a file cut between two rows) or misread. Each row is
+    rounded to 0.01 万元, so the tolerance grows with the number of rows."""
+    total = table.grand_total
+    if total is None or total.amounts.total is None:
+        return
+    got = sum((p.amounts.total or Decimal(0) for p in table.projects), Decimal(0))
+    tolerance = max(Decimal("0.01"), Decimal("0.005") * len(table.projects))
+    if abs(got - total.amounts.total) > tolerance:
+        raise ParseError(
+            table.file_name,
+            total.line,
+            f"the {len(table.projects)} projects add up to {got} 万元 but 合计 says {total.amounts.total} "
+            "(rows lost or misread: truncated file?)",
+        )

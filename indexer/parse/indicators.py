@@ -33,14 +33,20 @@ from indexer.text import normalize_mapped, raw_slice
 _L1 = "(?:产出|效益|满意度|成本)"
 _CODED_START = rf"、\s*[1-4]\s*-\s*{_L1}指标"
 _LEVEL1_START = rf"、\s*{_L1}指标"
-_ANY_CODED_START = re.compile(rf"(?<!\d)(\d+){_CODED_START}")
-_ANY_LEVEL1_START = re.compile(rf"(?<!\d)(\d+){_LEVEL1_START}")
+ANY_CODED_START = re.compile(rf"(?<!\d)(\d+){_CODED_START}")
+ANY_LEVEL1_START = re.compile(rf"(?<!\d)(\d+){_LEVEL1_START}")
 
 _CODED_HEAD = re.compile(
     rf"^(?P<ord>\d+)、(?P<l1d>[1-4])-(?P<l1>{_L1})指标[；，]"
     r"(?:(?P<code>\d{2})-(?P<l2>[^；]*?)[；，])?"
 )
 _LEVEL1_HEAD = re.compile(rf"^(?P<ord>\d+)、(?P<l1>{_L1})指标[：；，]")
+# "≥37%。3" or "大于3次。4、2-效益指": the next indicator was cut off.
+_DANGLING = re.compile(r"。\s*\d+(?:、.*)?$")
+# A comparator with nothing after it ("≥", "不低于"): the value was cut off.
+_BARE_COMPARATOR = re.compile(
+    r"(?:[≥≤<>=]|大于等于|小于等于|不少于|不低于|不小于|不超过|不高于|大于|小于|高于|低于|超过|达到)+"
+)
 _CYCLE = "实施周期指标值："
 _ANNUAL = "年度指标值："
 _TRAILING = "。；，. "
@@ -102,12 +108,12 @@ def _check_prefix(
 
 def parse_coded(raw: str, project_id: str, *, file: str, line_of: LineOf) -> tuple[Indicator, ...]:
     """Parse a ``1、1-产出指标；11-数量指标；…`` cell into indicators."""
-    return _parse(raw, project_id, file, line_of, _CODED_START, _ANY_CODED_START, _CODED_HEAD)
+    return _parse(raw, project_id, file, line_of, _CODED_START, ANY_CODED_START, _CODED_HEAD)
 
 
 def parse_level1(raw: str, project_id: str, *, file: str, line_of: LineOf) -> tuple[Indicator, ...]:
     """Parse a ``1、产出指标：NAME，年度指标值：X。`` cell (no level-2 codes)."""
-    return _parse(raw, project_id, file, line_of, _LEVEL1_START, _ANY_LEVEL1_START, _LEVEL1_HEAD)
+    return _parse(raw, project_id, file, line_of, _LEVEL1_START, ANY_LEVEL1_START, _LEVEL1_HEAD)
 
 
 def _parse(
@@ -142,6 +148,23 @@ def _parse(
         name_norm = text[head.end() : name_end]
         cycle = _clean_value(text[cycle_at + len(_CYCLE) : annual_at]) if cycle_at >= 0 else None
         annual = _clean_value(text[annual_at + len(_ANNUAL) :])
+        if annual is None:
+            raise _make_error(
+                file,
+                line_of,
+                positions,
+                seg.end - 1,
+                f"indicator {seg.ordinal} has an empty 年度指标值 (truncated?)",
+            )
+        for value in (cycle, annual):
+            if value and (_DANGLING.search(value) or _BARE_COMPARATOR.fullmatch(value)):
+                raise _make_error(
+                    file,
+                    line_of,
+                    positions,
+                    seg.end - 1,
+                    f"indicator {seg.ordinal}: incomplete value {value!r} (truncated?)",
+                )
         name_start = seg.start + head.end()
         name_raw = raw_slice(raw, positions, name_start, name_start + len(name_norm.rstrip(_TRAILING)))
         code = head.groupdict().get("code")

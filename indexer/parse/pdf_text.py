@@ -43,7 +43,7 @@ from indexer.parse.common import (
     parse_amount,
     project_id,
 )
-from indexer.parse.indicators import parse_coded, parse_level1
+from indexer.parse.indicators import ANY_CODED_START, ANY_LEVEL1_START, parse_coded, parse_level1
 from indexer.records import Amounts, Indicator, Project, SourceTable, Subtotal
 from indexer.text import display, normalize, normalize_mapped
 
@@ -161,9 +161,20 @@ class _Parser:
             i += 1
 
         projects = [self._project(seq, d) for seq, d in enumerate(drafts)]
+        if projects and not projects[-1].indicators:
+            # Every project lists indicators; a last one without any means the file was cut.
+            raise ParseError(
+                self.file,
+                drafts[-1].line,
+                f"last project {projects[-1].name!r} has no indicators (truncated?)",
+            )
         unit_subtotals = []
         for label, line, amounts in units:
             ids = tuple(p.id for p, d in zip(projects, drafts, strict=True) if d.unit == label)
+            if not ids:
+                raise ParseError(
+                    self.file, line, f"unit subtotal {label!r} is followed by no project (truncated?)"
+                )
             unit_subtotals.append(Subtotal(label, line, amounts, ids))
         total = None
         if grand_total is not None:
@@ -251,6 +262,8 @@ class _Parser:
             shift = first
         else:
             end = self._indicator_end(norm, pos, raw, starts, texts)
+            if ANY_CODED_START.search(normalize(raw[end:])) or ANY_LEVEL1_START.search(normalize(raw[end:])):
+                end = len(raw)  # what follows is still indicators, not a goal
             goal = _goal_text(raw[end:].split("\n"))
             tail = raw[:end]
             shift = 0

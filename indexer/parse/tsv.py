@@ -120,6 +120,11 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
         if units:
             units[-1][3].append(pid)
 
+    for label, line, _, ids in units:
+        if not ids:
+            raise ParseError(
+                file_name, line, f"unit subtotal {label!r} is followed by no project (truncated?)"
+            )
     if grand_total is not None:
         grand_total = Subtotal("合计", grand_total.line, grand_total.amounts, tuple(p.id for p in projects))
     return SourceTable(
