@@ -41,11 +41,12 @@ Thresholds (``ReuseParams`` defaults) and why
   in five differs); sets of fewer than 2 indicators are ignored.
 
 Public API: :func:`find_reuse`, :func:`report_to_dict`, :func:`write_report`,
+:func:`figures`, :func:`tables`, :func:`summary`,
 :class:`ReuseParams`, :class:`ReuseReport`.
 """
 
 from indexer.reuse.detect import find_reuse
-from indexer.reuse.html import write_report
+from indexer.reuse.html import figures, render_html, write_report
 from indexer.reuse.records import (
     AmountOnlyGroup,
     Cluster,
@@ -58,7 +59,7 @@ from indexer.reuse.records import (
     ReuseReport,
     Theme,
 )
-from indexer.reuse.serialize import report_to_dict
+from indexer.reuse.serialize import report_to_dict, summary, tables
 
 __all__ = [
     "AmountOnlyGroup",
@@ -71,7 +72,11 @@ __all__ = [
     "ReuseReport",
     "ReusedName",
     "Theme",
+    "figures",
     "find_reuse",
+    "render_html",
     "report_to_dict",
+    "summary",
+    "tables",
     "write_report",
 ]

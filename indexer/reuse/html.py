@@ -120,14 +120,15 @@ def _summary_html(s: dict[str, Any]) -> str:
     )
 
 
-def _figures(report: ReuseReport) -> dict[str, str]:
+def figures(report: ReuseReport) -> dict[str, Any]:
+    """The report's plotly figures: ``district``, ``department``, ``sizes`` (cluster sizes) and ``map``."""
     import plotly.graph_objects as go
 
-    def div(fig: Any, div_id: str) -> str:
+    def div(fig: Any, div_id: str) -> Any:
         fig.update_layout(margin={"l": 40, "r": 20, "t": 50, "b": 40}, height=420, template="plotly_white")
-        return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id)
+        return fig
 
-    figs: dict[str, str] = {}
+    figs: dict[str, Any] = {}
     for key, measures, title in (
         ("district", report.by_district, "Boilerplate per district"),
         ("department", report.by_department[:_TOP_DEPARTMENTS], "Boilerplate per department (largest)"),
@@ -152,7 +153,7 @@ def _figures(report: ReuseReport) -> dict[str, str]:
         )
         fig.update_layout(title=title, barmode="group", yaxis={"tickformat": ".0%", "range": [0, 1]})
         fig.update_xaxes(automargin=True, tickangle=-30 if key == "department" else 0)
-        figs[key] = div(fig, f"chart-{key}")
+        figs[key] = div(fig, key)
 
     sizes = go.Figure()
     for label, clusters in (
@@ -168,7 +169,7 @@ def _figures(report: ReuseReport) -> dict[str, str]:
         yaxis_title="clusters",
     )
     sizes.update_traces(opacity=0.65)
-    figs["sizes"] = div(sizes, "chart-sizes")
+    figs["sizes"] = div(sizes, "sizes")
 
     label_of = {t.id: f"{t.id}: {t.label}" for t in report.themes}
     themes_fig = go.Figure()
@@ -185,8 +186,8 @@ def _figures(report: ReuseReport) -> dict[str, str]:
                 marker={"size": 7, "opacity": 0.75},
             )
         )
+    figs["map"] = div(themes_fig, "map")
     themes_fig.update_layout(title="Projects by theme (PCA of embeddings)", height=560)
-    figs["map"] = div(themes_fig, "chart-map")
     return figs
 
 
@@ -196,7 +197,10 @@ def render_html(report: ReuseReport) -> str:
 
     summary = serialize.summary(report)
     tables = serialize.tables(report)
-    figs = _figures(report)
+    figs = {
+        key: fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{key}")
+        for key, fig in figures(report).items()
+    }
     p = report.params
     thresholds = [
         {

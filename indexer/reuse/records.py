@@ -34,7 +34,7 @@ class ReuseParams:
     max_representatives: int = 25
     theme_k_min: int = 3
     theme_k_max: int = 12
-    theme_max_projects: int = 20000  # themes/map on a deterministic sample beyond this
+    theme_max_projects: int = 3000  # themes/map on a deterministic sample beyond this (encoding cost)
     max_map_points: int = 4000
     top_names: int = 40
     seed: int = 0
