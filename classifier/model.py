@@ -279,6 +279,11 @@ class IndicatorClassifier:
         self.classes: tuple[str, ...] = tuple(str(c) for c in core.classes)
         self._class_index = {c: i for i, c in enumerate(self.classes)}
 
+    @property
+    def embedding_cache(self) -> EmbeddingCache | None:
+        """The encoder cache the features use (None for a TF-IDF-only model)."""
+        return self._core.features.embed
+
     # ---- training -------------------------------------------------------------------
 
     @classmethod

@@ -1,0 +1,150 @@
+"""``jixiao classify``, ``jixiao evaluate`` and ``jixiao audit``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from indexer.settings import get_settings
+
+if TYPE_CHECKING:
+    from classifier.model import IndicatorClassifier
+    from classifier.records import Prediction
+
+
+def _load_model(with_corpus: bool = False) -> IndicatorClassifier:
+    from classifier.model import IndicatorClassifier, settings_threshold
+    from indexer.encoder import load_encoder
+    from indexer.store import CorpusStore
+
+    settings = get_settings()
+    corpus = CorpusStore(settings.db_path).load() if with_corpus else None
+    return IndicatorClassifier.load(
+        settings.classifier_dir, load_encoder(settings), corpus=corpus, threshold=settings_threshold(settings)
+    )
+
+
+def _render(pred: Prediction, name: str) -> str:
+    flag = "  NEEDS REVIEW" + (f" ({pred.reason})" if pred.reason else "") if pred.needs_review else ""
+    top = " | ".join(f"{c} {lab} {p:.2f}" for c, lab, p in pred.top3)
+    return f"{pred.code} {pred.label} p={pred.probability:.2f}{flag}\t{name}\n    top-3: {top}"
+
+
+def _read_items(path: Path) -> list[tuple[int, str, str | None, str | None]]:
+    """(line number, name, value, level1) for every non-blank line: a name, or name<TAB>value<TAB>level1."""
+    from indexer.errors import InvalidInputError
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc}") from exc
+    items = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = [f.strip() or None for f in line.split("\t")] + [None, None]
+        items.append((number, fields[0] or "", fields[1], fields[2]))
+    return items
+
+
+def register(app: typer.Typer) -> None:
+    """Add the classifier commands to the CLI."""
+
+    @app.command("classify")
+    def classify(
+        name: Annotated[str | None, typer.Argument(help="Indicator name, e.g. 展会筹备工作按时完成率.")] = None,
+        value: Annotated[str | None, typer.Option("--value", help="Target value, e.g. ≥5家 or 年底前.")] = None,
+        level1: Annotated[
+            str | None, typer.Option("--level1", help="Known level-1: 产出, 效益, 满意度 or 成本.")
+        ] = None,
+        file: Annotated[
+            Path | None,
+            typer.Option("--file", help="One indicator per line, or name<TAB>value<TAB>level1 (TSV)."),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON (one object per line for --file).")] = False,
+    ) -> int:
+        """Tag indicators with their level-2 code (11…43), probability, top-3 and "needs review"."""
+        from indexer.errors import InvalidInputError
+
+        if (name is None) == (file is None):
+            raise InvalidInputError("give either an indicator NAME or --file F (not both)")
+        model = _load_model()
+        if file is None:
+            pred = model.predict(name or "", value, level1)
+            typer.echo(json.dumps(pred.to_dict(), ensure_ascii=False) if as_json else _render(pred, name or ""))
+            return 0
+        items = _read_items(file)
+        valid: list[tuple[int, str, str | None, str | None]] = []
+        errors = 0
+        results: dict[int, str] = {}
+        for number, item_name, item_value, item_level1 in items:
+            try:
+                valid.append((number, *model.validate(item_name, item_value, item_level1)))
+            except InvalidInputError as exc:
+                errors += 1
+                results[number] = (
+                    json.dumps({"line": number, "error": str(exc)}, ensure_ascii=False)
+                    if as_json
+                    else f"line {number}: error: {exc}"
+                )
+        predictions = model.predict_many([(n, v, lvl) for _, n, v, lvl in valid])
+        for (number, item_name, _, _), pred in zip(valid, predictions, strict=True):
+            results[number] = (
+                json.dumps({"line": number, "name": item_name, **pred.to_dict()}, ensure_ascii=False)
+                if as_json
+                else _render(pred, item_name)
+            )
+        for number in sorted(results):
+            typer.echo(results[number])
+        if errors:
+            typer.echo(f"{errors} of {len(items)} lines could not be classified", err=True)
+        return 1 if errors else 0
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    ) -> None:
+        """Leave-one-district-out evaluation of the classifier against baselines (takes ~1-2 min)."""
+        from classifier.evaluate import evaluate, format_report
+        from indexer.encoder import load_encoder
+        from indexer.store import CorpusStore
+
+        settings = get_settings()
+        report = evaluate(CorpusStore(settings.db_path).load(), load_encoder(settings))
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+
+    @app.command("audit")
+    def audit_cmd(
+        as_json: Annotated[bool, typer.Option("--json", help="Print the worklists as JSON.")] = False,
+        min_probability: Annotated[
+            float, typer.Option("--min-probability", help="Report contradictions at least this confident.")
+        ] = 0.8,
+    ) -> None:
+        """Filed codes the model contradicts (out of fold), and level-2 tags for level-1-only indicators."""
+        from classifier.audit import audit
+        from indexer.store import CorpusStore
+
+        model = _load_model(with_corpus=True)
+        report = audit(CorpusStore(get_settings().db_path).load(), model, min_probability=min_probability)
+        if as_json:
+            typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+            return
+        typer.echo(
+            f"{len(report.contradictions)} of {report.n_checked} coded indicators contradicted with "
+            f"probability ≥ {report.min_probability:.2f} (out-of-fold):"
+        )
+        for c in report.contradictions:
+            typer.echo(
+                f"  {c.indicator_id}  filed {c.filed_code} {c.filed_label} → {c.predicted_code} "
+                f"{c.predicted_label} p={c.probability:.2f}  {c.district} {c.project_name}: {c.name}"
+            )
+        typer.echo(f"\n{len(report.level1_only)} level-1-only indicators tagged:")
+        for t in report.level1_only:
+            review = " NEEDS REVIEW" if t.prediction.needs_review else ""
+            typer.echo(
+                f"  {t.indicator_id}  {t.level1} → {t.prediction.code} {t.prediction.label} "
+                f"p={t.prediction.probability:.2f}{review}  {t.name}"
+            )

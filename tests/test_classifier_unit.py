@@ -1,0 +1,355 @@
+"""Classifier on small synthetic corpora with the fake encoder: fast, no built artifacts."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier import taxonomy
+from classifier.audit import audit
+from classifier.dataset import corpus_examples, data_hash, name_key, training_examples
+from classifier.evaluate import evaluate, expected_calibration_error, format_report
+from classifier.features import EmbeddingCache
+from classifier.model import IndicatorClassifier, ModelParams, settings_threshold, train_and_save, tune_threshold
+from classifier.records import Prediction
+from indexer.corpus import Corpus
+from indexer.encoder import FakeEncoder
+from indexer.errors import ArtifactError, ArtifactMismatchError, InvalidInputError
+from indexer.records import Amounts, Indicator, Project
+from indexer.settings import Settings
+
+TEMPLATES: dict[str, list[tuple[str, str]]] = {
+    "11": [("举办{}活动次数", "≥3次"), ("支持{}企业数量", "≥10家"), ("{}培训人数", "≥200人")],
+    "12": [("{}验收合格率", "100%"), ("{}资金发放准确率", "100%"), ("{}质量达标率", "≥95%")],
+    "13": [("{}资金拨付及时率", "100%"), ("{}按时完成率", "100%"), ("{}完成时间", "年底前")],
+    "21": [("带动{}产值", "≥5000万元"), ("{}销售额增长率", "≥5%"), ("{}交易额", "≥1亿元")],
+    "22": [("{}政策知晓率", "≥90%"), ("{}带动就业人数", "≥100人"), ("{}社会影响力", "提升")],
+    "31": [("{}服务对象满意度", "≥90%"), ("{}企业满意度", "满意"), ("{}群众满意度", "≥85%")],
+}
+TOPICS = [
+    ["商贸", "会展", "外贸", "电商"],
+    ["物流", "餐饮", "零售", "旅游"],
+    ["农业", "教育", "医疗", "交通"],
+]
+
+
+def _table(index: int, topics: list[str], level1_only: bool = False) -> list[Project]:
+    file_name = f"{index:03d}_synthetic.txt"
+    projects = []
+    for p_no, topic in enumerate(topics):
+        pid = f"t{index}p{p_no}"
+        indicators = []
+        for code, templates in TEMPLATES.items():
+            for name_t, value in templates:
+                name = name_t.format(topic)
+                indicators.append(
+                    Indicator(
+                        project_id=pid,
+                        ordinal=len(indicators) + 1,
+                        level1=taxonomy.level1_of(code),
+                        level2_code=None if level1_only else code,
+                        name=name,
+                        name_raw=name,
+                        cycle_value=value,
+                        annual_value=value,
+                        target=None,
+                    )
+                )
+        projects.append(
+            Project(
+                id=pid,
+                source_file=file_name,
+                source_line=p_no + 1,
+                district=f"区{index}",
+                department="部门",
+                budget_unit=None,
+                name=f"{topic}项目",
+                name_raw=f"{topic}项目",
+                amounts=Amounts(),
+                goal="目标",
+                goal_raw="目标",
+                indicators=tuple(indicators),
+            )
+        )
+    return projects
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    projects = _table(0, TOPICS[0]) + _table(1, TOPICS[1]) + _table(2, TOPICS[2])
+    projects += _table(3, ["园区"], level1_only=True)
+    return Corpus(tuple(projects))
+
+
+@pytest.fixture(scope="module")
+def encoder() -> FakeEncoder:
+    return FakeEncoder(dim=64)
+
+
+@pytest.fixture(scope="module")
+def model(corpus, encoder) -> IndicatorClassifier:
+    return IndicatorClassifier.train(corpus, encoder)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def test_dataset_dedupes_same_name_under_same_code(corpus):
+    doubled = Corpus((*corpus.projects, *_table(9, TOPICS[0])))
+    examples = corpus_examples(doubled)
+    keys = [(name_key(e.name), e.code) for e in examples]
+    assert len(keys) == len(set(keys))
+    assert len(examples) == len(corpus_examples(corpus))
+    # within-table dedupe keeps the copy in table 9 for per-table test sets
+    assert len(corpus_examples(doubled, per_table=True)) == len(examples) + 4 * 18
+    assert all(e.code for e in examples)  # level-1-only indicators are not training data
+
+
+def test_knowledge_is_a_separate_flaggable_source(corpus):
+    with_k = training_examples(corpus)
+    without = training_examples(corpus, use_knowledge=False)
+    assert {e.source for e in without} == {"corpus"}
+    assert {e.source for e in with_k} == {"corpus", "knowledge"}
+    assert data_hash(with_k) != data_hash(without)
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+def test_predicts_clear_cases_with_top3(model):
+    pred = model.predict("展会资金拨付及时率", "100%")
+    assert isinstance(pred, Prediction)
+    assert pred.code == "13" and pred.label == "时效指标" and pred.level1 == "产出"
+    assert len(pred.top3) == 3
+    probs = [p for _, _, p in pred.top3]
+    assert probs == sorted(probs, reverse=True) and pred.probability == probs[0]
+    assert model.predict("参展企业满意度", "≥90%").code == "31"
+
+
+def test_probabilities_sum_to_one(model):
+    probs = model.predict_proba(["会展企业数量", "外贸交易额"], [None, "≥1亿元"])
+    assert probs.shape == (2, len(model.classes))
+    assert np.allclose(probs.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("level1", ["产出", "效益", "满意度", "成本", "1-产出指标", "效益指标"])
+def test_level1_restriction_is_always_obeyed(model, level1):
+    allowed = taxonomy.codes_for_level1(level1)
+    for name in ["举办会展活动次数", "会展服务对象满意度", "带动会展产值", "会展资金拨付及时率"]:
+        pred = model.predict(name, level1=level1)
+        assert pred.code in allowed
+        assert all(code in allowed for code, _, _ in pred.top3)
+        assert math.isclose(sum(p for _, _, p in pred.top3), 1.0, abs_tol=1e-6) or len(allowed) > 3
+    assert model.predict("会展服务对象满意度", level1="满意度").probability == pytest.approx(1.0)
+
+
+def test_level1_restriction_moves_the_answer(model):
+    free = model.predict("会展服务对象满意度")
+    forced = model.predict("会展服务对象满意度", level1="效益")
+    assert free.code == "31"
+    assert forced.code in {"21", "22", "23", "24"}
+
+
+def test_threshold_marks_needs_review(corpus, encoder, model):
+    strict = IndicatorClassifier(model._core, model.temperature, 1.01, model.params, model.info)
+    lax = IndicatorClassifier(model._core, model.temperature, 0.0, model.params, model.info)
+    assert strict.predict("会展按时完成率").needs_review
+    assert strict.predict("会展按时完成率").reason.startswith("probability")
+    assert not lax.predict("会展按时完成率").needs_review
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("", "name is empty"),
+        ("   ", "name is empty"),
+        ("率" * 501, "too long: 501"),
+        ("资金\x00拨付及时率", "control character U\\+0000"),
+        ("资金\n拨付", "control character"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(model, name, match):
+    with pytest.raises(InvalidInputError, match=match):
+        model.predict(name)
+
+
+def test_bad_value_and_level1_raise(model):
+    with pytest.raises(InvalidInputError, match="value contains a control character"):
+        model.predict("会展活动次数", value="≥3\x07次")
+    with pytest.raises(InvalidInputError, match="level-1"):
+        model.predict("会展活动次数", level1="产品指标")
+    with pytest.raises(InvalidInputError, match="item 2"):
+        model.predict_many(["会展活动次数", ""])
+
+
+@pytest.mark.parametrize("name", ["customer satisfaction rate", "12345", "!!!", "ＡＢＣ"])
+def test_non_chinese_input_needs_review_not_crash(model, name):
+    pred = model.predict(name)
+    assert pred.needs_review
+    assert "Chinese" in pred.reason
+    assert pred.code in taxonomy.CODES
+
+
+def test_predict_many_matches_predict(model):
+    items = [("会展活动次数", "≥3次", None), ("带动外贸产值", None, "效益"), "电商服务对象满意度"]
+    many = model.predict_many(items)
+    single = [model.predict(*i) if isinstance(i, tuple) else model.predict(i) for i in items]
+    assert [p.code for p in many] == [p.code for p in single]
+    assert [round(p.probability, 6) for p in many] == [round(p.probability, 6) for p in single]
+    assert model.predict_many([]) == []
+
+
+def test_value_text_carries_signal(corpus, encoder):
+    # the same ambiguous name tips toward 时效 with a deadline and toward 数量 with a count
+    model = IndicatorClassifier.train(corpus, encoder)
+    by_deadline = model.predict("会展工作", "年底前")
+    by_count = model.predict("会展工作", "≥3次")
+    assert dict((c, p) for c, _, p in by_deadline.top3).get("13", 0) > dict(
+        (c, p) for c, _, p in by_count.top3
+    ).get("13", 0)
+
+
+# --------------------------------------------------------------------------- persistence
+
+
+def test_save_load_round_trip(tmp_path, corpus, encoder, model):
+    manifest = model.save(tmp_path / "clf", evaluation={"summary": {"accuracy": 0.5}})
+    assert manifest["kind"] == "classifier"
+    assert manifest["encoder"] == encoder.name and manifest["encoder_dim"] == encoder.dim
+    assert manifest["training_data_hash"] and manifest["class_counts"]["31"] > 0
+    assert "scikit-learn" in manifest["package_versions"]
+    assert not list((tmp_path / "clf").glob("*.pkl"))
+    loaded = IndicatorClassifier.load(tmp_path / "clf", encoder, corpus=corpus)
+    names = ["会展活动次数", "外贸资金拨付及时率", "带动电商产值", "hello"]
+    assert np.allclose(
+        loaded.predict_proba(names, [None] * 4), model.predict_proba(names, [None] * 4), atol=1e-6
+    )
+    assert loaded.threshold == model.threshold and loaded.temperature == model.temperature
+    assert loaded.info["evaluation"]["summary"]["accuracy"] == 0.5
+    assert IndicatorClassifier.load(tmp_path / "clf", encoder, threshold=0.3).threshold == 0.3
+
+
+def test_tampered_file_is_refused(tmp_path, encoder, model):
+    model.save(tmp_path / "clf")
+    path = tmp_path / "clf" / "model.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["threshold"] = 0.0
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ArtifactMismatchError, match="sha256 of model.json"):
+        IndicatorClassifier.load(tmp_path / "clf", encoder)
+
+
+def test_tampered_arrays_refused(tmp_path, encoder, model):
+    model.save(tmp_path / "clf")
+    arrays = tmp_path / "clf" / "arrays.npz"
+    arrays.write_bytes(arrays.read_bytes()[:-10])
+    with pytest.raises(ArtifactMismatchError, match="arrays.npz"):
+        IndicatorClassifier.load(tmp_path / "clf", encoder)
+
+
+def test_mismatched_encoder_or_corpus_refused(tmp_path, corpus, model):
+    model.save(tmp_path / "clf")
+    with pytest.raises(ArtifactMismatchError, match="encoder mismatch"):
+        IndicatorClassifier.load(tmp_path / "clf", FakeEncoder(dim=32))
+    other = Corpus(corpus.projects[:3])
+    with pytest.raises(ArtifactMismatchError, match="corpus_hash"):
+        IndicatorClassifier.load(tmp_path / "clf", FakeEncoder(dim=64), corpus=other)
+
+
+def test_missing_model_is_clear(tmp_path, encoder):
+    with pytest.raises(ArtifactError, match="jixiao build"):
+        IndicatorClassifier.load(tmp_path / "nothing", encoder)
+
+
+def test_settings_threshold_only_when_explicit(tmp_path):
+    assert settings_threshold(Settings(models_dir=tmp_path)) is None
+    assert settings_threshold(Settings(models_dir=tmp_path, review_threshold=0.7)) == 0.7
+
+
+# --------------------------------------------------------------------------- evaluation and audit
+
+
+def test_evaluate_reports_everything(corpus, encoder):
+    report = evaluate(corpus, encoder)
+    s = report["summary"]
+    assert s["n_folds"] == 3 and s["n_test"] == 3 * 4 * 18
+    assert set(report["models"]) == {
+        "model", "model_level1_known", "model_no_knowledge", "majority", "tfidf_svc", "embed_lr"
+    }
+    assert report["models"]["model"]["accuracy"] > report["models"]["majority"]["accuracy"]
+    assert 0.0 <= s["ece"] <= 1.0
+    assert report["coverage"][0]["coverage"] == 1.0
+    assert sum(map(sum, report["confusion"]["matrix"])) == s["n_test"]
+    assert "| model |" in format_report(report)
+    json.dumps(report)  # JSON-ready
+
+
+def test_evaluation_never_trains_on_test_names(corpus, encoder, monkeypatch):
+    import classifier.model as m
+
+    seen: list[set[str]] = []
+    real_fit = m.fit_core
+
+    def spy(examples, embed, params):
+        seen.append({name_key(e.name) for e in examples})
+        return real_fit(examples, embed, params)
+
+    monkeypatch.setattr(m, "fit_core", spy)
+    keys = {name_key(e.name) for e in corpus_examples(corpus) if e.group == "000_synthetic.txt"}
+    logits, _ = m.held_out_logits(
+        corpus_examples(corpus), [(k, None) for k in keys], "000_synthetic.txt", None, ModelParams()
+    )
+    assert logits.shape == (len(keys), len(taxonomy.CODES))
+    assert seen and not (seen[-1] & keys)
+
+
+def test_ece_and_threshold_helpers():
+    conf = np.array([0.9, 0.9, 0.6, 0.6])
+    assert expected_calibration_error(conf, np.array([1, 1, 1, 0], dtype=bool)) == pytest.approx(
+        0.5 * 0.1 + 0.5 * 0.1
+    )
+    assert tune_threshold(np.array([0.95, 0.9, 0.5, 0.4]), np.array([True, True, False, False])) == 0.51
+
+
+def test_audit_flags_planted_misfiling_and_tags_level1_only(corpus, encoder, model):
+    bad = corpus.projects[0]
+    wrong = bad.indicators[-1]  # a 满意度 indicator filed as 11
+    planted = Indicator(**{**{f: getattr(wrong, f) for f in wrong.__slots__}, "level2_code": "11"})
+    projects = (
+        Project(**{**{f: getattr(bad, f) for f in bad.__slots__}, "indicators": (*bad.indicators[:-1], planted)}),
+        *corpus.projects[1:],
+    )
+    report = audit(Corpus(projects), model, min_probability=0.5)
+    flagged = {c.indicator_id: c for c in report.contradictions}
+    assert planted.id in flagged
+    assert flagged[planted.id].predicted_code == "31" and flagged[planted.id].filed_code == "11"
+    assert len(report.level1_only) == 18
+    for tagged in report.level1_only:
+        assert tagged.prediction.code in taxonomy.codes_for_level1(tagged.level1)
+    json.dumps(report.to_dict(), ensure_ascii=False)
+
+
+def test_train_and_save_writes_evaluation(tmp_path, corpus, encoder):
+    settings = Settings(models_dir=tmp_path / "models", encoder="fake")
+    manifest = train_and_save(corpus, encoder, settings.classifier_dir, settings)
+    assert manifest["evaluation"]["summary"]["n_test"] > 0
+    assert Path(settings.classifier_dir, "manifest.json").is_file()
+    IndicatorClassifier.load(settings.classifier_dir, encoder, corpus=corpus)
+
+
+def test_embedding_cache_encodes_each_text_once(encoder):
+    calls: list[int] = []
+
+    class Counting(FakeEncoder):
+        def encode_queries(self, texts):
+            calls.append(len(texts))
+            return super().encode_queries(texts)
+
+    cache = EmbeddingCache(Counting(dim=16))
+    cache(["a", "b", "a"])
+    cache(["b", "c"])
+    assert calls == [2, 1] and len(cache) == 3
