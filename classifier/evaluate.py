@@ -112,7 +112,7 @@ def _tfidf_svc(train: list[Example], test: list[Example]) -> list[str]:
 
 
 def _embed_lr(train: list[Example], test: list[Example], embed: EmbeddingCache) -> list[str]:
-    lr = LogisticRegression(C=10.0, max_iter=3000)
+    lr = LogisticRegression(C=10.0, max_iter=3000, solver="newton-cg")
     lr.fit(embed([ex.name for ex in train]), [ex.code for ex in train])
     return list(lr.predict(embed([ex.name for ex in test])))
 

@@ -54,7 +54,7 @@ Item = str | tuple[str, str | None, str | None] | tuple[str, str | None] | tuple
 class ModelParams:
     """Hyper-parameters of the classifier (recorded in the manifest)."""
 
-    C: float = 10.0
+    C: float = 3.0
     name_weight: float = 1.0
     value_weight: float = 0.5
     embedding_weight: float = 1.0
@@ -147,7 +147,7 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
     classes = np.unique(labels)
     if len(classes) == 1:  # degenerate training set: a constant model
         return _Core(features, classes, np.zeros((1, x.shape[1])), np.zeros(1))
-    lr = LogisticRegression(C=params.C, max_iter=3000)
+    lr = LogisticRegression(C=params.C, max_iter=3000, solver="newton-cg")
     lr.fit(x, labels, sample_weight=weights)
     coef, intercept = lr.coef_, lr.intercept_
     if len(lr.classes_) == 2:  # sklearn stores one row for binary problems
