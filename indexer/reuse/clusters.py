@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from indexer.records import Project
 from indexer.reuse.diff import diff_spans
 from indexer.reuse.neardup import components, jaccard, near_duplicate_edges
-from indexer.reuse.records import Cluster, Member, ReuseParams
+from indexer.reuse.records import Cluster, DiffSpan, Member, ReuseParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def cluster_items(
         members_items = [item for k in key_idxs for item in by_key[keys[k]]]
         if len({item.project.id for item in members_items}) < 2:
             continue
-        clusters.append(_make_cluster(kind, key_idxs, keys, sets, members_items))
+        clusters.append(_make_cluster(kind, key_idxs, keys, sets, members_items, params.max_diff_keys))
     clusters.sort(key=lambda c: (-c.n_projects, -c.size, c.shared_text))
     return [_with_id(c, f"{kind}-{n}") for n, c in enumerate(clusters, 1)]
 
@@ -78,12 +78,25 @@ def _make_cluster(
     keys: list[str],
     sets: list[frozenset[str]],
     items: list[Item],
+    max_diff_keys: int,
 ) -> Cluster:
     counts = Counter(item.key for item in items)
     # The template is the most frequent text; ties go to the longest, then corpus order.
     shared_key = max(counts, key=lambda k: (counts[k], len(k)))
     shared_text = next(item.text for item in items if item.key == shared_key)
     set_of = {keys[i]: sets[i] for i in key_idxs}
+    # Similarity and diff depend only on the member's key: computed once per distinct key, and the
+    # diff only for the first ``max_diff_keys`` keys of a huge cluster (None = not computed).
+    similarity = {k: round(jaccard(set_of[shared_key], set_of[k]), 4) for k in counts}
+    diffs: dict[str, tuple[DiffSpan, ...] | None] = {}
+    for item in items:
+        if item.key not in diffs:
+            if item.key == shared_key:
+                diffs[item.key] = ()
+            elif len(diffs) <= max_diff_keys:
+                diffs[item.key] = diff_spans(shared_text, item.text)
+            else:
+                diffs[item.key] = None
     members = tuple(
         Member(
             project_id=item.project.id,
@@ -92,8 +105,8 @@ def _make_cluster(
             department=item.project.department,
             amount_total=item.project.amounts.total,
             text=item.text,
-            similarity=round(jaccard(set_of[shared_key], set_of[item.key]), 4),
-            diff=diff_spans(shared_text, item.text) if item.key != shared_key else (),
+            similarity=similarity[item.key],
+            diff=diffs[item.key],
             indicator_ordinal=item.ordinal,
         )
         for item in items

@@ -56,6 +56,8 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
 
 
 def _diff_html(member: Member) -> str:
+    if member.diff is None:
+        return "<span class='muted'>diff not computed (large cluster)</span>"
     if not member.diff:
         return "<span class='muted'>identical</span>"
     parts = []

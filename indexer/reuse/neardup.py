@@ -16,6 +16,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -25,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 _KEEP_SYMBOLS = set("≥≤%‰℃<>=+-.")
 
 
+@lru_cache(maxsize=1 << 20)
 def dup_key(text: str) -> str:
     """Normalised key for exact duplicates: whitespace and punctuation dropped, ASCII lower-cased.
 
@@ -112,32 +114,56 @@ def near_duplicate_edges(
     max_representatives: int,
     seed: int = 0,
 ) -> dict[tuple[int, int], float]:
-    """Verified near-duplicate pairs ``(i, j) → Jaccard`` among ``sets`` (indices, i < j)."""
+    """Verified near-duplicate pairs ``(i, j) → Jaccard`` among ``sets`` (indices, i < j).
+
+    Only what connected components need is verified: a candidate pair whose
+    texts are already joined through earlier verified pairs is skipped, so the
+    result is a spanning set of verified edges, not every similar pair.
+    """
     n = len(sets)
     if n < 2:
         return {}
     lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm)
     sig = _signatures(sets, num_perm, seed)
-    checked: dict[tuple[int, int], float | None] = {}
+    parent = list(range(n))
 
-    def check(i: int, j: int) -> float | None:
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    edges: dict[tuple[int, int], float] = {}
+    refused: set[tuple[int, int]] = set()
+
+    def join(i: int, j: int) -> bool:
+        """Verify (i, j) unless already connected; True when they end up connected."""
+        ri, rj = find(i), find(j)
+        if ri == rj:
+            return True
         pair = (i, j) if i < j else (j, i)
-        if pair not in checked:
-            checked[pair] = verify(sets[pair[0]], sets[pair[1]])
-        return checked[pair]
+        if pair in refused:
+            return False
+        sim = verify(sets[pair[0]], sets[pair[1]])
+        if sim is None:
+            refused.add(pair)
+            return False
+        edges[pair] = sim
+        parent[ri] = rj
+        return True
 
     for bucket in _band_buckets(sig, lsh.b, lsh.r):
         members = [int(i) for i in bucket]
         if len(members) <= max_bucket_all_pairs:
             for a, i in enumerate(members):
                 for j in members[a + 1 :]:
-                    check(i, j)
+                    join(i, j)
             continue
         reps: list[int] = []
         for i in members:
-            if not any(check(rep, i) is not None for rep in reps[:max_representatives]):
+            if not any(join(rep, i) for rep in reps[:max_representatives]):
                 reps.append(i)
-    return {pair: sim for pair, sim in checked.items() if sim is not None}
+    return edges
 
 
 def components(n: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:

@@ -32,9 +32,11 @@ class ReuseParams:
     lsh_threshold: float = 0.3  # candidate generation, below every verification threshold
     max_bucket_all_pairs: int = 60  # larger LSH buckets are verified against representatives
     max_representatives: int = 25
+    max_diff_keys: int = 300  # per cluster, distinct member texts that get a diff
+    json_max_members: int | None = 500  # per cluster in reuse.json (the CSVs keep every member)
     theme_k_min: int = 3
     theme_k_max: int = 12
-    theme_max_projects: int = 3000  # themes/map on a deterministic sample beyond this (encoding cost)
+    theme_max_projects: int = 1000  # themes/map on a deterministic sample beyond this (encoding cost)
     max_map_points: int = 4000
     top_names: int = 40
     seed: int = 0
@@ -60,7 +62,7 @@ class Member:
     amount_total: Decimal | None
     text: str
     similarity: float  # to the shared text (Jaccard of shingles; 1.0 when identical)
-    diff: tuple[DiffSpan, ...] = ()
+    diff: tuple[DiffSpan, ...] | None = ()  # None: not computed (beyond max_diff_keys of a huge cluster)
     indicator_ordinal: int | None = None  # for indicator-name clusters
 
 

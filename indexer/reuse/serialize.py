@@ -23,9 +23,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _cluster(c: Cluster) -> dict[str, Any]:
-    out = _plain(c)
+def _cluster(c: Cluster, max_members: int | None) -> dict[str, Any]:
+    shown = c.members if max_members is None else c.members[:max_members]
+    out = {f.name: _plain(getattr(c, f.name)) for f in dataclasses.fields(c) if f.name != "members"}
     out["size"] = c.size
+    out["members"] = [_plain(m) for m in shown]
+    out["members_truncated"] = len(shown) < c.size
     return out
 
 
@@ -60,16 +63,21 @@ def summary(report: ReuseReport) -> dict[str, Any]:
 
 
 def report_to_dict(report: ReuseReport) -> dict[str, Any]:
-    """The whole report as JSON-able data (Decimal → float), for the API and ``report.json``."""
+    """The whole report as JSON-able data (Decimal → float), for the API and ``report.json``.
+
+    Each cluster lists at most ``params.json_max_members`` members (``members_truncated``
+    says when more exist; the CSV tables of :func:`tables` keep every member).
+    """
+    cap = report.params.json_max_members
     return {
         "schema_version": SCHEMA_VERSION,
         "encoder": report.encoder_name,
         "corpus_hash": report.corpus_hash,
         "params": _plain(report.params),
         "summary": summary(report),
-        "goal_clusters": [_cluster(c) for c in report.goal_clusters],
-        "name_clusters": [_cluster(c) for c in report.name_clusters],
-        "set_clusters": [_cluster(c) for c in report.set_clusters],
+        "goal_clusters": [_cluster(c, cap) for c in report.goal_clusters],
+        "name_clusters": [_cluster(c, cap) for c in report.name_clusters],
+        "set_clusters": [_cluster(c, cap) for c in report.set_clusters],
         "by_district": [_measure(m) for m in report.by_district],
         "by_department": [_measure(m) for m in report.by_department],
         "top_names": _plain(report.top_names),
@@ -83,6 +91,8 @@ def report_to_dict(report: ReuseReport) -> dict[str, Any]:
 
 
 def _diff_text(member: Any) -> str:
+    if member.diff is None:
+        return "(not computed)"
     return " | ".join(f"{d.op}: «{d.shared}» → «{d.member}»" for d in member.diff)
 
 

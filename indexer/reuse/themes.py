@@ -58,6 +58,7 @@ def choose_k(
     """KMeans labels for the k with the best silhouette, that silhouette, and every k's score."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
 
     n_distinct = len(np.unique(vectors.round(6), axis=0)) if len(vectors) else 0
     upper = min(k_max, n_distinct - 1)
@@ -67,7 +68,9 @@ def choose_k(
     best: tuple[float, np.ndarray] | None = None
     sample = min(_SILHOUETTE_SAMPLE, len(vectors))
     for k in range(max(2, min(k_min, upper)), upper + 1):
-        labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(vectors)
+        # One thread: KMeans' OpenMP threads spin-wait and slow down ~50x on a shared, busy machine.
+        with threadpool_limits(limits=1):
+            labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(vectors)
         score = float(
             silhouette_score(vectors, labels, metric="cosine", sample_size=sample, random_state=seed)
         )
