@@ -140,7 +140,8 @@ def tag_level1_only(corpus: Corpus, model: IndicatorClassifier) -> tuple[Tagged,
         if ind.level2_code is None and ind.level1
     ]
     items = [
-        (ind.name, clean_value(ind.annual_value) or clean_value(ind.cycle_value), ind.level1) for _, ind in rows
+        (ind.name, clean_value(ind.annual_value) or clean_value(ind.cycle_value), ind.level1)
+        for _, ind in rows
     ]
     predictions = model.predict_many(items)
     return tuple(

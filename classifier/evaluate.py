@@ -73,6 +73,13 @@ def _scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
     }
 
 
+def _frequent_macro_f1(y_true: Sequence[str], y_pred: Sequence[str], min_support: int = 5) -> float:
+    """Macro-F1 over codes with at least ``min_support`` test indicators (rare codes are 1-3 items)."""
+    counts = Counter(y_true)
+    labels = sorted(c for c, n in counts.items() if n >= min_support)
+    return float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
+
+
 def _restrict_to_level1(probs: np.ndarray, level1s: Sequence[str]) -> np.ndarray:
     out = probs.copy()
     for row, level1 in enumerate(level1s):
@@ -230,7 +237,9 @@ def evaluate(
         "accuracy": models["model"]["accuracy"],
         "macro_f1": models["model"]["macro_f1"],
         "ece": models["model"]["ece"],
+        "macro_f1_frequent_codes": _frequent_macro_f1(y_true, list(pred)),
         "accuracy_level1_known": models["model_level1_known"]["accuracy"],
+        "macro_f1_level1_known": models["model_level1_known"]["macro_f1"],
         "answered_coverage": float(answered.mean()),
         "answered_accuracy": float(correct[answered].mean()) if answered.any() else float("nan"),
     }

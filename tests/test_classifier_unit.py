@@ -14,7 +14,13 @@ from classifier.audit import audit
 from classifier.dataset import corpus_examples, data_hash, name_key, training_examples
 from classifier.evaluate import evaluate, expected_calibration_error, format_report
 from classifier.features import EmbeddingCache
-from classifier.model import IndicatorClassifier, ModelParams, settings_threshold, train_and_save, tune_threshold
+from classifier.model import (
+    IndicatorClassifier,
+    ModelParams,
+    settings_threshold,
+    train_and_save,
+    tune_threshold,
+)
 from classifier.records import Prediction
 from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
@@ -239,7 +245,7 @@ def test_tampered_file_is_refused(tmp_path, encoder, model):
     data = json.loads(path.read_text(encoding="utf-8"))
     data["threshold"] = 0.0
     path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ArtifactMismatchError, match="sha256 of model.json"):
+    with pytest.raises(ArtifactMismatchError, match=r"sha256 of model\.json"):
         IndicatorClassifier.load(tmp_path / "clf", encoder)
 
 
@@ -247,7 +253,7 @@ def test_tampered_arrays_refused(tmp_path, encoder, model):
     model.save(tmp_path / "clf")
     arrays = tmp_path / "clf" / "arrays.npz"
     arrays.write_bytes(arrays.read_bytes()[:-10])
-    with pytest.raises(ArtifactMismatchError, match="arrays.npz"):
+    with pytest.raises(ArtifactMismatchError, match=r"arrays\.npz"):
         IndicatorClassifier.load(tmp_path / "clf", encoder)
 
 
@@ -278,7 +284,12 @@ def test_evaluate_reports_everything(corpus, encoder):
     s = report["summary"]
     assert s["n_folds"] == 3 and s["n_test"] == 3 * 4 * 18
     assert set(report["models"]) == {
-        "model", "model_level1_known", "model_no_knowledge", "majority", "tfidf_svc", "embed_lr"
+        "model",
+        "model_level1_known",
+        "model_no_knowledge",
+        "majority",
+        "tfidf_svc",
+        "embed_lr",
     }
     assert report["models"]["model"]["accuracy"] > report["models"]["majority"]["accuracy"]
     assert 0.0 <= s["ece"] <= 1.0
@@ -320,7 +331,9 @@ def test_audit_flags_planted_misfiling_and_tags_level1_only(corpus, encoder, mod
     wrong = bad.indicators[-1]  # a 满意度 indicator filed as 11
     planted = Indicator(**{**{f: getattr(wrong, f) for f in wrong.__slots__}, "level2_code": "11"})
     projects = (
-        Project(**{**{f: getattr(bad, f) for f in bad.__slots__}, "indicators": (*bad.indicators[:-1], planted)}),
+        Project(
+            **{**{f: getattr(bad, f) for f in bad.__slots__}, "indicators": (*bad.indicators[:-1], planted)}
+        ),
         *corpus.projects[1:],
     )
     report = audit(Corpus(projects), model, min_probability=0.5)

@@ -55,8 +55,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("classify")
     def classify(
-        name: Annotated[str | None, typer.Argument(help="Indicator name, e.g. 展会筹备工作按时完成率.")] = None,
-        value: Annotated[str | None, typer.Option("--value", help="Target value, e.g. ≥5家 or 年底前.")] = None,
+        name: Annotated[
+            str | None, typer.Argument(help="Indicator name, e.g. 展会筹备工作按时完成率.")
+        ] = None,
+        value: Annotated[
+            str | None, typer.Option("--value", help="Target value, e.g. ≥5家 or 年底前.")
+        ] = None,
         level1: Annotated[
             str | None, typer.Option("--level1", help="Known level-1: 产出, 效益, 满意度 or 成本.")
         ] = None,
@@ -64,7 +68,9 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--file", help="One indicator per line, or name<TAB>value<TAB>level1 (TSV)."),
         ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="JSON (one object per line for --file).")] = False,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="JSON (one object per line for --file).")
+        ] = False,
     ) -> int:
         """Tag indicators with their level-2 code (11…43), probability, top-3 and "needs review"."""
         from indexer.errors import InvalidInputError
@@ -74,7 +80,9 @@ def register(app: typer.Typer) -> None:
         model = _load_model()
         if file is None:
             pred = model.predict(name or "", value, level1)
-            typer.echo(json.dumps(pred.to_dict(), ensure_ascii=False) if as_json else _render(pred, name or ""))
+            typer.echo(
+                json.dumps(pred.to_dict(), ensure_ascii=False) if as_json else _render(pred, name or "")
+            )
             return 0
         items = _read_items(file)
         valid: list[tuple[int, str, str | None, str | None]] = []
