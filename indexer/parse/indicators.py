@@ -44,7 +44,7 @@ _LEVEL1_HEAD = re.compile(rf"^(?P<ord>\d+)、(?P<l1>{_L1})指标[：；，]")
 # "≥37%。3" or "大于3次。4、2-效益指": the next indicator was cut off.
 _DANGLING = re.compile(r"。\s*\d+(?:、.*)?$")
 # A comparator with nothing after it ("≥", "不低于"): the value was cut off.
-_BARE_COMPARATOR = re.compile(
+BARE_COMPARATOR = re.compile(
     r"(?:[≥≤<>=]|大于等于|小于等于|不少于|不低于|不小于|不超过|不高于|大于|小于|高于|低于|超过|达到)+"
 )
 _CYCLE = "实施周期指标值："
@@ -157,7 +157,7 @@ def _parse(
                 f"indicator {seg.ordinal} has an empty 年度指标值 (truncated?)",
             )
         for value in (cycle, annual):
-            if value and (_DANGLING.search(value) or _BARE_COMPARATOR.fullmatch(value)):
+            if value and (_DANGLING.search(value) or BARE_COMPARATOR.fullmatch(value)):
                 raise _make_error(
                     file,
                     line_of,

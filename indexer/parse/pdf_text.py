@@ -20,15 +20,18 @@
   against the projects by the tests, which confirms this reading for the seeds).
 * Goal text and indicators wrap anywhere, blank lines are everywhere, and the
   goal may come before or after the indicator list. When it comes after, the
-  last indicator's annual value ends at the end of its line (or of the next
-  line when that is a short tail ending in ``。``), and a lone ``。`` line is the
-  list's terminator, not part of the goal.
+  last indicator's annual value ends with its line unless that line is full
+  (as wide as the table's typical indicator line: the value wrapped) or the
+  break left a bare comparator (``年度指标值:≥``); a doubled ``。`` after such
+  a goal is the list's displaced terminator.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import statistics
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -43,13 +46,21 @@ from indexer.parse.common import (
     parse_amount,
     project_id,
 )
-from indexer.parse.indicators import ANY_CODED_START, ANY_LEVEL1_START, parse_coded, parse_level1
+from indexer.parse.indicators import (
+    ANY_CODED_START,
+    ANY_LEVEL1_START,
+    BARE_COMPARATOR,
+    parse_coded,
+    parse_level1,
+)
 from indexer.records import Amounts, Indicator, Project, SourceTable, Subtotal
 from indexer.text import display, normalize, normalize_mapped
 
 LAYOUT = "pdf_text"
 _MAX_NAME_LINES = 8
-_SHORT_TAIL = 8
+_FULL_MARGIN = 8  # display columns: full indicator lines of a table vary by about ±4
+_MIN_FULL_WIDTH = 10
+_MIN_WIDTH_SAMPLE = 5
 _MAX_FURNITURE = 80  # page numbers and repeated title/header lines are short
 _CODED_FIRST = re.compile(r"(?<!\d)1、[1-4]-(?:产出|效益|满意度|成本)指标")
 _LEVEL1_FIRST = re.compile(r"(?<!\d)1、(?:产出|效益|满意度|成本)指标")
@@ -109,6 +120,7 @@ class _Parser:
         check_money_unit(self.lines, header_at, file_name)
         self.district = district_for(self.department, file_name, None)
         self.preamble = {normalize(line) for line in self.lines[:header_at] if line.strip()}
+        self.full_width = _full_width(self.lines[header_at + 1 :])
         tokens = [normalize(t) for t in self.lines[header_at].split()]
         self.amount_fields = [AMOUNT_COLUMNS[t] for t in tokens if t in AMOUNT_COLUMNS]
 
@@ -270,29 +282,54 @@ class _Parser:
         indicators = parse(tail, pid, file=self.file, line_of=lambda k: line_of(k + shift))
         return goal, indicators
 
-    @staticmethod
-    def _indicator_end(norm: str, pos: list[int], raw: str, starts: list[int], texts: list[str]) -> int:
-        """Where the indicator list ends when the goal follows it (raw offset)."""
+    def _indicator_end(self, norm: str, pos: list[int], raw: str, starts: list[int], texts: list[str]) -> int:
+        """Where the indicator list ends when the goal follows it (raw offset):
+        the last annual value runs to the end of its line, and on over the
+        next lines while its line is full (the value wrapped)."""
         at = norm.rfind(_ANNUAL)
         value = at + len(_ANNUAL)
         if at < 0 or value >= len(norm):
             return len(raw)
         line = bisect.bisect_right(starts, pos[value]) - 1
-        end = starts[line] + len(texts[line])
-        nxt = line + 1
-        while nxt < len(texts) and not texts[nxt].strip():
-            nxt += 1
-        if nxt < len(texts):
-            tail = texts[nxt].strip()
-            if tail.endswith("。") and len(tail) <= _SHORT_TAIL and "。" not in tail[:-1]:
-                end = starts[nxt] + len(texts[nxt])
-        return end
+
+        def goes_on(line: int) -> bool:
+            if self.full_width is not None and display_width(texts[line]) >= self.full_width:
+                return True
+            # "年度指标值:≥" then a break: the number is on the next line
+            so_far = normalize(raw[pos[value] : starts[line] + len(texts[line])])
+            return not so_far or bool(BARE_COMPARATOR.fullmatch(so_far))
+
+        while goes_on(line):
+            nxt = line + 1
+            while nxt < len(texts) and not texts[nxt].strip():
+                nxt += 1
+            if nxt >= len(texts):
+                break
+            line = nxt
+        return starts[line] + len(texts[line])
+
+
+def display_width(line: str) -> int:
+    """Columns a line takes in print: CJK and full-width characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line.rstrip())
+
+
+def _full_width(lines: list[str]) -> int | None:
+    """Display width from which an indicator line counts as full (wrapped by
+    the PDF column, so its text goes on): the typical width of the table's
+    indicator lines, less a margin for proportional glyphs."""
+    widths = [display_width(line) for line in lines if "指标值" in line]
+    if len(widths) < _MIN_WIDTH_SAMPLE:
+        return None
+    return max(_MIN_FULL_WIDTH, int(statistics.median(widths)) - _FULL_MARGIN)
 
 
 def _goal_text(lines: list[str]) -> str:
-    """Display text of goal lines, without stray lone ``。`` lines."""
-    kept = [t for t in lines if t.strip() and t.strip() not in ("。", ".")]
-    return display("\n".join(kept))
+    """Display text of goal lines. A 。 wrapped onto a line of its own stays,
+    but a doubled 。 (the indicator list's terminator displaced after a goal
+    that follows it) and a leading one are dropped."""
+    text = display("\n".join(t for t in lines if t.strip()))
+    return re.sub(r"。{2,}", "。", text).lstrip("。")
 
 
 def parse(text: str, file_name: str, sha256: str) -> SourceTable:
