@@ -273,3 +273,50 @@ def test_a_file_changed_by_someone_else_meanwhile_is_parsed_in_the_transaction(
     report = store.ingest([table])
     assert report.replaced == ("t.txt",)
     assert store.load().projects[-1].goal == "举办招商推介活动。"
+
+
+def test_loads_see_whole_versions_while_another_process_ingests(store: CorpusStore, tmp_path: Path) -> None:
+    """A writer process keeps replacing a table with one of two versions; every
+    load() in this process sees exactly one version, never a mix or a gap."""
+    import subprocess
+    import sys
+    import textwrap
+
+    base = (FIXTURES / "tsv_small.txt").read_text(encoding="utf-8")
+    versions = [
+        base,
+        base.replace("扶持展会数量", "扶持展会场次").replace("举办招商活动。", "举办推介活动。"),
+    ]
+    dirs = []
+    for k, text in enumerate(versions):
+        d = tmp_path / f"v{k}"
+        d.mkdir()
+        (d / "t.txt").write_text(text, encoding="utf-8")
+        dirs.append(d / "t.txt")
+    expected = {tuple(parse_file(p).projects) for p in dirs}
+    store.ingest([dirs[0]])
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                from indexer.store import CorpusStore
+                store = CorpusStore({str(store.db_path)!r})
+                for k in range(30):
+                    store.ingest([{str(dirs[1])!r} if k % 2 == 0 else {str(dirs[0])!r}])
+                """
+            ),
+        ],
+    )
+    seen = set()
+    try:
+        while writer.poll() is None:
+            projects = store.load().projects
+            assert projects in expected
+            seen.add(projects)
+    finally:
+        writer.wait(timeout=120)
+    assert writer.returncode == 0
+    assert store.load().projects in expected
+    assert seen  # at least one load ran concurrently
