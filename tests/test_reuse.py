@@ -103,10 +103,14 @@ def test_thresholds_are_honoured_at_the_cut_off():
     assert jaccard(base, other) == pytest.approx(0.6)
     assert Verifier(0.6)(base, other) == pytest.approx(0.6)
     assert Verifier(0.61)(base, other) is None
-    # Containment needs enough shingles in the shorter text.
-    short = frozenset(sorted(base)[:10])
-    assert Verifier(0.9, containment=0.9, min_containment_shingles=20)(short, base) is None
-    assert Verifier(0.9, containment=0.9, min_containment_shingles=10)(short, base) is not None
+    # Containment needs enough shingles in the shorter text...
+    short = frozenset(sorted(base)[:20])
+    assert Verifier(0.9, containment=0.9, min_containment_shingles=21)(short, base) is None
+    assert Verifier(0.9, containment=0.9, min_containment_shingles=20)(short, base) is not None
+    # ...and a comparable length: 20 of 40 shingles is half (≥ 0.4), 15 of 40 is not.
+    shorter = frozenset(sorted(base)[:15])
+    assert Verifier(0.9, containment=0.9, min_containment_shingles=10)(shorter, base) is None
+    assert Verifier(0.9, 0.9, 10, min_length_ratio=0.3)(shorter, base) is not None
 
 
 def test_goal_clusters_exact_near_and_singletons():

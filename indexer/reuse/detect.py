@@ -36,7 +36,9 @@ def goal_clusters(projects: Sequence[Project], params: ReuseParams) -> list[Clus
         for p in projects
         if len(dup_key(p.goal)) >= params.min_goal_chars
     ]
-    verify = Verifier(params.goal_jaccard, params.containment, params.min_containment_shingles)
+    verify = Verifier(
+        params.goal_jaccard, params.containment, params.min_containment_shingles, params.min_length_ratio
+    )
     return cluster_items(
         items,
         kind="goal",

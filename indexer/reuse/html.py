@@ -208,7 +208,8 @@ def render_html(report: ReuseReport) -> str:
         {
             "what": "goal near-duplicate",
             "rule": f"Jaccard ≥ {p.goal_jaccard} on {p.goal_shingle}-char shingles, "
-            f"or containment ≥ {p.containment} (shorter goal ≥ {p.min_containment_shingles} shingles); "
+            f"or containment ≥ {p.containment} (shorter goal ≥ {p.min_containment_shingles} shingles and "
+            f"≥ {p.min_length_ratio:.0%} of the longer); "
             f"goals under {p.min_goal_chars} chars ignored",
         },
         {

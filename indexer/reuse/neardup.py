@@ -57,6 +57,7 @@ class Verifier:
     jaccard: float
     containment: float | None = None  # None: Jaccard only
     min_containment_shingles: int = 0
+    min_length_ratio: float = 0.4  # containment only between texts of comparable length
 
     def __call__(self, a: frozenset[str], b: frozenset[str]) -> float | None:
         """The pair's Jaccard similarity when it is a near-duplicate, else None."""
@@ -67,8 +68,12 @@ class Verifier:
         if jac >= self.jaccard:
             return jac
         if self.containment is not None:
-            small = min(len(a), len(b))
-            if small >= self.min_containment_shingles and inter / small >= self.containment:
+            small, large = sorted((len(a), len(b)))
+            if (
+                small >= self.min_containment_shingles
+                and small >= self.min_length_ratio * large
+                and inter / small >= self.containment
+            ):
                 return jac
         return None
 

@@ -14,14 +14,17 @@ class ReuseParams:
     the exact shingle sets: a pair is a near-duplicate when its Jaccard
     similarity reaches ``*_jaccard`` or when the shorter text is contained in the
     longer one to at least ``containment`` (a goal that adds one clause to a
-    shared goal) and the shorter one has at least ``min_containment_shingles``
-    shingles (so a short phrase is not "contained" in everything).
+    shared goal), the shorter one has at least ``min_containment_shingles``
+    shingles (so a short phrase is not "contained" in everything) and at least
+    ``min_length_ratio`` of the longer one's (one shared clause of a long goal
+    is not a near-duplicate of it).
     """
 
     goal_shingle: int = 3  # character n-gram size for goals
     goal_jaccard: float = 0.6
     containment: float = 0.9
     min_containment_shingles: int = 20
+    min_length_ratio: float = 0.4  # containment counts only if the shorter has ≥ 40% of the longer's shingles
     min_goal_chars: int = 12  # shorter goals are ignored (e.g. "无")
     name_shingle: int = 2  # indicator names are short: bigrams
     name_jaccard: float = 0.75
@@ -29,7 +32,7 @@ class ReuseParams:
     set_jaccard: float = 0.8  # whole indicator sets, over their normalised names
     min_set_size: int = 2
     num_perm: int = 128
-    lsh_threshold: float = 0.3  # candidate generation, below every verification threshold
+    lsh_threshold: float = 0.2  # candidate generation, below every verified pair's Jaccard (≥ 0.35)
     max_bucket_all_pairs: int = 60  # larger LSH buckets are verified against representatives
     max_representatives: int = 25
     max_diff_keys: int = 300  # per cluster, distinct member texts that get a diff
