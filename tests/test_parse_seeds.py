@@ -3,6 +3,30 @@
 Counts are asserted twice: as fixed numbers (a regression guard) and against
 independent counts made on the raw text with plain regular expressions that
 tolerate line wraps, so a parser bug cannot hide behind a wrong constant.
+
+Where the tables themselves are inconsistent (the parser keeps what is written):
+
+* 000 (city): 历史遗留问题处置专项经费 has its 10.00 in the 财政专户拨款
+  column, but 合计 and the 广州市商务局 unit row declare no 财政专户拨款 and
+  count it under 其他资金 (162.60 = 152.60 + 10.00). 总计 and 财政拨款 agree.
+* 000, 001, 004: the projects add up to 合计 (and to one unit row each) only
+  within 0.01 万元 of rounding (101,132.25 vs 101,132.26; 67,522.74 vs
+  67,522.75; 6,087.41 vs 6,087.40).
+* 001 files 成本 as a level-2 code under 产出 (``1-产出指标；14-成本指标``),
+  000 as its own level-1 (``4-成本指标；41-经济成本指标``): two versions of
+  the indicator framework.
+* 001: two indicator names start with a stray ``-`` (``；-使用人员满意度``,
+  dropped from the normalised name), a cycle value carries a stray ``。``
+  (``读取率≥99.9%。；``), and 商务综合服务经费 puts its goal after its
+  indicators, the list's closing ``。`` displaced after the goal.
+* 003 (5-column) has no amounts and no 合计, so nothing can be summed; three
+  satisfaction indicators sit under 效益 (企业满意率 ×2, 口岸查验单位对共建
+  工作的满意度); three project names say 工作经历 for 工作经费.
+* 004 mixes full- and half-width punctuation between rows (``；`` vs ``;``,
+  ``【2023】`` vs ``[2023]``) and gives 无 as every 实施周期指标值.
+* Repeated names are distinct rows (all counted in 合计): 000 has 11 ×
+  服务贸易专题, 2 × 商务营商环境培育项目（美食节）, 2 × 机构运行辅助经费 and
+  3 × 因公出国（境）经费.
 """
 
 from __future__ import annotations
