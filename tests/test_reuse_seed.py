@@ -70,11 +70,16 @@ def test_other_goal_clusters_on_the_seed(seed_corpus: Corpus):
     plans = next(c for c in clusters if "十四五" in c.shared_text)
     assert plans.n_projects == 3 and not plans.exact
     assert all(m.similarity >= 0.5 for m in plans.members)
-    # Every cluster is a real copy: each member shares at least half its shingles with the template
-    # or contains it (the cruise row).
+    # Huadu's paired-assistance goals: one template, the place swapped (新疆 / 西藏 / 贵州).
+    aid = next(c for c in clusters if c.shared_text.startswith("深入推进东西部协作"))
+    assert aid.n_projects == 3 and aid.districts == ("花都区",)
+    # The city's port-inspection subsidies: one template with clauses inserted (海关 / 口岸 / 海事).
+    ports = next(c for c in clusters if any(m.project_name == "海关部门综合性补助经费" for m in c.members))
+    assert {m.project_name for m in ports.members} >= {"口岸通关工作补助项目", "海事部门综合性补助经费"}
+    # Members are joined through verified pairs; none is far from its cluster's template.
     for c in clusters:
         for m in c.members:
-            assert m.similarity >= 0.45, (c.id, m.project_name)
+            assert m.similarity >= 0.3, (c.id, m.project_name)
 
 
 def test_service_trade_indicator_set_repeated_and_amount_only(seed_corpus: Corpus):

@@ -21,13 +21,13 @@ class ReuseParams:
     """
 
     goal_shingle: int = 3  # character n-gram size for goals
-    goal_jaccard: float = 0.6
+    goal_jaccard: float = 0.45
     containment: float = 0.9
     min_containment_shingles: int = 20
     min_length_ratio: float = 0.4  # containment counts only if the shorter has ≥ 40% of the longer's shingles
     min_goal_chars: int = 12  # shorter goals are ignored (e.g. "无")
     name_shingle: int = 2  # indicator names are short: bigrams
-    name_jaccard: float = 0.75
+    name_jaccard: float = 0.7
     min_name_chars: int = 4
     set_jaccard: float = 0.8  # whole indicator sets, over their normalised names
     min_set_size: int = 2
