@@ -119,3 +119,28 @@ def test_seed_themes_with_the_real_encoder(seed_corpus: Corpus, real_settings):
     assert any("服务贸易" in w for w in keywords)
     assert any("信息" in w for w in keywords)
     assert sum(t.n_projects for t in report.themes) == len(seed_corpus)
+
+
+def test_report_command_writes_html_json_and_csv(
+    seed_paths: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from indexer.settings import get_settings
+
+    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("JIXIAO_ENCODER", "fake")
+    get_settings.cache_clear()
+    try:
+        CorpusStore(tmp_path / "models" / "corpus.sqlite").ingest(seed_paths)
+        result = CliRunner().invoke(app, ["report", "--out", str(tmp_path / "out")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "16 goal clusters" in result.output
+    assert (tmp_path / "out" / "reuse.html").stat().st_size > 1_000_000  # plotly.js inlined
+    assert (tmp_path / "out" / "reuse.json").exists()
+    assert (tmp_path / "out" / "reuse_tables" / "goal_members.csv").read_text(encoding="utf-8-sig").count(
+        SERVICE_TRADE
+    ) >= 11
