@@ -457,3 +457,20 @@ def test_tokens_used_for_bm25_come_from_the_shared_tokenizer(built):
     sides = index.side_scores("服务外包企业")
     assert sides.tokens == tokenize("服务外包企业")
     assert sides.bm25.shape == (6,) and sides.dense.shape == (6,)
+
+
+def test_query_vectors_are_cached_for_paging(tmp_path, corpus):
+    class QueryCounter(FakeEncoder):
+        calls = 0
+
+        def encode_queries(self, texts):
+            QueryCounter.calls += 1
+            return super().encode_queries(texts)
+
+    index = SearchIndex.build(corpus, QueryCounter(), tmp_path / "i", settings=SETTINGS)
+    first = index.search(SearchQuery("服务外包", limit=2))
+    second = index.search(SearchQuery("服务外包", limit=2, offset=2))
+    assert QueryCounter.calls == 1 and set(ids(first.hits)).isdisjoint(ids(second.hits))
+    index.clear_query_cache()
+    index.search(SearchQuery("服务外包"))
+    assert QueryCounter.calls == 2

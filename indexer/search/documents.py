@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from indexer.corpus import Corpus
 from indexer.records import Project
+from indexer.tokenize import normalize_for_tokens
 
 KIND_NAME, KIND_GOAL, KIND_INDICATOR = 0, 1, 2
 KINDS: tuple[str, ...] = ("name", "goal", "indicator")
@@ -74,6 +76,11 @@ class Documents:
 
     def __len__(self) -> int:
         return int(self.project.shape[0])
+
+    @cached_property
+    def folded_texts(self) -> tuple[str, ...]:
+        """``texts`` folded like tokens (NFKC, lower case), for substring matching."""
+        return tuple(normalize_for_tokens(t) for t in self.texts)
 
     def doc_text(self, doc: int) -> str:
         """The text of document ``doc``."""

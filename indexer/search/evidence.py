@@ -8,7 +8,7 @@ import numpy as np
 
 from indexer.records import Evidence, Project
 from indexer.search.documents import KINDS, Documents
-from indexer.tokenize import highlight_spans, normalize_for_tokens
+from indexer.tokenize import highlight_spans
 
 # How much a document containing every query term (idf-weighted) gains over
 # one containing none: about the spread of E5 cosines between a good and a
@@ -16,9 +16,9 @@ from indexer.tokenize import highlight_spans, normalize_for_tokens
 LEXICAL_BONUS = 0.1
 
 
-def lexical_coverage(text: str, tokens: Iterable[str], idf: Callable[[str], float]) -> float:
-    """Share (idf-weighted) of the distinct ``tokens`` that occur in ``text``."""
-    folded = normalize_for_tokens(text)
+def lexical_coverage(folded: str, tokens: Iterable[str], idf: Callable[[str], float]) -> float:
+    """Share (idf-weighted) of the distinct ``tokens`` that occur in ``folded``
+    (a text already passed through ``normalize_for_tokens``)."""
     total = found = 0.0
     for token in set(tokens):
         weight = idf(token)
@@ -42,8 +42,9 @@ def best_document(
     be None when only the lexical side ran.
     """
     best, best_score = start, -np.inf
+    folded = docs.folded_texts
     for offset, doc in enumerate(range(start, end)):
-        score = LEXICAL_BONUS * lexical_coverage(docs.doc_text(doc), tokens, idf) if tokens else 0.0
+        score = LEXICAL_BONUS * lexical_coverage(folded[int(docs.text[doc])], tokens, idf) if tokens else 0.0
         if doc_scores is not None and np.isfinite(doc_scores[offset]):
             score += float(doc_scores[offset])
         if score > best_score:

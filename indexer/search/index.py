@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,6 +53,8 @@ FAISS_FILE = "vectors.faiss"
 BM25_DIR = "bm25"
 # Tokens this common (idf below) are not highlighted in similar-project evidence.
 SIMILAR_HIGHLIGHT_MIN_IDF = 1.0
+# Query vectors kept (paging through results re-runs the same query text).
+QUERY_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ class SearchIndex:
         self._starts = docs.starts
         self._ends = np.r_[self._starts[1:], len(docs)]
         self._filter = ProjectFilter(corpus)
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_lock = threading.Lock()
 
     # ------------------------------------------------------------------ identity
 
@@ -305,11 +311,30 @@ class SearchIndex:
         bm25 = self._lexical.scores(tokens) if lexical else np.zeros(n, dtype=np.float32)
         if not dense:
             return SideScores(tokens, bm25, np.full(n, -np.inf, dtype=np.float32), None)
-        query_vector = self.encoder.encode_queries([text])[0]
+        query_vector = self.query_vector(text)
         text_sims = self._dense.similarities(query_vector, k=self.candidates * 20)
         doc_sims = text_sims[self.docs.text]
         project_dense = np.maximum.reduceat(doc_sims, self._starts) if len(doc_sims) else np.zeros(0)
         return SideScores(tokens, bm25, project_dense.astype(np.float32), text_sims)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The encoder's vector for query ``text`` (the last few are cached)."""
+        with self._query_lock:
+            cached = self._query_cache.get(text)
+            if cached is not None:
+                self._query_cache.move_to_end(text)
+                return cached
+        vector = np.asarray(self.encoder.encode_queries([text])[0], dtype=np.float32)
+        with self._query_lock:
+            self._query_cache[text] = vector
+            while len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return vector
+
+    def clear_query_cache(self) -> None:
+        """Forget cached query vectors (benchmarks measure uncached queries)."""
+        with self._query_lock:
+            self._query_cache.clear()
 
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked projects for ``query``, each with evidence and its score breakdown."""
