@@ -281,3 +281,11 @@ def test_find_reuse_report_measures_and_json(tmp_path):
         "themes.csv",
         "top_names.csv",
     } <= csv_names
+
+
+def test_empty_and_tiny_corpora_give_an_empty_report(tmp_path):
+    for projects in ((), (_project("p1", BASE),)):
+        report = find_reuse(Corpus(tuple(projects)), FakeEncoder())
+        assert report.goal_clusters == () and report.themes == ()
+        assert report_to_dict(report)["summary"]["n_projects"] == len(projects)
+        assert write_report(report, tmp_path / str(len(projects))).exists()
