@@ -89,6 +89,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     settings = Settings(models_dir=REPO / "models", data_dir=REPO / "data" / "raw", encoder="e5-small")
 
+    was_built = (settings.encoder_dir / "manifest.json").is_file()
     start = time.perf_counter()
     manifest = build_encoder(settings.encoder_dir)
     build_s = time.perf_counter() - start
@@ -153,13 +154,14 @@ def main() -> None:
         "",
         f"Command: {command.replace('bench_encoder.py `', 'bench_encoder.py`')}",
         "",
-        f"Machine: {os.cpu_count()} cores ({cpu_model()}), no GPU, torch {torch.__version__} with "
-        f"{args.threads} threads, Python {platform.python_version()}. Other jobs were running on the same "
+        f"Machine: {os.cpu_count()} cores ({cpu_model()}), no GPU, torch {torch.__version__}, "
+        f"{args.threads} thread(s), Python {platform.python_version()}. Other jobs were running on the same "
         "2 cores, so absolute numbers are noisy; ratios come from the same process, back to back.",
         "",
         f"Encoder: `{manifest['encoder']}` ({manifest['dtype']} weights, {size_mb:.0f} MB on disk, "
-        f"dim {manifest['dim']}), build step {build_s:.1f}s (0 = already up to date), load {load_s:.1f}s "
-        "(includes sha256 of every file).",
+        f"dim {manifest['dim']}); `build_encoder` took {build_s:.1f}s "
+        + ("(already up to date: manifest and sha256 check only)" if was_built else "(full conversion)")
+        + f"; loading took {load_s:.1f}s (includes the sha256 check of every file).",
         "",
         f"Baseline: `SentenceTransformer.encode(texts, prompt='passage: ', batch_size={batch})` on the same "
         "model object. Ours: `SentenceTransformerEncoder.encode_passages` (identical texts embedded once, "
