@@ -381,7 +381,9 @@ class IndicatorClassifier:
 
     def predict(self, name: str, value: str | None = None, level1: str | None = None) -> Prediction:
         """Classify one indicator. ``level1`` (e.g. ``"产出"`` or ``"1-产出指标"``) restricts the codes."""
-        return self.predict_many([(name, value, level1)])[0]
+        clean_name, clean_value, clean_level1 = self.validate(name, value, level1)
+        probs = self.predict_proba([clean_name], [clean_value])[0]
+        return self._prediction(probs, clean_level1, clean_name)
 
     def predict_many(self, items: Iterable[Item | dict[str, Any]]) -> list[Prediction]:
         """Classify many indicators at once (names, or ``(name, value, level1)`` tuples/dicts).
