@@ -34,10 +34,15 @@ def fold_digits(text: str) -> str:
 
 
 class EmbeddingCache:
-    """Encoder query vectors, computed once per unique text."""
+    """Encoder query vectors, computed once per unique text.
 
-    def __init__(self, encoder: Encoder) -> None:
+    Bounded: past ``max_entries`` the oldest entries are dropped, so a
+    long-running server classifying arbitrary text does not grow without limit.
+    """
+
+    def __init__(self, encoder: Encoder, max_entries: int = 50_000) -> None:
         self.encoder = encoder
+        self.max_entries = max_entries
         self._vectors: dict[str, np.ndarray] = {}
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
@@ -48,7 +53,11 @@ class EmbeddingCache:
             self._vectors.update(zip(missing, vectors, strict=True))
         if not texts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts])
+        out = np.stack([self._vectors[t] for t in texts])
+        if len(self._vectors) > self.max_entries:
+            for key in list(self._vectors)[: len(self._vectors) - self.max_entries]:
+                del self._vectors[key]
+        return out
 
     def __len__(self) -> int:
         return len(self._vectors)

@@ -366,3 +366,6 @@ def test_embedding_cache_encodes_each_text_once(encoder):
     cache(["a", "b", "a"])
     cache(["b", "c"])
     assert calls == [2, 1] and len(cache) == 3
+    small = EmbeddingCache(FakeEncoder(dim=16), max_entries=2)
+    vectors = small(["a", "b", "c"])
+    assert vectors.shape == (3, 16) and len(small) == 2
