@@ -182,7 +182,7 @@ def main() -> None:
     lines = [
         "# Search relevance (recall@10 / nDCG@10)",
         "",
-        f"Command: `.venv/bin/python bench/eval_relevance.py` — {len(queries)} judged queries "
+        f"Command: `.venv/bin/python {' '.join(sys.argv)}` — {len(queries)} judged queries "
         f"(`eval/relevance.jsonl`, {len(para)} of them paraphrases), "
         f"seed corpus of {index.n_projects} projects, encoder `{index.encoder.name}` "
         f"(dim {index.encoder.dim}), BM25 = bm25s over jieba search-mode tokens.",
