@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[
             bool, typer.Option("--json", help="JSON (one object per line for --file).")
         ] = False,
-    ) -> int:
+    ) -> None:
         """Tag indicators with their level-2 code (11…43), probability, top-3 and "needs review"."""
         from indexer.errors import InvalidInputError
 
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(
                 json.dumps(pred.to_dict(), ensure_ascii=False) if as_json else _render(pred, name or "")
             )
-            return 0
+            return
         items = _read_items(file)
         valid: list[tuple[int, str, str | None, str | None]] = []
         errors = 0
@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(results[number])
         if errors:
             typer.echo(f"{errors} of {len(items)} lines could not be classified", err=True)
-        return 1 if errors else 0
+            raise typer.Exit(1)
 
     @app.command("evaluate")
     def evaluate_cmd(
