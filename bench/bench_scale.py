@@ -525,6 +525,16 @@ def run(args: argparse.Namespace) -> str:
         )
         del flat
         release_memory()
+
+        def checkpoint() -> None:
+            # A partial report survives if a later, longer step is cut short.
+            done = {r.kind for r in results}
+            pending = [name for name in args.kinds if name not in done]
+            if pending:
+                partial = report(args, work, encoder, load_s, embedding, encode_seconds, results, rss_start)
+                write_report(args, partial + f"\n_Partial: {', '.join(pending)} still running._\n")
+
+        checkpoint()
         for kind in args.kinds:
             if kind == "flat":
                 continue
@@ -563,10 +573,7 @@ def run(args: argparse.Namespace) -> str:
             )
             del index
             release_memory()
-            pending = [k for k in args.kinds if k != "flat" and k not in {r.kind for r in results}]
-            if pending:  # a partial report survives if a later, longer step is cut short
-                partial = report(args, work, encoder, load_s, embedding, encode_seconds, results, rss_start)
-                write_report(args, partial + f"\n_Partial: {', '.join(pending)} still running._\n")
+            checkpoint()
 
     return report(args, work, encoder, load_s, embedding, encode_seconds, results, rss_start)
 
