@@ -188,6 +188,11 @@ def main() -> None:
         f"(dim {index.encoder.dim}), BM25 = bm25s over jieba search-mode tokens.",
         f"Machine: {platform.machine()}, 2 shared cores, no GPU (other jobs running).",
         "",
+        "Judgments: made by reading every project of the seed corpus (name, goal, indicators); a project "
+        "is relevant when a reviewer asking the query would want it in the answer. Each is stored as "
+        "source file + line + project name (resolved to ids at run time). 'paraphrase' queries reword the "
+        "need in everyday words; the tokens they still share with their relevant projects are listed below.",
+        "",
         "recall@10 = relevant projects in the top 10 ÷ min(#relevant, 10) (so a perfect top 10 scores 1.0; "
         "several queries have more than 10 relevant projects); nDCG@10 with binary gains.",
         "Fusion was tuned on the odd-numbered queries only (grid: rrf_k ∈ "
