@@ -68,18 +68,24 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-@cache
-def _jieba() -> jieba.Tokenizer:
-    with _lock:
-        import jieba
+_tokenizer: jieba.Tokenizer | None = None
 
-        logging.getLogger("jieba").setLevel(logging.WARNING)
-        tokenizer = jieba.Tokenizer()
-        tokenizer.initialize()
-        for word in user_words():
-            # No frequency: jieba picks one just high enough to keep the word whole.
-            tokenizer.add_word(word)
-        return tokenizer
+
+def _jieba() -> jieba.Tokenizer:
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:  # another thread may have built it while we waited
+                import jieba
+
+                logging.getLogger("jieba").setLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                for word in user_words():
+                    # No frequency: jieba picks one just high enough to keep the word whole.
+                    tokenizer.add_word(word)
+                _tokenizer = tokenizer
+    return _tokenizer
 
 
 def _fold_char(ch: str) -> str:

@@ -474,3 +474,9 @@ def test_query_vectors_are_cached_for_paging(tmp_path, corpus):
     index.clear_query_cache()
     index.search(SearchQuery("服务外包"))
     assert QueryCounter.calls == 2
+
+
+def test_empty_corpus_is_refused_clearly(tmp_path):
+    with pytest.raises(InvalidInputError, match="no projects"):
+        SearchIndex.build(Corpus(()), FakeEncoder(), tmp_path / "i")
+    assert not (tmp_path / "i").exists()

@@ -30,7 +30,7 @@ import numpy as np
 from indexer.artifacts import read_manifest, write_artifact
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
-from indexer.errors import ArtifactError, ArtifactMismatchError
+from indexer.errors import ArtifactError, ArtifactMismatchError, InvalidInputError
 from indexer.records import Hit
 from indexer.search.dense import DenseIndex, ProgressFn, embed_unique
 from indexer.search.documents import KINDS, Documents, build_documents
@@ -148,6 +148,8 @@ class SearchIndex:
         are embedded. If anything fails, ``out_dir`` keeps its old content.
         """
         out_dir = Path(out_dir)
+        if not len(corpus):
+            raise InvalidInputError("search index: the corpus has no projects (ingest tables first)")
         docs = build_documents(corpus)
         vectors, n_encoded = embed_unique(docs.texts, encoder, reuse, progress)
         dense = DenseIndex.from_vectors(vectors)
