@@ -12,6 +12,8 @@ Compared in the same run, on the same folds:
 
 * ``model`` — TF-IDF + embeddings logistic regression with the knowledge file;
 * ``model_no_knowledge`` — the same without the knowledge file;
+* ``model_tfidf_only`` — the same (with knowledge) without embeddings: no encoder
+  call at prediction time, so it is the low-latency option;
 * ``majority`` — the training side's most frequent code;
 * ``tfidf_svc`` — character 1–3-gram TF-IDF of the name + LinearSVC;
 * ``embed_lr`` — encoder embeddings of the name + logistic regression.
@@ -157,11 +159,13 @@ def evaluate(
     knowledge = knowledge_examples()
     groups = sorted({ex.group for ex in tests})
     no_knowledge = ModelParams(**{**params.__dict__, "use_knowledge": False})
+    tfidf_only = ModelParams(**{**params.__dict__, "embedding_weight": 0.0})
 
     y_true: list[str] = []
     level1s: list[str] = []
     probs_all: list[np.ndarray] = []
     probs_nok: list[np.ndarray] = []
+    probs_tfidf: list[np.ndarray] = []
     answered_all: list[np.ndarray] = []
     preds: dict[str, list[str]] = {"majority": [], "tfidf_svc": [], "embed_lr": []}
     folds: list[dict[str, Any]] = []
@@ -173,6 +177,7 @@ def evaluate(
         answered_all.append(probs.max(axis=1) >= threshold)
         if baselines:
             probs_nok.append(_model_fold(corpus_pool, test, group, embed, no_knowledge)[0])
+            probs_tfidf.append(_model_fold(corpus_pool + knowledge, test, group, None, tfidf_only)[0])
             train = _baseline_train(corpus_pool, test, group)
             majority = Counter(ex.code for ex in train).most_common(1)[0][0]
             preds["majority"] += [majority] * len(test)
@@ -207,12 +212,13 @@ def evaluate(
         "model_level1_known": _scores(y_true, list(restricted_pred)),
     }
     if baselines:
-        nok = np.vstack(probs_nok)
-        nok_pred = CODES[nok.argmax(axis=1)]
-        models["model_no_knowledge"] = {
-            **_scores(y_true, list(nok_pred)),
-            "ece": expected_calibration_error(nok.max(axis=1), nok_pred == truth),
-        }
+        for name, blocks in (("model_no_knowledge", probs_nok), ("model_tfidf_only", probs_tfidf)):
+            variant = np.vstack(blocks)
+            variant_pred = CODES[variant.argmax(axis=1)]
+            models[name] = {
+                **_scores(y_true, list(variant_pred)),
+                "ece": expected_calibration_error(variant.max(axis=1), variant_pred == truth),
+            }
         for name, p in preds.items():
             models[name] = _scores(y_true, p)
 

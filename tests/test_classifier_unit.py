@@ -287,6 +287,7 @@ def test_evaluate_reports_everything(corpus, encoder):
         "model",
         "model_level1_known",
         "model_no_knowledge",
+        "model_tfidf_only",
         "majority",
         "tfidf_svc",
         "embed_lr",
