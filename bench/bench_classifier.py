@@ -169,7 +169,7 @@ def main() -> None:
         f"{base['warm_p99']:.2f} | {base['throughput']:.0f} |",
         f"| ratio ours / baseline | {ours['p50'] / base['p50']:.1f}x | {ours['p99'] / base['p99']:.1f}x | "
         f"{ours['warm_p50'] / base['warm_p50']:.1f}x | {ours['warm_p99'] / base['warm_p99']:.1f}x | "
-        f"{ours['throughput'] / base['throughput']:.2f}x |",
+        f"{ours['throughput'] / base['throughput']:.3g}x |",
         "",
         f"Target p99 ≤ 20 ms including encoding: **{'met' if ours['p99'] <= 20 else 'not met'}** "
         f"(p99 {ours['p99']:.1f} ms). The sentence encoder dominates: without it (cached embedding) a "
