@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from indexer.records import Project
 from indexer.reuse.diff import diff_spans
@@ -127,6 +127,4 @@ def _make_cluster(
 
 
 def _with_id(cluster: Cluster, cluster_id: str) -> Cluster:
-    from dataclasses import replace
-
     return replace(cluster, id=cluster_id)
