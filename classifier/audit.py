@@ -109,7 +109,8 @@ def audit(
         for (project, ind), (_, value), p in zip(rows, test, probs, strict=True):
             best = int(p.argmax())
             filed = str(ind.level2_code)
-            if codes[best] == filed or p[best] < min_probability:
+            # 14 vs 41 is the framework, not the meaning: not a filing error worth a review
+            if taxonomy.same_concept(str(codes[best]), filed) or p[best] < min_probability:
                 continue
             contradictions.append(
                 Contradiction(

@@ -49,6 +49,9 @@ CATEGORIES: tuple[Category, ...] = (
     Category("43", "生态环境成本指标", "成本", ("2021",)),
 )
 
+EQUIVALENT_ACROSS_FRAMEWORKS: frozenset[frozenset[str]] = frozenset({frozenset({"14", "41"})})
+"""Code pairs naming the same concept in the two frameworks (产出成本 before 2021 ≈ 经济成本 after)."""
+
 BY_CODE: dict[str, Category] = {c.code: c for c in CATEGORIES}
 CODES: tuple[str, ...] = tuple(c.code for c in CATEGORIES)
 
@@ -118,3 +121,8 @@ def codes_for_framework(framework: str) -> tuple[str, ...]:
     if framework not in FRAMEWORKS:
         raise InvalidInputError(f"unknown framework {framework!r}; expected one of {', '.join(FRAMEWORKS)}")
     return tuple(c.code for c in CATEGORIES if framework in c.frameworks)
+
+
+def same_concept(a: str, b: str) -> bool:
+    """True when two codes are equal or the same concept in the two frameworks (14 and 41)."""
+    return a == b or frozenset({a, b}) in EQUIVALENT_ACROSS_FRAMEWORKS

@@ -79,3 +79,9 @@ def test_knowledge_file_covers_every_code_consistently():
     examples = knowledge_examples()
     assert {ex.code for ex in examples} == set(taxonomy.CODES)
     assert all(ex.source == "knowledge" for ex in examples)
+
+
+def test_cost_codes_are_the_same_concept_across_frameworks():
+    assert taxonomy.same_concept("14", "41") and taxonomy.same_concept("41", "14")
+    assert taxonomy.same_concept("11", "11")
+    assert not taxonomy.same_concept("14", "42") and not taxonomy.same_concept("11", "12")
