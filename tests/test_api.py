@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from api_support import REPO_ROOT, SEED_DIR, TOKEN, copy_models, session_models, synthetic_table
@@ -464,7 +466,8 @@ def test_reuse_report_is_computed_once_per_corpus(client, monkeypatch):
 # ---------------------------------------------------------------- real models
 
 
-REAL_MODELS = REPO_ROOT / "models"
+# The built artifacts of `jixiao build`; another built store can be named for a run.
+REAL_MODELS = Path(os.environ.get("JIXIAO_TEST_REAL_MODELS", REPO_ROOT / "models"))
 
 
 @pytest.fixture(scope="module")
