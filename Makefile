@@ -23,9 +23,11 @@ build: install
 serve: build
 	$(JIXIAO) serve
 
+# Debian's chromium for the browser tests, and a CJK font so screenshots show Chinese.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } && \
+	  { fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; } || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 lint: install
 	$(VENV)/bin/ruff check indexer classifier api tests bench

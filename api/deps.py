@@ -18,7 +18,6 @@ from indexer.settings import Settings
 
 if TYPE_CHECKING:
     from classifier.model import IndicatorClassifier
-
     from indexer.search import SearchIndex
 
 

@@ -20,6 +20,10 @@ from indexer.settings import Settings
 
 log = logging.getLogger("jixiao.build")
 
+# A progress callback ``(done, total)`` for one named long step, or None.
+ProgressFn = Callable[[int, int], None]
+ProgressFactory = Callable[[str], ProgressFn | None]
+
 
 @dataclass(frozen=True)
 class StepResult:
@@ -39,6 +43,7 @@ class BuildSummary:
 
 
 def _timed(name: str, fn: Callable[[], tuple[str, str]]) -> StepResult:
+    log.info("%s: checking…", name)
     start = time.perf_counter()
     action, detail = fn()
     result = StepResult(name, action, time.perf_counter() - start, detail)
@@ -73,27 +78,45 @@ def encoder_step(settings: Settings, force: bool = False) -> StepResult:
     from indexer.encoder.build import build_encoder
 
     def run() -> tuple[str, str]:
-        existed = (settings.encoder_dir / "manifest.json").is_file()
+        before = _created_at(settings.encoder_dir)
         manifest = build_encoder(settings.encoder_dir, force=force)
-        action = "up to date" if existed and not force else "built"
+        # build_encoder returns the old manifest untouched when it was current.
+        action = "up to date" if before is not None and manifest.get("created_at") == before else "built"
         return action, f"{manifest.get('encoder')} dim={manifest.get('dim')}"
 
     return _timed("encoder", run)
 
 
-def index_step(settings: Settings, corpus: Corpus, encoder: Encoder, force: bool = False) -> StepResult:
-    """Load the search index if it matches the corpus, else update or rebuild it."""
+def _created_at(artifact_dir: Path) -> str | None:
+    import json
+
+    try:
+        return json.loads((artifact_dir / "manifest.json").read_text(encoding="utf-8")).get("created_at")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def index_step(
+    settings: Settings,
+    corpus: Corpus,
+    encoder: Encoder,
+    force: bool = False,
+    progress: ProgressFn | None = None,
+) -> StepResult:
+    """Load the search index if it matches the corpus, else update it (reusing every
+    stored vector, so a new table embeds only its new texts) or rebuild it."""
     from indexer.search import SearchIndex
 
     def run() -> tuple[str, str]:
-        if not force:
-            try:
-                SearchIndex.load(settings.index_dir, corpus, encoder)
-                return "up to date", ""
-            except ArtifactError as exc:
-                log.info("index needs work: %s", exc)
-        SearchIndex.build(corpus, encoder, settings.index_dir)
-        return "built", f"{len(corpus)} projects, {corpus.n_indicators} indicators"
+        counts = f"{len(corpus)} projects, {corpus.n_indicators} indicators"
+        if force:
+            SearchIndex.build(corpus, encoder, settings.index_dir, settings=settings, progress=progress)
+            return "built", counts
+        index, action = SearchIndex.refresh(
+            settings.index_dir, corpus, encoder, settings=settings, progress=progress
+        )
+        reused = index.manifest.get("n_reused")
+        return action, counts + (f", {reused} vectors reused" if action == "updated" else "")
 
     return _timed("index", run)
 
@@ -110,20 +133,41 @@ def classifier_step(settings: Settings, corpus: Corpus, encoder: Encoder, force:
             except ArtifactError as exc:
                 log.info("classifier needs work: %s", exc)
         manifest = train_and_save(corpus, encoder, settings.classifier_dir, settings)
-        scores = manifest.get("evaluation", {})
-        return "built", f"evaluation={scores.get('summary', scores) if isinstance(scores, dict) else scores}"
+        return "built", _evaluation_line(manifest.get("evaluation"))
 
     return _timed("classifier", run)
 
 
-def build_all(settings: Settings, sources: Sequence[Path] | None = None, force: bool = False) -> BuildSummary:
-    """Run every step: ingest → encoder → index → classifier."""
+def _evaluation_line(scores: object) -> str:
+    """The headline of the classifier's leave-one-district-out evaluation."""
+    if not isinstance(scores, dict) or "accuracy" not in scores:
+        return f"evaluation={scores}"
+    accuracy, macro_f1 = scores["accuracy"], scores.get("macro_f1", 0.0)
+    line = f"leave-one-district-out accuracy {accuracy:.3f}, macro-F1 {macro_f1:.3f}"
+    if "answered_coverage" in scores:
+        coverage, answered = scores["answered_coverage"], scores.get("answered_accuracy", 0.0)
+        line += f"; answers {coverage:.0%} at accuracy {answered:.3f}"
+    return line + " (`jixiao evaluate` for the report)"
+
+
+def build_all(
+    settings: Settings,
+    sources: Sequence[Path] | None = None,
+    force: bool = False,
+    progress: ProgressFactory | None = None,
+) -> BuildSummary:
+    """Run every step: ingest → encoder → index → classifier.
+
+    ``progress(step_name)`` may return a ``(done, total)`` callback for the long
+    embedding step (the CLI passes a tqdm bar).
+    """
     from indexer.store import CorpusStore
 
     steps = [ingest_step(settings, sources or default_sources(settings))]
     steps.append(encoder_step(settings, force=force))
     encoder = load_encoder(settings)
     corpus = CorpusStore(settings.db_path).load()
-    steps.append(index_step(settings, corpus, encoder, force=force))
+    bar = progress("index: embedding texts") if progress else None
+    steps.append(index_step(settings, corpus, encoder, force=force, progress=bar))
     steps.append(classifier_step(settings, corpus, encoder, force=force))
     return BuildSummary(tuple(steps))

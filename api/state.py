@@ -27,13 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jixiao.api")
 
-# One torch intra-op thread: the server's parallelism comes from concurrent
-# requests, and an OpenMP team per request thread oversubscribes the cores
-# (measured on 2 shared cores: uncached search p50 25 ms with 1 thread vs
-# 148 ms with 2; see bench/results/load.md).
-ENCODER_THREADS = 1
-
-
 @dataclass(frozen=True)
 class ServiceState:
     """One consistent snapshot of everything a request needs.
@@ -104,7 +97,9 @@ def load_state(settings: Settings, generation: int = 0) -> ServiceState:
         return CorpusStore(settings.db_path).load()
 
     corpus = _attempt(problems, "corpus", load_corpus)
-    encoder = _attempt(problems, "encoder", lambda: load_encoder(settings, num_threads=ENCODER_THREADS))
+    encoder = _attempt(
+        problems, "encoder", lambda: load_encoder(settings, num_threads=settings.encoder_threads)
+    )
     index = None
     classifier = None
     if corpus is not None and encoder is not None:

@@ -208,9 +208,8 @@ def in_process_baselines(models_dir: Path, rounds: int, uncached: int) -> list[R
 
     settings = Settings(models_dir=models_dir, encoder="e5-small")
     corpus = CorpusStore(settings.db_path).load()
-    from api.state import ENCODER_THREADS
 
-    encoder = load_encoder(settings, num_threads=ENCODER_THREADS)  # as the server does
+    encoder = load_encoder(settings, num_threads=settings.encoder_threads)  # as the server does
     index = SearchIndex.load(settings.index_dir, corpus, encoder, settings=settings)
 
     def query(p: dict[str, object]) -> SearchQuery:
@@ -308,7 +307,8 @@ def main() -> None:
         f"Fixed mix of {len(QUERY_MIX)} queries (paraphrases, filters, pagination), cycled in order; "
         "warm-up of two rounds excluded. `/api/health` is the floor of the same server (routing, JSON, "
         "middleware, client overhead). The server and the in-process baseline run torch on one intra-op "
-        "thread (`api.state.ENCODER_THREADS`): with torch's default of 2 threads on these shared cores, "
+        "thread (setting `encoder_threads`, `JIXIAO_ENCODER_THREADS`): with torch's default of 2 threads "
+        "on these shared cores, "
         "uncached in-process search measured p50 148 ms / p99 976 ms instead of 25 / 49 ms.",
         "",
         "| endpoint | concurrency | requests | errors | p50 ms | p95 ms | p99 ms | max ms | req/s |",

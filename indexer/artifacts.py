@@ -79,6 +79,8 @@ def write_artifact(
     final_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.tmp-", dir=final_dir.parent))
     try:
+        # mkdtemp creates 0700; an artifact is as readable as any other built file.
+        tmp_dir.chmod(0o755)
         fields = dict(build(tmp_dir))
         manifest: dict[str, Any] = {
             "kind": kind,

@@ -21,11 +21,22 @@ class Settings(BaseSettings):
     # deterministic hashing encoder used by fast tests.
     encoder: str = "e5-small"
     encoder_batch_size: int = 64
+    # torch intra-op threads of the server's encoder. One is best: the server's
+    # parallelism comes from concurrent requests, and an OpenMP team per request
+    # thread oversubscribes 2 cores (bench/results/load.md: uncached search p50
+    # 25 ms with 1 thread vs 148 ms with 2).
+    encoder_threads: int = 1
 
-    # Hybrid search: reciprocal rank fusion constant and per-side weights.
-    rrf_k: int = 60
-    bm25_weight: float = 1.0
+    # Hybrid search: reciprocal rank fusion constant and per-side weights, tuned
+    # on eval/relevance.jsonl (bench/results/relevance.md): k=5 with BM25 at half
+    # weight beats the textbook k=60/1:1 on the paraphrase queries.
+    rrf_k: int = 5
+    bm25_weight: float = 0.5
     dense_weight: float = 1.0
+    # The dense side ranks only projects within this cosine margin of the best
+    # (None: all). On eval/relevance.jsonl 0.05 keeps 99% of relevant projects'
+    # dense matches and drops 60% of irrelevant ones (bench/results/relevance.md).
+    dense_margin: float | None = 0.05
     candidates: int = 200
 
     review_threshold: float = 0.6  # below this top-1 probability: "needs review"

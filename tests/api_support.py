@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -19,6 +20,17 @@ from indexer.settings import Settings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO_ROOT / "data" / "raw"
 TOKEN = "test-ingest-token"
+# The built artifacts of `jixiao build` (`make test` builds them first); another
+# built store can be named for a run.
+REAL_MODELS = Path(os.environ.get("JIXIAO_TEST_REAL_MODELS", REPO_ROOT / "models"))
+
+
+def real_models() -> Settings | None:
+    """Settings for the real built artifacts, or None when they are not built."""
+    needed = [REAL_MODELS / d / "manifest.json" for d in ("encoder", "index", "classifier")]
+    if not all(p.is_file() for p in needed) or not (REAL_MODELS / "corpus.sqlite").is_file():
+        return None
+    return Settings(models_dir=REAL_MODELS, data_dir=SEED_DIR, encoder="e5-small")
 
 
 def build_models(models_dir: Path, encoder: str = "fake") -> Settings:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from api_support import REPO_ROOT, SEED_DIR, TOKEN, copy_models, session_models, synthetic_table
+from api_support import SEED_DIR, TOKEN, copy_models, real_models, session_models, synthetic_table
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -121,7 +119,16 @@ def test_openapi_documents_every_endpoint(client):
         "/api/reports/reuse",
     ):
         assert path in paths, path
-    assert client.get("/docs").status_code == 200
+
+
+def test_docs_page_works_offline(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text and "https://" not in page.text
+    for asset in ("/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"):
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 10_000, asset
 
 
 # ---------------------------------------------------------------- search
@@ -466,16 +473,11 @@ def test_reuse_report_is_computed_once_per_corpus(client, monkeypatch):
 # ---------------------------------------------------------------- real models
 
 
-# The built artifacts of `jixiao build`; another built store can be named for a run.
-REAL_MODELS = Path(os.environ.get("JIXIAO_TEST_REAL_MODELS", REPO_ROOT / "models"))
-
-
 @pytest.fixture(scope="module")
 def real_client():
-    needed = [REAL_MODELS / d / "manifest.json" for d in ("encoder", "index", "classifier")]
-    if not all(p.is_file() for p in needed) or not (REAL_MODELS / "corpus.sqlite").is_file():
+    settings = real_models()
+    if settings is None:
         pytest.skip("real artifacts not built (run `jixiao build`)")
-    settings = Settings(models_dir=REAL_MODELS, data_dir=SEED_DIR, encoder="e5-small")
     with TestClient(create_app(settings), raise_server_exceptions=False) as c:
         if c.get("/api/health").status_code != 200:
             pytest.skip(f"real artifacts not consistent: {c.get('/api/health').text[:300]}")

@@ -1,6 +1,8 @@
 """End to end in headless chromium: search, open a project, similar projects, auto-tag, reuse page.
 
-Screenshots go to test-artifacts/. Any console error or failed request fails the test.
+The server runs on the real built artifacts (real encoder and classifier), as a
+user sees it. Screenshots go to test-artifacts/. Any console error or failed
+request fails the test.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from api_support import REPO_ROOT, live_server, session_models
+from api_support import REPO_ROOT, live_server, real_models
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,8 +36,11 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    with live_server(session_models(tmp_path_factory)) as url:
+def base_url():
+    settings = real_models()
+    if settings is None:
+        pytest.skip("real artifacts not built (run `jixiao build`; `make test` does)")
+    with live_server(settings) as url:
         yield url
 
 
@@ -114,8 +119,9 @@ def test_search_project_similar_and_tagging(page, base_url):
     page.wait_for_selector("table.predictions tbody tr")
     rows = page.locator("table.predictions tbody tr")
     assert rows.count() == 2
+    # The issue's own examples: 按时完成率 is 13 时效, 新增…数量 is 11 数量.
+    assert [rows.nth(i).locator(".code").inner_text().strip() for i in range(2)] == ["13", "11"]
     for i in range(2):
-        assert rows.nth(i).locator(".code").inner_text().strip().isdigit()
         assert rows.nth(i).locator(".conf").count() == 1
         assert rows.nth(i).locator(".badge").count() == 1
     shot(page, "3-tag")

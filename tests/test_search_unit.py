@@ -21,7 +21,9 @@ from indexer.search.lexical import LexicalIndex
 from indexer.settings import Settings
 from indexer.tokenize import normalize_for_tokens, tokenize
 
-SETTINGS = Settings(encoder="fake", rrf_k=60, bm25_weight=1.0, dense_weight=1.0, candidates=200)
+SETTINGS = Settings(
+    encoder="fake", rrf_k=60, bm25_weight=1.0, dense_weight=1.0, dense_margin=None, candidates=200
+)
 
 SPECS = [
     # id, district, department, name, total, goal, [(level1, code, indicator name)]
@@ -163,6 +165,21 @@ def test_rrf_weights_and_single_side_modes():
     assert dense_heavy.order.tolist()[:2] == [1, 2]
     assert rank_projects(bm25, dense, mask, Fusion(60, 1, 1), 10, mode="bm25").order.tolist() == [0, 3, 2]
     assert rank_projects(bm25, dense, mask, Fusion(60, 1, 1), 10, mode="dense").order.tolist() == [1, 2, 3, 0]
+
+
+def test_dense_margin_keeps_only_projects_near_the_best_but_every_bm25_match():
+    bm25 = np.array([0.0, 0.0, 0.0, 2.0])
+    dense = np.array([0.90, 0.87, 0.80, 0.70])
+    mask = np.ones(4, bool)
+    ranking = rank_projects(bm25, dense, mask, Fusion(60, 1, 1, dense_margin=0.05), depth=10)
+    assert ranking.dense_rank.tolist() == [1, 2, 0, 0]
+    assert sorted(ranking.order.tolist()) == [0, 1, 3]  # 3 stays: BM25 matched it
+    # The margin is relative to the best project the filters allow.
+    only_low = np.array([False, False, True, True])
+    filtered = rank_projects(bm25, dense, only_low, Fusion(60, 1, 1, dense_margin=0.05), depth=10)
+    assert filtered.dense_rank.tolist() == [0, 0, 1, 0]
+    unlimited = rank_projects(bm25, dense, mask, Fusion(60, 1, 1), depth=10)
+    assert unlimited.order.size == 4
 
 
 def test_side_ranks_respect_mask_depth_and_break_ties_by_position():

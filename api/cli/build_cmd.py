@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from indexer.settings import get_settings
+
+
+@contextmanager
+def tqdm_progress() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
+    """A factory of ``(done, total)`` callbacks, each driving one tqdm bar on stderr."""
+    from tqdm import tqdm
+
+    bars: list[Any] = []
+
+    def factory(label: str) -> Callable[[int, int], None]:
+        bar: dict[str, Any] = {}
+
+        def update(done: int, total: int) -> None:
+            if "bar" not in bar:
+                bar["bar"] = tqdm(total=total, desc=label, unit="text", leave=False)
+                bars.append(bar["bar"])
+            bar["bar"].total = total
+            bar["bar"].n = done
+            bar["bar"].refresh()
+
+        return update
+
+    try:
+        yield factory
+    finally:
+        for b in bars:
+            b.close()
 
 
 def register(app: typer.Typer) -> None:
@@ -16,14 +45,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("build")
     def build(
-        files: Annotated[list[Path] | None, typer.Argument(help="Tables to ingest (default: data/raw/).")] = None,
+        files: Annotated[
+            list[Path] | None, typer.Argument(help="Tables to ingest (default: data/raw/).")
+        ] = None,
         force: Annotated[bool, typer.Option("--force", help="Rebuild every artifact.")] = False,
     ) -> None:
         """Ingest the tables, build the encoder, the search index and the classifier (idempotent)."""
         from api.pipeline import build_all
 
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-        summary = build_all(get_settings(), sources=files or None, force=force)
+        with tqdm_progress() as progress:
+            summary = build_all(get_settings(), sources=files or None, force=force, progress=progress)
         for step in summary.steps:
             typer.echo(f"{step.name:<11} {step.action:<11} {step.seconds:7.1f}s  {step.detail}")
 

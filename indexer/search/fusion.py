@@ -9,11 +9,17 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Fusion:
-    """RRF parameters: ``score = Σ weight / (k + rank)`` over the sides that ranked a project."""
+    """RRF parameters: ``score = Σ weight / (k + rank)`` over the sides that ranked a project.
+
+    ``dense_margin``: the dense side ranks only projects whose similarity is
+    within this margin of the best eligible one (None: every project), so a
+    query lists the projects it is about instead of the whole corpus.
+    """
 
     k: float = 60.0
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
+    dense_margin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -52,14 +58,18 @@ def rank_projects(
     """Fuse the two sides over the projects in ``mask``.
 
     BM25 ranks projects with a positive score, the dense side projects with a
-    finite similarity; each side keeps its ``depth`` best. ``mode`` ``bm25`` or
+    finite similarity within ``fusion.dense_margin`` of the best; each side
+    keeps its ``depth`` best. ``mode`` ``bm25`` or
     ``dense`` ranks by that side alone (same candidates, for evaluation).
     """
     bm25_rank = (
         side_ranks(bm25, mask & (bm25 > 0), depth) if mode != "dense" else np.zeros_like(mask, np.int64)
     )
+    dense_eligible = mask & np.isfinite(dense)
+    if fusion.dense_margin is not None and dense_eligible.any():
+        dense_eligible &= dense >= dense[dense_eligible].max() - fusion.dense_margin
     dense_rank = (
-        side_ranks(dense, mask & np.isfinite(dense), depth)
+        side_ranks(dense, dense_eligible, depth)
         if mode != "bm25"
         else np.zeros_like(mask, np.int64)
     )
