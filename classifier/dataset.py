@@ -105,11 +105,14 @@ def load_knowledge() -> dict[str, Any]:
     return data
 
 
-def knowledge_examples() -> list[Example]:
-    """The typical example indicators of the knowledge file."""
+def knowledge_examples(keywords: bool = False) -> list[Example]:
+    """The knowledge file's typical indicators (+ each keyword as a bare name if ``keywords``)."""
     out: list[Example] = []
     for code, entry in load_knowledge()["codes"].items():
-        for name, value in entry["examples"]:
+        pairs = [tuple(pair) for pair in entry["examples"]]
+        if keywords:
+            pairs += [(word, None) for word in entry.get("keywords", [])]
+        for name, value in pairs:
             out.append(
                 Example(
                     name=name,

@@ -58,9 +58,16 @@ class ModelParams:
     name_weight: float = 1.0
     value_weight: float = 0.5
     embedding_weight: float = 1.0
-    class_weight: str | None = "balanced"
+    class_weight: str | None = "balanced"  # "balanced", "sqrt" (square root of balanced) or None
     use_knowledge: bool = True
     knowledge_weight: float = 1.0  # sample weight of each knowledge-file example
+    word_weight: float = 0.0  # jieba word TF-IDF block (0 = off)
+    structure_weight: float = 0.0  # parsed-target + name-ending block (0 = off)
+    knn_weight: float = 0.0  # weight of the kNN-on-embeddings vote added to the logits (0 = off)
+    knn_k: int = 10
+    pair_embedding_weight: float = 0.0  # embedding of "name：value" as a second embedding block
+    knowledge_keywords: bool = False  # also train on each knowledge keyword as a name-only example
+    level1_weight: float = 0.0  # weight of a level-1 (产出/效益/满意度/成本) model added to each code's logit
 
 
 # --------------------------------------------------------------------------- input checks
@@ -121,10 +128,32 @@ class _Core:
     classes: np.ndarray  # codes, shape (k,)
     coef: np.ndarray  # (k, n_features)
     intercept: np.ndarray  # (k,)
+    knn_vectors: np.ndarray | None = None  # (n_train, dim) unit embeddings of the training names
+    knn_labels: np.ndarray | None = None  # (n_train,) class index of each training name
+    knn_weight: float = 0.0
+    knn_k: int = 10
+
+    def knn_votes(self, names: Sequence[str]) -> np.ndarray:
+        """Similarity-weighted share of each class among the ``knn_k`` nearest training names."""
+        embed = self.features.embed
+        assert embed is not None and self.knn_vectors is not None and self.knn_labels is not None
+        queries = _unit(embed(list(names)))
+        sims = queries @ self.knn_vectors.T
+        k = min(self.knn_k, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        weights = np.clip(np.take_along_axis(sims, top, axis=1), 0.0, None)
+        votes = np.zeros((len(names), len(self.classes)))
+        rows = np.repeat(np.arange(len(names)), k)
+        np.add.at(votes, (rows, self.knn_labels[top].ravel()), weights.ravel())
+        totals = votes.sum(axis=1, keepdims=True)
+        return np.divide(votes, totals, out=np.zeros_like(votes), where=totals > 0)
 
     def logits(self, names: Sequence[str], values: Sequence[str | None]) -> np.ndarray:
         x = self.features.transform(names, values)
-        return np.asarray(x @ self.coef.T) + self.intercept
+        out = np.asarray(x @ self.coef.T) + self.intercept
+        if self.knn_weight and self.knn_vectors is not None and len(names):
+            out = out + self.knn_weight * self.knn_votes(names)
+        return out
 
 
 def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: ModelParams) -> _Core:
@@ -137,12 +166,19 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
         name_weight=params.name_weight,
         value_weight=params.value_weight,
         embedding_weight=params.embedding_weight,
+        word_weight=params.word_weight,
+        structure_weight=params.structure_weight,
+        pair_embedding_weight=params.pair_embedding_weight,
     ).fit(names, values)
     x = features.transform(names, values)
     weights = np.array([params.knowledge_weight if ex.source == "knowledge" else 1.0 for ex in examples])
     if params.class_weight == "balanced":
         classes, counts = np.unique(labels, return_counts=True)
         per_class = dict(zip(classes, len(labels) / (len(classes) * counts), strict=True))
+        weights = weights * np.array([per_class[y] for y in labels])
+    elif params.class_weight == "sqrt":
+        classes, counts = np.unique(labels, return_counts=True)
+        per_class = dict(zip(classes, np.sqrt(len(labels) / (len(classes) * counts)), strict=True))
         weights = weights * np.array([per_class[y] for y in labels])
     classes = np.unique(labels)
     if len(classes) == 1:  # degenerate training set: a constant model
@@ -153,7 +189,50 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
     if len(lr.classes_) == 2:  # sklearn stores one row for binary problems
         coef = np.vstack([-coef[0], coef[0]]) / 2
         intercept = np.array([-intercept[0], intercept[0]]) / 2
-    return _Core(features, lr.classes_, coef, intercept)
+    if params.level1_weight:
+        coef, intercept = _add_level1(x, labels, weights, lr.classes_, coef, intercept, params)
+    core = _Core(features, lr.classes_, coef, intercept)
+    if params.knn_weight and embed is not None:
+        index = {c: i for i, c in enumerate(lr.classes_)}
+        core.knn_vectors = _unit(embed(names))
+        core.knn_labels = np.array([index[y] for y in labels], dtype=np.int64)
+        core.knn_weight, core.knn_k = params.knn_weight, params.knn_k
+    return core
+
+
+def _add_level1(
+    x: Any,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    classes: np.ndarray,
+    coef: np.ndarray,
+    intercept: np.ndarray,
+    params: ModelParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fold a level-1 logistic regression into the code weights.
+
+    Each code's logit gains ``level1_weight`` × its level-1's logit; both are
+    linear in the features, so the sum is again one weight matrix.
+    """
+    level1 = np.array([taxonomy.level1_of(str(y)) for y in labels])
+    groups = np.unique(level1)
+    if len(groups) < 2:
+        return coef, intercept
+    lr1 = LogisticRegression(C=params.C, max_iter=3000, solver="newton-cg")
+    lr1.fit(x, level1, sample_weight=weights)
+    coef1, intercept1 = lr1.coef_, lr1.intercept_
+    if len(lr1.classes_) == 2:
+        coef1 = np.vstack([-coef1[0], coef1[0]]) / 2
+        intercept1 = np.array([-intercept1[0], intercept1[0]]) / 2
+    row = {g: i for i, g in enumerate(lr1.classes_)}
+    rows = [row[taxonomy.level1_of(str(c))] for c in classes]
+    w = params.level1_weight
+    return coef + w * coef1[rows], intercept + w * intercept1[rows]
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def dedupe_training(examples: Iterable[Example], exclude_keys: set[str] = frozenset()) -> list[Example]:
