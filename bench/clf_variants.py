@@ -160,7 +160,12 @@ def _variants(spec: Sequence[str]) -> dict[str, ModelParams]:
         for assign in assigns.split(","):
             key, _, raw = assign.partition("=")
             current = getattr(base, key)
-            fields[key] = None if raw == "None" else type(current)(raw) if current is not None else raw
+            if raw == "None":
+                fields[key] = None
+            elif isinstance(current, bool):
+                fields[key] = raw == "True"
+            else:
+                fields[key] = type(current)(raw) if current is not None else raw
         out[name] = ModelParams(**{**base.__dict__, **fields})
     return out
 

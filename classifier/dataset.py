@@ -7,7 +7,8 @@ Two sources, kept apart so evaluation can measure each:
   Each example's ``group`` is its source table (one table = one district), the
   unit held out by leave-one-district-out evaluation.
 * ``"knowledge"`` — the typical indicators of ``classifier/data/knowledge.json``,
-  written from the official category definitions (group ``"knowledge"``).
+  written from the official category definitions (group ``"knowledge"``);
+  optionally also each code's keywords as bare names (``knowledge_examples(keywords=True)``).
 """
 
 from __future__ import annotations
@@ -126,11 +127,14 @@ def knowledge_examples(keywords: bool = False) -> list[Example]:
     return out
 
 
-def training_examples(corpus: Corpus, use_knowledge: bool = True) -> list[Example]:
-    """Corpus examples, plus knowledge examples unless ``use_knowledge`` is False."""
+def training_examples(corpus: Corpus, use_knowledge: bool = True, keywords: bool = False) -> list[Example]:
+    """Corpus examples, plus knowledge examples unless ``use_knowledge`` is False.
+
+    ``keywords`` adds each knowledge keyword as a name-only example.
+    """
     examples = corpus_examples(corpus)
     if use_knowledge:
-        examples += knowledge_examples()
+        examples += knowledge_examples(keywords=keywords)
     return examples
 
 

@@ -1,7 +1,10 @@
 """The indicator classifier: name (+ value) → level-2 code, with calibrated probabilities.
 
 One multinomial logistic regression over character n-gram TF-IDF features and
-sentence embeddings (``classifier.features``). Its probabilities are calibrated
+sentence embeddings (``classifier.features``), whose logits get a small bonus
+from a k-nearest-neighbour vote over the training names' embeddings
+(``ModelParams.knn_weight``: similarity-weighted class shares of the ``knn_k``
+nearest names). Its probabilities are calibrated
 by temperature scaling fitted on out-of-fold (leave-one-table-out) logits of
 the training data, and the "needs review" threshold is tuned on the same
 out-of-fold predictions — never on data it is evaluated on.
@@ -42,7 +45,7 @@ from indexer.errors import ArtifactError, InvalidInputError
 from indexer.settings import Settings
 
 KIND = "classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: kNN vectors/labels in arrays.npz
 MAX_CHARS = 500
 TARGET_ACCURACY = 0.92  # accuracy wanted on the indicators the model answers itself
 _STRIP_CF = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u2060", "\u00ad"}
@@ -58,16 +61,12 @@ class ModelParams:
     name_weight: float = 1.0
     value_weight: float = 0.5
     embedding_weight: float = 1.0
-    class_weight: str | None = "balanced"  # "balanced", "sqrt" (square root of balanced) or None
+    class_weight: str | None = "balanced"
     use_knowledge: bool = True
     knowledge_weight: float = 1.0  # sample weight of each knowledge-file example
-    word_weight: float = 0.0  # jieba word TF-IDF block (0 = off)
-    structure_weight: float = 0.0  # parsed-target + name-ending block (0 = off)
-    knn_weight: float = 0.0  # weight of the kNN-on-embeddings vote added to the logits (0 = off)
+    knowledge_keywords: bool = True  # also train on each knowledge keyword as a name-only example
+    knn_weight: float = 0.5  # kNN-on-embeddings class vote added to the logits (0 = off; needs embeddings)
     knn_k: int = 10
-    pair_embedding_weight: float = 0.0  # embedding of "name：value" as a second embedding block
-    knowledge_keywords: bool = False  # also train on each knowledge keyword as a name-only example
-    level1_weight: float = 0.0  # weight of a level-1 (产出/效益/满意度/成本) model added to each code's logit
 
 
 # --------------------------------------------------------------------------- input checks
@@ -166,19 +165,12 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
         name_weight=params.name_weight,
         value_weight=params.value_weight,
         embedding_weight=params.embedding_weight,
-        word_weight=params.word_weight,
-        structure_weight=params.structure_weight,
-        pair_embedding_weight=params.pair_embedding_weight,
     ).fit(names, values)
     x = features.transform(names, values)
     weights = np.array([params.knowledge_weight if ex.source == "knowledge" else 1.0 for ex in examples])
     if params.class_weight == "balanced":
         classes, counts = np.unique(labels, return_counts=True)
         per_class = dict(zip(classes, len(labels) / (len(classes) * counts), strict=True))
-        weights = weights * np.array([per_class[y] for y in labels])
-    elif params.class_weight == "sqrt":
-        classes, counts = np.unique(labels, return_counts=True)
-        per_class = dict(zip(classes, np.sqrt(len(labels) / (len(classes) * counts)), strict=True))
         weights = weights * np.array([per_class[y] for y in labels])
     classes = np.unique(labels)
     if len(classes) == 1:  # degenerate training set: a constant model
@@ -189,45 +181,14 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
     if len(lr.classes_) == 2:  # sklearn stores one row for binary problems
         coef = np.vstack([-coef[0], coef[0]]) / 2
         intercept = np.array([-intercept[0], intercept[0]]) / 2
-    if params.level1_weight:
-        coef, intercept = _add_level1(x, labels, weights, lr.classes_, coef, intercept, params)
     core = _Core(features, lr.classes_, coef, intercept)
-    if params.knn_weight and embed is not None:
+    if params.knn_weight and params.embedding_weight and embed is not None:
+        # Only alongside the embedding block: a TF-IDF-only model must never call the encoder.
         index = {c: i for i, c in enumerate(lr.classes_)}
         core.knn_vectors = _unit(embed(names))
         core.knn_labels = np.array([index[y] for y in labels], dtype=np.int64)
         core.knn_weight, core.knn_k = params.knn_weight, params.knn_k
     return core
-
-
-def _add_level1(
-    x: Any,
-    labels: np.ndarray,
-    weights: np.ndarray,
-    classes: np.ndarray,
-    coef: np.ndarray,
-    intercept: np.ndarray,
-    params: ModelParams,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fold a level-1 logistic regression into the code weights.
-
-    Each code's logit gains ``level1_weight`` × its level-1's logit; both are
-    linear in the features, so the sum is again one weight matrix.
-    """
-    level1 = np.array([taxonomy.level1_of(str(y)) for y in labels])
-    groups = np.unique(level1)
-    if len(groups) < 2:
-        return coef, intercept
-    lr1 = LogisticRegression(C=params.C, max_iter=3000, solver="newton-cg")
-    lr1.fit(x, level1, sample_weight=weights)
-    coef1, intercept1 = lr1.coef_, lr1.intercept_
-    if len(lr1.classes_) == 2:
-        coef1 = np.vstack([-coef1[0], coef1[0]]) / 2
-        intercept1 = np.array([-intercept1[0], intercept1[0]]) / 2
-    row = {g: i for i, g in enumerate(lr1.classes_)}
-    rows = [row[taxonomy.level1_of(str(c))] for c in classes]
-    w = params.level1_weight
-    return coef + w * coef1[rows], intercept + w * intercept1[rows]
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -380,7 +341,9 @@ class IndicatorClassifier:
         """
         params = params or ModelParams()
         embed = cache if cache is not None else EmbeddingCache(encoder)
-        examples = dedupe_training(training_examples(corpus, use_knowledge=params.use_knowledge))
+        examples = dedupe_training(
+            training_examples(corpus, use_knowledge=params.use_knowledge, keywords=params.knowledge_keywords)
+        )
         if not examples:
             raise InvalidInputError("no coded indicators to train the classifier on")
         oof, positions = cross_val_logits(examples, embed, params)
@@ -496,8 +459,15 @@ class IndicatorClassifier:
                 "features": feature_params,
             }
             (tmp / "model.json").write_text(json.dumps(model, ensure_ascii=False), encoding="utf-8")
+            knn: dict[str, np.ndarray] = {}
+            if self._core.knn_vectors is not None and self._core.knn_labels is not None:
+                knn = {"knn_vectors": self._core.knn_vectors, "knn_labels": self._core.knn_labels}
             np.savez(
-                tmp / "arrays.npz", coef=self._core.coef, intercept=self._core.intercept, **feature_arrays
+                tmp / "arrays.npz",
+                coef=self._core.coef,
+                intercept=self._core.intercept,
+                **feature_arrays,
+                **knn,
             )
             return {
                 **self.info,
@@ -531,10 +501,23 @@ class IndicatorClassifier:
             with np.load(Path(model_dir) / "arrays.npz", allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
             params = ModelParams(**model["params"])
-            embed = EmbeddingCache(encoder) if float(model["features"]["embedding_weight"]) else None
+            use_knn = params.knn_weight > 0 and "knn_vectors" in arrays
+            uses_encoder = float(model["features"]["embedding_weight"]) or use_knn
+            embed = EmbeddingCache(encoder) if uses_encoder else None
             features = FeatureBuilder.from_state(model["features"], arrays, embed)
             classes = np.array(model["classes"])
             core = _Core(features, classes, arrays["coef"], arrays["intercept"])
+            if use_knn:
+                core.knn_vectors = arrays["knn_vectors"].astype(np.float32)
+                core.knn_labels = arrays["knn_labels"].astype(np.int64)
+                core.knn_weight, core.knn_k = params.knn_weight, params.knn_k
+                n_knn = len(core.knn_labels)
+                if core.knn_vectors.shape != (n_knn, encoder.dim) or n_knn == 0:
+                    raise ValueError(
+                        f"kNN vectors of shape {core.knn_vectors.shape} do not fit {n_knn} labels"
+                    )
+                if core.knn_labels.min() < 0 or core.knn_labels.max() >= len(classes):
+                    raise ValueError("kNN labels outside the class list")
             if core.coef.shape != (len(classes), features.n_features) or core.intercept.shape != (
                 len(classes),
             ):
