@@ -7,7 +7,8 @@ Two sources, kept apart so evaluation can measure each:
   Each example's ``group`` is its source table (one table = one district), the
   unit held out by leave-one-district-out evaluation.
 * ``"knowledge"`` — the typical indicators of ``classifier/data/knowledge.json``,
-  written from the official category definitions (group ``"knowledge"``).
+  written from the official category definitions (group ``"knowledge"``);
+  optionally also each code's keywords as bare names (``knowledge_examples(keywords=True)``).
 """
 
 from __future__ import annotations
@@ -105,11 +106,14 @@ def load_knowledge() -> dict[str, Any]:
     return data
 
 
-def knowledge_examples() -> list[Example]:
-    """The typical example indicators of the knowledge file."""
+def knowledge_examples(keywords: bool = False) -> list[Example]:
+    """The knowledge file's typical indicators (+ each keyword as a bare name if ``keywords``)."""
     out: list[Example] = []
     for code, entry in load_knowledge()["codes"].items():
-        for name, value in entry["examples"]:
+        pairs = [tuple(pair) for pair in entry["examples"]]
+        if keywords:
+            pairs += [(word, None) for word in entry.get("keywords", [])]
+        for name, value in pairs:
             out.append(
                 Example(
                     name=name,
@@ -123,11 +127,14 @@ def knowledge_examples() -> list[Example]:
     return out
 
 
-def training_examples(corpus: Corpus, use_knowledge: bool = True) -> list[Example]:
-    """Corpus examples, plus knowledge examples unless ``use_knowledge`` is False."""
+def training_examples(corpus: Corpus, use_knowledge: bool = True, keywords: bool = False) -> list[Example]:
+    """Corpus examples, plus knowledge examples unless ``use_knowledge`` is False.
+
+    ``keywords`` adds each knowledge keyword as a name-only example.
+    """
     examples = corpus_examples(corpus)
     if use_knowledge:
-        examples += knowledge_examples()
+        examples += knowledge_examples(keywords=keywords)
     return examples
 
 

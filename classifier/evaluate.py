@@ -10,10 +10,12 @@ training side only. Predictions of all folds are pooled for the metrics.
 
 Compared in the same run, on the same folds:
 
-* ``model`` — TF-IDF + embeddings logistic regression with the knowledge file;
+* ``model`` — TF-IDF + embeddings logistic regression with the knowledge file,
+  plus the kNN-on-embeddings vote;
 * ``model_no_knowledge`` — the same without the knowledge file;
-* ``model_tfidf_only`` — the same (with knowledge) without embeddings: no encoder
-  call at prediction time, so it is the low-latency option;
+* ``model_tfidf_only`` — the same (with knowledge) without embeddings (hence
+  without the kNN vote): no encoder call at prediction time, so it is the
+  low-latency option;
 * ``majority`` — the training side's most frequent code;
 * ``tfidf_svc`` — character 1–3-gram TF-IDF of the name + LinearSVC;
 * ``embed_lr`` — encoder embeddings of the name + logistic regression.
@@ -156,7 +158,7 @@ def evaluate(
     params = params or ModelParams()
     embed = cache if cache is not None else EmbeddingCache(encoder)
     tests = corpus_examples(corpus, per_table=True)
-    knowledge = knowledge_examples()
+    knowledge = knowledge_examples(keywords=params.knowledge_keywords)
     groups = sorted({ex.group for ex in tests})
     no_knowledge = ModelParams(**{**params.__dict__, "use_knowledge": False})
     tfidf_only = ModelParams(**{**params.__dict__, "embedding_weight": 0.0})

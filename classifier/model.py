@@ -1,7 +1,10 @@
 """The indicator classifier: name (+ value) → level-2 code, with calibrated probabilities.
 
 One multinomial logistic regression over character n-gram TF-IDF features and
-sentence embeddings (``classifier.features``). Its probabilities are calibrated
+sentence embeddings (``classifier.features``), whose logits get a small bonus
+from a k-nearest-neighbour vote over the training names' embeddings
+(``ModelParams.knn_weight``: similarity-weighted class shares of the ``knn_k``
+nearest names). Its probabilities are calibrated
 by temperature scaling fitted on out-of-fold (leave-one-table-out) logits of
 the training data, and the "needs review" threshold is tuned on the same
 out-of-fold predictions — never on data it is evaluated on.
@@ -42,7 +45,7 @@ from indexer.errors import ArtifactError, InvalidInputError
 from indexer.settings import Settings
 
 KIND = "classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: kNN vectors/labels in arrays.npz
 MAX_CHARS = 500
 TARGET_ACCURACY = 0.92  # accuracy wanted on the indicators the model answers itself
 _STRIP_CF = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u2060", "\u00ad"}
@@ -61,6 +64,9 @@ class ModelParams:
     class_weight: str | None = "balanced"
     use_knowledge: bool = True
     knowledge_weight: float = 1.0  # sample weight of each knowledge-file example
+    knowledge_keywords: bool = True  # also train on each knowledge keyword as a name-only example
+    knn_weight: float = 0.5  # kNN-on-embeddings class vote added to the logits (0 = off; needs embeddings)
+    knn_k: int = 10
 
 
 # --------------------------------------------------------------------------- input checks
@@ -121,10 +127,32 @@ class _Core:
     classes: np.ndarray  # codes, shape (k,)
     coef: np.ndarray  # (k, n_features)
     intercept: np.ndarray  # (k,)
+    knn_vectors: np.ndarray | None = None  # (n_train, dim) unit embeddings of the training names
+    knn_labels: np.ndarray | None = None  # (n_train,) class index of each training name
+    knn_weight: float = 0.0
+    knn_k: int = 10
+
+    def knn_votes(self, names: Sequence[str]) -> np.ndarray:
+        """Similarity-weighted share of each class among the ``knn_k`` nearest training names."""
+        embed = self.features.embed
+        assert embed is not None and self.knn_vectors is not None and self.knn_labels is not None
+        queries = _unit(embed(list(names)))
+        sims = queries @ self.knn_vectors.T
+        k = min(self.knn_k, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        weights = np.clip(np.take_along_axis(sims, top, axis=1), 0.0, None)
+        votes = np.zeros((len(names), len(self.classes)))
+        rows = np.repeat(np.arange(len(names)), k)
+        np.add.at(votes, (rows, self.knn_labels[top].ravel()), weights.ravel())
+        totals = votes.sum(axis=1, keepdims=True)
+        return np.divide(votes, totals, out=np.zeros_like(votes), where=totals > 0)
 
     def logits(self, names: Sequence[str], values: Sequence[str | None]) -> np.ndarray:
         x = self.features.transform(names, values)
-        return np.asarray(x @ self.coef.T) + self.intercept
+        out = np.asarray(x @ self.coef.T) + self.intercept
+        if self.knn_weight and self.knn_vectors is not None and len(names):
+            out = out + self.knn_weight * self.knn_votes(names)
+        return out
 
 
 def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: ModelParams) -> _Core:
@@ -153,7 +181,19 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
     if len(lr.classes_) == 2:  # sklearn stores one row for binary problems
         coef = np.vstack([-coef[0], coef[0]]) / 2
         intercept = np.array([-intercept[0], intercept[0]]) / 2
-    return _Core(features, lr.classes_, coef, intercept)
+    core = _Core(features, lr.classes_, coef, intercept)
+    if params.knn_weight and params.embedding_weight and embed is not None:
+        # Only alongside the embedding block: a TF-IDF-only model must never call the encoder.
+        index = {c: i for i, c in enumerate(lr.classes_)}
+        core.knn_vectors = _unit(embed(names))
+        core.knn_labels = np.array([index[y] for y in labels], dtype=np.int64)
+        core.knn_weight, core.knn_k = params.knn_weight, params.knn_k
+    return core
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def dedupe_training(examples: Iterable[Example], exclude_keys: set[str] = frozenset()) -> list[Example]:
@@ -301,7 +341,9 @@ class IndicatorClassifier:
         """
         params = params or ModelParams()
         embed = cache if cache is not None else EmbeddingCache(encoder)
-        examples = dedupe_training(training_examples(corpus, use_knowledge=params.use_knowledge))
+        examples = dedupe_training(
+            training_examples(corpus, use_knowledge=params.use_knowledge, keywords=params.knowledge_keywords)
+        )
         if not examples:
             raise InvalidInputError("no coded indicators to train the classifier on")
         oof, positions = cross_val_logits(examples, embed, params)
@@ -417,8 +459,15 @@ class IndicatorClassifier:
                 "features": feature_params,
             }
             (tmp / "model.json").write_text(json.dumps(model, ensure_ascii=False), encoding="utf-8")
+            knn: dict[str, np.ndarray] = {}
+            if self._core.knn_vectors is not None and self._core.knn_labels is not None:
+                knn = {"knn_vectors": self._core.knn_vectors, "knn_labels": self._core.knn_labels}
             np.savez(
-                tmp / "arrays.npz", coef=self._core.coef, intercept=self._core.intercept, **feature_arrays
+                tmp / "arrays.npz",
+                coef=self._core.coef,
+                intercept=self._core.intercept,
+                **feature_arrays,
+                **knn,
             )
             return {
                 **self.info,
@@ -452,10 +501,23 @@ class IndicatorClassifier:
             with np.load(Path(model_dir) / "arrays.npz", allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
             params = ModelParams(**model["params"])
-            embed = EmbeddingCache(encoder) if float(model["features"]["embedding_weight"]) else None
+            use_knn = params.knn_weight > 0 and "knn_vectors" in arrays
+            uses_encoder = float(model["features"]["embedding_weight"]) or use_knn
+            embed = EmbeddingCache(encoder) if uses_encoder else None
             features = FeatureBuilder.from_state(model["features"], arrays, embed)
             classes = np.array(model["classes"])
             core = _Core(features, classes, arrays["coef"], arrays["intercept"])
+            if use_knn:
+                core.knn_vectors = arrays["knn_vectors"].astype(np.float32)
+                core.knn_labels = arrays["knn_labels"].astype(np.int64)
+                core.knn_weight, core.knn_k = params.knn_weight, params.knn_k
+                n_knn = len(core.knn_labels)
+                if core.knn_vectors.shape != (n_knn, encoder.dim) or n_knn == 0:
+                    raise ValueError(
+                        f"kNN vectors of shape {core.knn_vectors.shape} do not fit {n_knn} labels"
+                    )
+                if core.knn_labels.min() < 0 or core.knn_labels.max() >= len(classes):
+                    raise ValueError("kNN labels outside the class list")
             if core.coef.shape != (len(classes), features.n_features) or core.intercept.shape != (
                 len(classes),
             ):

@@ -11,7 +11,7 @@ import pytest
 
 from classifier import taxonomy
 from classifier.audit import audit
-from classifier.dataset import corpus_examples, data_hash, name_key, training_examples
+from classifier.dataset import corpus_examples, data_hash, knowledge_examples, name_key, training_examples
 from classifier.evaluate import evaluate, expected_calibration_error, format_report
 from classifier.features import EmbeddingCache
 from classifier.model import (
@@ -121,6 +121,16 @@ def test_knowledge_is_a_separate_flaggable_source(corpus):
     assert {e.source for e in without} == {"corpus"}
     assert {e.source for e in with_k} == {"corpus", "knowledge"}
     assert data_hash(with_k) != data_hash(without)
+
+
+def test_knowledge_keywords_are_optional_name_only_examples(corpus):
+    plain = knowledge_examples()
+    with_keywords = knowledge_examples(keywords=True)
+    assert len(with_keywords) > len(plain)
+    extra = [e for e in with_keywords if e not in set(plain)]
+    assert extra and all(e.value is None and e.source == "knowledge" for e in extra)
+    assert any(e.name == "满意度" and e.code == "31" for e in extra)
+    assert len(training_examples(corpus, keywords=True)) == len(corpus_examples(corpus)) + len(with_keywords)
 
 
 # --------------------------------------------------------------------------- predictions
@@ -237,6 +247,29 @@ def test_save_load_round_trip(tmp_path, corpus, encoder, model):
     assert loaded.threshold == model.threshold and loaded.temperature == model.temperature
     assert loaded.info["evaluation"]["summary"]["accuracy"] == 0.5
     assert IndicatorClassifier.load(tmp_path / "clf", encoder, threshold=0.3).threshold == 0.3
+
+
+def test_knn_vote_is_persisted_and_optional(tmp_path, corpus, encoder, model):
+    core = model._core
+    assert core.knn_vectors is not None and core.knn_labels is not None
+    assert core.knn_vectors.shape == (model.info["n_examples"], encoder.dim)
+    votes = core.knn_votes(["会展活动次数", "hello"])
+    assert votes.shape == (2, len(model.classes)) and np.allclose(votes.sum(axis=1), 1.0)
+    model.save(tmp_path / "clf")
+    with np.load(tmp_path / "clf" / "arrays.npz", allow_pickle=False) as npz:
+        assert {"knn_vectors", "knn_labels"} <= set(npz.files)
+    plain = IndicatorClassifier.train(corpus, encoder, ModelParams(knn_weight=0.0))
+    assert plain._core.knn_vectors is None
+    plain.save(tmp_path / "plain")
+    with np.load(tmp_path / "plain" / "arrays.npz", allow_pickle=False) as npz:
+        assert "knn_vectors" not in npz.files
+    loaded = IndicatorClassifier.load(tmp_path / "plain", encoder)
+    assert loaded._core.knn_vectors is None
+    tfidf_only = IndicatorClassifier.train(corpus, encoder, ModelParams(embedding_weight=0.0))
+    assert tfidf_only._core.knn_vectors is None  # no encoder call at prediction time
+    assert np.allclose(
+        loaded.predict_proba(["会展活动次数"], [None]), plain.predict_proba(["会展活动次数"], [None])
+    )
 
 
 def test_tampered_file_is_refused(tmp_path, encoder, model):
