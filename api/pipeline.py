@@ -140,6 +140,8 @@ def classifier_step(settings: Settings, corpus: Corpus, encoder: Encoder, force:
 
 def _evaluation_line(scores: object) -> str:
     """The headline of the classifier's leave-one-district-out evaluation."""
+    if isinstance(scores, dict) and isinstance(scores.get("summary"), dict):
+        scores = scores["summary"]
     if not isinstance(scores, dict) or "accuracy" not in scores:
         return f"evaluation={scores}"
     accuracy, macro_f1 = scores["accuracy"], scores.get("macro_f1", 0.0)
