@@ -22,6 +22,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from machine import load_average, load_note
+
+# Before this script adds its own load.
+LOAD_AT_START = load_average()
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -90,7 +95,7 @@ def main() -> None:
         f"Command: `.venv/bin/python bench/bench_corpus.py --repeats {args.repeats} --copies {args.copies}`",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, no GPU, Python {platform.python_version()}; "
-        "other jobs were running on the same 2 cores, so absolute times are noisy. Median wall time.",
+        f"{load_note(LOAD_AT_START)} Median wall time.",
         "",
         f"| step | 5 seed tables ({n_projects} projects) | ratio to parse | "
         f"{len(big_paths)} tables ({n_big} projects) | ratio to parse |",

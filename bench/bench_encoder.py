@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from machine import load_note
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -150,13 +151,11 @@ def main() -> None:
     lines = [
         f"## Encoder throughput, {args.threads} torch/OpenMP thread(s)",
         "",
-        f"1-minute load average: {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end.",
-        "",
         f"Command: {command.replace('bench_encoder.py `', 'bench_encoder.py`')}",
         "",
         f"Machine: {os.cpu_count()} cores ({cpu_model()}), no GPU, torch {torch.__version__}, "
-        f"{args.threads} thread(s), Python {platform.python_version()}. Other jobs were running on the same "
-        "2 cores, so absolute numbers are noisy; ratios come from the same process, back to back.",
+        f"{args.threads} thread(s), Python {platform.python_version()}. {load_note(load_start)} "
+        "A run on 2 threads keeps the load near 2 by itself.",
         "",
         f"Encoder: `{manifest['encoder']}` ({manifest['dtype']} weights, {size_mb:.0f} MB on disk, "
         f"dim {manifest['dim']}); `build_encoder` took {build_s:.1f}s "

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from machine import load_note
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "load.md"
@@ -299,8 +300,8 @@ def main() -> None:
         f"--health {args.health}`",
         "",
         f"Machine: {os.cpu_count()} cores, no GPU, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}. Other jobs were running on the same cores "
-        f"(load average {load_before[0]:.1f} before, {load_after[0]:.1f} after): numbers are noisy.",
+        f"{platform.system()} {platform.release()}. {load_note(load_before[0], load_after[0])} "
+        "The server and the client share the 2 cores.",
         "",
         "Server: `jixiao serve` (uvicorn, 1 worker, real multilingual-e5-small encoder, BM25 + FAISS) on "
         "127.0.0.1; client: asyncio httpx with keep-alive in a separate process on the same 2 cores. "
@@ -308,8 +309,9 @@ def main() -> None:
         "warm-up of two rounds excluded. `/api/health` is the floor of the same server (routing, JSON, "
         "middleware, client overhead). The server and the in-process baseline run torch on one intra-op "
         "thread (setting `encoder_threads`, `JIXIAO_ENCODER_THREADS`): with torch's default of 2 threads "
-        "on these shared cores, "
-        "uncached in-process search measured p50 148 ms / p99 976 ms instead of 25 / 49 ms.",
+        "and other jobs on the same cores, uncached in-process search once measured p50 148 ms / p99 976 ms "
+        "instead of 25 / 49 ms (bench_search shows that on an idle machine 2 threads are faster for a "
+        "single query).",
         "",
         "| endpoint | concurrency | requests | errors | p50 ms | p95 ms | p99 ms | max ms | req/s |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -21,6 +22,11 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from machine import load_average, load_note
+
+# Before this script adds its own load.
+LOAD_AT_START = load_average()
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -200,10 +206,9 @@ def write_markdown(results: dict[str, Any], command: str) -> str:
         "",
         f"Command: `{command}`",
         "",
-        f"Machine: {platform.machine()}, 2 cores, no GPU, Python {platform.python_version()}; other jobs "
-        "(five other helpers' tests and builds) were running on the same 2 cores, so absolute times are "
-        "noisy. Each row is a separate subprocess; peak memory is its `ru_maxrss` (includes the interpreter, "
-        "numpy/sklearn/torch imports and the corpus itself).",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, no GPU, Python {platform.python_version()}; "
+        f"{load_note(LOAD_AT_START)} Each row is a separate subprocess; peak memory is its `ru_maxrss` "
+        "(includes the interpreter, numpy/sklearn/torch imports and the corpus itself).",
         "",
         "| corpus | projects / indicators | encoder (themes) | find_reuse s | write_report s | "
         "peak RSS MiB | "

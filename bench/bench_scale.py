@@ -42,10 +42,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from machine import load_average, load_note
 from synth import SyntheticCorpus, extract_fragments, indicator_text, load_seed_projects
 
 from indexer.encoder.base import Encoder
 from indexer.search.ann import AnnParams, IndexKind, VectorIndex
+
+# Before this script adds its own load.
+LOAD_AT_START = load_average()
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scale.md"
 CACHE = Path(__file__).resolve().parent / "out" / "scale-embeddings"
@@ -601,7 +605,7 @@ def report(
         f"## Scale: exact vs approximate vector search at {n:,} indicators",
         "",
         f"Command: `{command.strip()}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-        f"Machine: {os.cpu_count()} cores (shared with other jobs running at the same time), no GPU, "
+        f"Machine: {os.cpu_count()} cores ({load_note(LOAD_AT_START)}), no GPU, "
         f"{platform.python_implementation()} {platform.python_version()}, faiss {faiss.__version__}, "
         f"FAISS threads: {args.threads} to build, {args.search_threads} to search; torch threads: "
         f"{args.torch_threads or 'default'}. "

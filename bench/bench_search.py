@@ -20,6 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from machine import load_average, load_note
+
+# Before this script adds its own load.
+LOAD_AT_START = load_average()
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -123,7 +127,7 @@ def main() -> None:
     cpu_stats = {name: percentiles(v) for name, v in cpu.items()}
     base = stats["BM25 only (baseline)"]
     machine = (
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared with other jobs while measured), "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores ({load_note(LOAD_AT_START)}), "
         f"no GPU; torch {torch.__version__} with {args.threads} intra-op thread(s) "
         f"(`torch.set_num_threads`; default here {default_threads}); "
         f"Python {platform.python_version()}."
