@@ -15,9 +15,9 @@ from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,8 +50,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Swagger UI's page starts itself with an inline script, which the strict CSP forbids.
-        strict = not str(scope.get("path", "")).startswith("/docs")
+        # Swagger UI's and ReDoc's pages start with an inline script, which the strict CSP forbids.
+        strict = not str(scope.get("path", "")).startswith(("/docs", "/redoc"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -63,25 +63,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def _add_offline_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the swagger-ui-bundle wheel instead of FastAPI's default CDN."""
-    from swagger_ui_bundle import swagger_ui_path
-
-    assets = "/docs/assets"
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} — docs",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon-32x32.png",
-        )
-
-    app.mount(assets, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 
 
 def create_app(settings: Settings | None = None, loader: StateLoader | None = None) -> FastAPI:
@@ -99,13 +80,16 @@ def create_app(settings: Settings | None = None, loader: StateLoader | None = No
             log.warning("jixiao not ready: %s", "; ".join(state.problems))
         yield
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI (/docs) and ReDoc (/redoc) from assets in
+    # its wheel instead of FastAPI's default CDN: the docs work offline too.
+    app = FastAPIOffline(
         title="jixiao 绩效 API",
         summary="Search, similar projects and auto-tagging of 项目支出绩效目标表",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None,  # served below from local assets: the docs work offline too
-        redoc_url=None,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        static_url="/docs-assets",
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -116,7 +100,6 @@ def create_app(settings: Settings | None = None, loader: StateLoader | None = No
     def index_page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
 
-    _add_offline_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
     app.add_middleware(SecurityHeaders)

@@ -38,6 +38,7 @@ SCRIPTS: tuple[str, ...] = (
 them (alphabetically) and bench_scale, by far the longest, runs last."""
 
 SECTION_ORDER: tuple[str, ...] = (
+    "summary",
     "corpus",
     "encoder",
     "search",

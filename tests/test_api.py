@@ -122,10 +122,11 @@ def test_openapi_documents_every_endpoint(client):
 
 
 def test_docs_page_works_offline(client):
-    page = client.get("/docs")
-    assert page.status_code == 200
-    assert "cdn." not in page.text and "https://" not in page.text
-    for asset in ("/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"):
+    for url in ("/docs", "/redoc"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "cdn." not in page.text and "https://" not in page.text, url
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
         response = client.get(asset)
         assert response.status_code == 200, asset
         assert len(response.content) > 10_000, asset

@@ -150,3 +150,15 @@ def test_not_found_project_shows_error(page, base_url):
     assert "does-not-exist" in page.locator(".error").inner_text()
     # The 404 of the API call is expected here; it is not a page failure.
     page.problems[:] = [p for p in page.problems if "404" not in p]  # type: ignore[attr-defined]
+
+
+def test_api_docs_render_offline(page, base_url):
+    # Every request of the page must succeed on loopback: Swagger UI comes from the
+    # swagger-ui-bundle wheel, not a CDN (a failed request fails the fixture).
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(base_url + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=60_000)
+    assert page.locator(".opblock").count() >= 8
+    assert requested and all(url.startswith(base_url) for url in requested), requested
+    shot(page, "6-docs")

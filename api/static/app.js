@@ -200,7 +200,7 @@
     results.replaceChildren(
       el("p", { class: "summary" }, "共 ", el("strong", { text: data.total }), " 个项目",
         data.hits.length ? "，本页来自 " + districts.size + " 个区域" : ""),
-      data.hits.length ? el("ol", { class: "hits", start: data.offset + 1 }, data.hits.map(hitItem))
+      data.hits.length ? el("ol", { class: "hits", start: data.offset + 1 }, data.hits.map((h) => hitItem(h, "BM25")))
         : el("p", { class: "empty", text: "没有找到匹配的项目，换个说法试试。" }),
       pager(data, params));
   }
@@ -215,11 +215,12 @@
         el("a", { class: "chip", href: "#/search?q=" + encodeURIComponent(q), text: q })))));
   }
 
-  function scoreTitle(hit) {
+  // Search hits rank by BM25 and vectors; similar projects by indicator overlap and vectors.
+  function scoreTitle(hit, lexical) {
     const s = hit.scores || {};
     return [
-      "融合得分 " + (s.fused !== undefined ? s.fused.toFixed(4) : "—"),
-      "BM25 排名 " + (s.bm25_rank || "未命中") + (s.bm25_score != null ? "（" + s.bm25_score.toFixed(2) + "）" : ""),
+      (lexical === "BM25" ? "融合得分 " : "相似度 ") + (s.fused !== undefined ? s.fused.toFixed(4) : "—"),
+      lexical + " 排名 " + (s.bm25_rank || "未命中") + (s.bm25_score != null ? "（" + s.bm25_score.toFixed(2) + "）" : ""),
       "向量排名 " + (s.dense_rank || "未命中") + (s.dense_score != null ? "（" + s.dense_score.toFixed(3) + "）" : ""),
     ].join("\n");
   }
@@ -233,14 +234,15 @@
     return el("p", { class: "evidence" }, el("span", { class: "tag", text: label }), " ", highlighted(evidence.text, evidence.highlights));
   }
 
-  function hitItem(hit) {
+  function hitItem(hit, lexical) {
     const s = hit.scores || {};
-    return el("li", { class: "hit", title: scoreTitle(hit) },
+    lexical = typeof lexical === "string" ? lexical : "BM25";
+    return el("li", { class: "hit", title: scoreTitle(hit, lexical) },
       el("div", { class: "hit-head" },
         el("a", { class: "hit-title", href: "#/project/" + encodeURIComponent(hit.project_id), text: hit.project_name }),
         el("span", { class: "amount", text: fmtAmount(hit.amount_total) })),
       el("div", { class: "meta" }, el("span", { class: "district", text: hit.district }), el("span", { text: hit.department }),
-        el("span", { class: "score" , text: "BM25 #" + (s.bm25_rank || "–") + " · 向量 #" + (s.dense_rank || "–") })),
+        el("span", { class: "score" , text: lexical + " #" + (s.bm25_rank || "–") + " · 向量 #" + (s.dense_rank || "–") })),
       evidenceBlock(hit.evidence));
   }
 
@@ -288,7 +290,7 @@
       el("section", { class: "similar" },
         el("h2", { text: "其他区域的相似项目" }),
         similar.error ? errorBox(similar.error)
-          : similar.hits.length ? el("ol", { class: "hits" }, similar.hits.map(hitItem))
+          : similar.hits.length ? el("ol", { class: "hits" }, similar.hits.map((h) => hitItem(h, "指标重合")))
             : el("p", { class: "empty", text: "没有找到其他区域的相似项目。" })));
   }
 
