@@ -37,6 +37,18 @@ def parse_amount(cell: str, *, file: str, line: int) -> Decimal | None:
         raise ParseError(file, line, f"not an amount: {cell.strip()!r}") from None
 
 
+def split_row(line: str, n_cols: int, *, file: str, line_no: int) -> list[str]:
+    """The tab-separated cells of a table row, or ``ParseError`` when their count
+    differs from the header's (trailing empty cells are ignored)."""
+    cells = line.split("\t")
+    while len(cells) > n_cols and not cells[-1].strip():
+        cells.pop()
+    if len(cells) != n_cols:
+        found = f"row has {len(cells)} of the header's {n_cols} tab-separated cells (truncated row?)"
+        raise ParseError(file, line_no, found)
+    return cells
+
+
 def amounts_from(values: dict[str, Decimal | None]) -> Amounts:
     """Build :class:`Amounts` from ``{field: value}``."""
     return Amounts(**values)

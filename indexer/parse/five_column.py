@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 from indexer.errors import ParseError
-from indexer.parse.common import district_for, project_id
+from indexer.parse.common import district_for, project_id, split_row
 from indexer.parse.indicators import parse_level1
 from indexer.records import Amounts, Project, SourceTable
 from indexer.text import display, normalize
@@ -47,15 +47,7 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
         line = lines[idx].rstrip("\r")
         if not line.strip():
             continue
-        cells = line.split("\t")
-        while len(cells) > n_cols and not cells[-1].strip():
-            cells.pop()
-        if len(cells) != n_cols:
-            raise ParseError(
-                file_name,
-                line_no,
-                f"row has {len(cells)} of the header's {n_cols} tab-separated cells (truncated row?)",
-            )
+        cells = split_row(line, n_cols, file=file_name, line_no=line_no)
         department = normalize(cells[0]).strip()
         unit = normalize(cells[1]).strip() or None
         name = normalize(cells[2]).strip()

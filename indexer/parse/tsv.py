@@ -26,6 +26,7 @@ from indexer.parse.common import (
     find_department,
     parse_amount,
     project_id,
+    split_row,
 )
 from indexer.parse.indicators import parse_coded
 from indexer.records import Amounts, Project, SourceTable, Subtotal
@@ -68,15 +69,7 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
         line = lines[idx].rstrip("\r")
         if not line.strip() or is_header(line):  # blank, or the header repeated on a new page
             continue
-        cells = line.split("\t")
-        while len(cells) > n_cols and not cells[-1].strip():
-            cells.pop()
-        if len(cells) != n_cols:
-            raise ParseError(
-                file_name,
-                line_no,
-                f"row has {len(cells)} of the header's {n_cols} tab-separated cells (truncated row?)",
-            )
+        cells = split_row(line, n_cols, file=file_name, line_no=line_no)
         name_raw = display(cells[0])
         name = normalize(cells[0]).strip()
         if not name:
