@@ -87,3 +87,18 @@ def test_filters_with_the_real_encoder(index):
     page = index.search(SearchQuery("口岸运行保障", district="花都区", limit=5))
     assert page.hits and all(h.district == "花都区" for h in page.hits)
     assert all("口岸" in h.project_name for h in page.hits)
+
+
+def test_dense_margin_lists_what_the_query_is_about_not_the_whole_corpus(index):
+    page = index.search(SearchQuery("纳统", limit=50))
+    assert page.total < index.n_projects / 4, page.total
+    # Every project with 纳统 in an indicator is still listed.
+    wanted = {p.id for p in index.corpus.projects if any("纳统" in i.name for i in p.indicators)}
+    assert wanted and wanted <= {h.project_id for h in page.hits}
+
+
+def test_similar_exhibition_project_finds_fairs_of_other_districts(index):
+    source = next(p for p in index.corpus.projects if p.name == "商务会展专项经费")
+    names = [h.project_name for h in index.similar(source.id, k=5)]
+    fairs = [n for n in names if any(w in n for w in ("博览会", "展览会", "交会", "会展"))]
+    assert len(fairs) >= 3, names
