@@ -62,6 +62,6 @@ def test_report_renders_offline_without_console_errors(seed_paths: list[Path], t
 
     assert errors == [], errors
     assert all(url.startswith(("file:", "data:", "blob:", "about:")) for url in requests), requests
-    assert heading.startswith("Boilerplate reuse report")
+    assert heading.startswith("绩效目标复用")
     assert bars > 0
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000

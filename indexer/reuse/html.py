@@ -18,6 +18,7 @@ from indexer.reuse.records import Cluster, Member, ReuseReport
 _MAX_CLUSTERS_SHOWN = 60
 _MAX_MEMBERS_SHOWN = 30
 _TOP_DEPARTMENTS = 25
+_GROUP_KINDS = {"amounts_only": "文本相同、金额不同", "numbers_only": "仅数字不同"}
 
 _CSS = """
 body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;
@@ -57,9 +58,9 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
 
 def _diff_html(member: Member) -> str:
     if member.diff is None:
-        return "<span class='muted'>diff not computed (large cluster)</span>"
+        return "<span class='muted'>未计算差异（簇过大）</span>"
     if not member.diff:
-        return "<span class='muted'>identical</span>"
+        return "<span class='muted'>完全相同</span>"
     parts = []
     for span in member.diff:
         if span.shared:
@@ -70,9 +71,9 @@ def _diff_html(member: Member) -> str:
 
 
 def _cluster_html(c: Cluster) -> str:
-    badges = "<span class='badge'>exact</span>" if c.exact else "<span class='badge'>near</span>"
+    badges = "<span class='badge'>完全重复</span>" if c.exact else "<span class='badge'>近似重复</span>"
     if c.crosses_districts:
-        badges += "<span class='badge cross'>crosses districts</span>"
+        badges += "<span class='badge cross'>跨区域</span>"
     rows = []
     for m in c.members[:_MAX_MEMBERS_SHOWN]:
         amount = "" if m.amount_total is None else f"{m.amount_total}"
@@ -82,13 +83,13 @@ def _cluster_html(c: Cluster) -> str:
             f"<td class='n'>{m.similarity:.2f}</td><td>{_diff_html(m)}</td></tr>"
         )
     more = len(c.members) - _MAX_MEMBERS_SHOWN
-    tail = f"<p class='muted'>… and {more} more members (see the CSV).</p>" if more > 0 else ""
+    tail = f"<p class='muted'>… 另有 {more} 个成员（见 CSV）。</p>" if more > 0 else ""
     return (
-        f"<details><summary><b>{_e(c.id)}</b> — {c.n_projects} projects, {len(c.districts)} district(s)"
+        f"<details><summary><b>{_e(c.id)}</b> — {c.n_projects} 个项目，{len(c.districts)} 个区域"
         f"{badges}: {_e(c.shared_text[:80])}{'…' if len(c.shared_text) > 80 else ''}</summary>"
         f"<p class='shared'>{_e(c.shared_text)}</p>"
-        "<table><thead><tr><th>district</th><th>department</th><th>project</th><th>amount (万元)</th>"
-        f"<th>similarity</th><th>differs from the shared text</th></tr></thead><tbody>{''.join(rows)}"
+        "<table><thead><tr><th>区域</th><th>部门</th><th>项目</th><th>金额（万元）</th>"
+        f"<th>相似度</th><th>与共同文本的差异</th></tr></thead><tbody>{''.join(rows)}"
         f"</tbody></table>{tail}</details>"
     )
 
@@ -97,23 +98,23 @@ def _summary_html(s: dict[str, Any]) -> str:
     cards = [
         (
             f"{s['goal_reused_share']:.0%}",
-            f"of projects reuse a goal ({s['n_projects_goal_reused']} of {s['n_projects']})",
+            f"的项目复用了绩效目标（{s['n_projects_goal_reused']} / {s['n_projects']}）",
         ),
         (
             str(s["n_goal_clusters"]),
-            f"goal clusters, {s['n_goal_clusters_near']} near-duplicate, "
-            f"{s['n_goal_clusters_cross_district']} across districts",
+            f"个目标文本簇，其中近似重复 {s['n_goal_clusters_near']} 个、"
+            f"跨区域 {s['n_goal_clusters_cross_district']} 个",
         ),
         (
             f"{s['boilerplate_indicator_share']:.0%}",
-            f"of indicators are boilerplate ({s['n_indicators_boilerplate']} of {s['n_indicators']})",
+            f"的指标为套用文本（{s['n_indicators_boilerplate']} / {s['n_indicators']}）",
         ),
-        (str(s["n_set_clusters"]), f"repeated indicator sets, {s['n_set_clusters_exact']} unchanged"),
+        (str(s["n_set_clusters"]), f"组重复的指标集，其中原样照搬 {s['n_set_clusters_exact']} 组"),
         (
             str(s["n_amount_only_groups"] + s["n_numbers_only_groups"]),
-            "groups differing only in amounts/numbers",
+            "组项目仅金额或数字不同",
         ),
-        (str(s["n_themes"]), "themes"),
+        (str(s["n_themes"]), "个主题"),
     ]
     return (
         "<div class='cards'>"
@@ -132,22 +133,22 @@ def figures(report: ReuseReport) -> dict[str, Any]:
 
     figs: dict[str, Any] = {}
     for key, measures, title in (
-        ("district", report.by_district, "Boilerplate per district"),
-        ("department", report.by_department[:_TOP_DEPARTMENTS], "Boilerplate per department (largest)"),
+        ("district", report.by_district, "各区域的套用比例"),
+        ("department", report.by_department[:_TOP_DEPARTMENTS], "各部门的套用比例（项目最多的部门）"),
     ):
         groups = [m.group for m in measures]
         fig = go.Figure(
             [
                 go.Bar(
-                    name="projects with a reused goal", x=groups, y=[m.goal_reused_share for m in measures]
+                    name="复用目标的项目", x=groups, y=[m.goal_reused_share for m in measures]
                 ),
                 go.Bar(
-                    name="boilerplate indicators",
+                    name="套用的指标",
                     x=groups,
                     y=[m.boilerplate_indicator_share for m in measures],
                 ),
                 go.Bar(
-                    name="projects with a repeated indicator set",
+                    name="指标集重复的项目",
                     x=groups,
                     y=[m.n_set_repeated / m.n_projects if m.n_projects else 0 for m in measures],
                 ),
@@ -159,16 +160,16 @@ def figures(report: ReuseReport) -> dict[str, Any]:
 
     sizes = go.Figure()
     for label, clusters in (
-        ("goal", report.goal_clusters),
-        ("indicator set", report.set_clusters),
-        ("indicator name", report.name_clusters),
+        ("绩效目标", report.goal_clusters),
+        ("指标集", report.set_clusters),
+        ("指标名称", report.name_clusters),
     ):
         sizes.add_trace(go.Histogram(name=label, x=[c.n_projects for c in clusters], xbins={"size": 1}))
     sizes.update_layout(
-        title="Cluster sizes (projects per cluster)",
+        title="簇的规模（每簇项目数）",
         barmode="overlay",
-        xaxis_title="projects",
-        yaxis_title="clusters",
+        xaxis_title="项目数",
+        yaxis_title="簇数",
     )
     sizes.update_traces(opacity=0.65)
     figs["sizes"] = div(sizes, "sizes")
@@ -189,7 +190,7 @@ def figures(report: ReuseReport) -> dict[str, Any]:
             )
         )
     figs["map"] = div(themes_fig, "map")
-    themes_fig.update_layout(title="Projects by theme (PCA of embeddings)", height=560)
+    themes_fig.update_layout(title="项目主题分布（向量主成分二维投影）", height=560)
     return figs
 
 
@@ -206,43 +207,43 @@ def render_html(report: ReuseReport) -> str:
     p = report.params
     thresholds = [
         {
-            "what": "goal near-duplicate",
-            "rule": f"Jaccard ≥ {p.goal_jaccard} on {p.goal_shingle}-char shingles, "
-            f"or containment ≥ {p.containment} (shorter goal ≥ {p.min_containment_shingles} shingles and "
-            f"≥ {p.min_length_ratio:.0%} of the longer); "
-            f"goals under {p.min_goal_chars} chars ignored",
+            "what": "绩效目标近似重复",
+            "rule": f"{p.goal_shingle} 字片段的 Jaccard ≥ {p.goal_jaccard}，"
+            f"或包含度 ≥ {p.containment}（较短目标 ≥ {p.min_containment_shingles} 个片段，且长度 "
+            f"≥ 较长者的 {p.min_length_ratio:.0%}）；"
+            f"少于 {p.min_goal_chars} 字的目标不计",
         },
         {
-            "what": "indicator-name near-duplicate",
-            "rule": f"Jaccard ≥ {p.name_jaccard} on {p.name_shingle}-char "
-            f"shingles; names under {p.min_name_chars} chars match only exactly",
+            "what": "指标名称近似重复",
+            "rule": f"{p.name_shingle} 字片段的 Jaccard ≥ {p.name_jaccard}；"
+            f"少于 {p.min_name_chars} 字的名称只做完全匹配",
         },
         {
-            "what": "indicator-set near-duplicate",
-            "rule": f"Jaccard ≥ {p.set_jaccard} over normalised names "
-            f"(sets of ≥ {p.min_set_size} indicators)",
+            "what": "指标集近似重复",
+            "rule": f"规范化名称集合的 Jaccard ≥ {p.set_jaccard}"
+            f"（≥ {p.min_set_size} 条指标的集合）",
         },
         {
-            "what": "candidates",
-            "rule": f"MinHash {p.num_perm} permutations, LSH bands for threshold "
-            f"{p.lsh_threshold}; every candidate verified exactly; clusters = connected components",
+            "what": "候选对",
+            "rule": f"MinHash {p.num_perm} 个排列，LSH 分带阈值 "
+            f"{p.lsh_threshold}；每个候选对都逐一精确核验；簇 = 连通分量",
         },
         {
-            "what": "themes",
-            "rule": f"KMeans on {report.encoder_name} embeddings, k in {p.theme_k_min}..{p.theme_k_max} "
-            f"by silhouette (chosen {report.theme_silhouette}); labels = top c-TF-IDF jieba words",
+            "what": "主题",
+            "rule": f"{report.encoder_name} 向量上的 KMeans，k 取 {p.theme_k_min}..{p.theme_k_max} "
+            f"中轮廓系数最高者（{report.theme_silhouette}）；标签 = c-TF-IDF 权重最高的 jieba 词",
         },
     ]
     measure_cols = [
-        ("group", "group"),
-        ("n_projects", "projects"),
-        ("n_goal_reused", "goal reused"),
-        ("goal_reused_share", "share"),
-        ("n_goal_reused_cross_district", "reused across districts"),
-        ("n_indicators", "indicators"),
-        ("n_indicators_boilerplate", "boilerplate"),
-        ("boilerplate_indicator_share", "share"),
-        ("n_set_repeated", "set repeated"),
+        ("group", "分组"),
+        ("n_projects", "项目数"),
+        ("n_goal_reused", "复用目标"),
+        ("goal_reused_share", "占比"),
+        ("n_goal_reused_cross_district", "跨区域复用"),
+        ("n_indicators", "指标数"),
+        ("n_indicators_boilerplate", "套用指标"),
+        ("boilerplate_indicator_share", "占比"),
+        ("n_set_repeated", "指标集重复"),
     ]
     amount_groups = []
     for g in report.amount_only[:_MAX_CLUSTERS_SHOWN]:
@@ -251,7 +252,7 @@ def render_html(report: ReuseReport) -> str:
         amount_groups.append(
             {
                 "group_id": g.id,
-                "kind": g.kind,
+                "kind": _GROUP_KINDS.get(g.kind, g.kind),
                 "projects": len(g.members),
                 "names": names,
                 "districts": "、".join(sorted({m.district for m in g.members})),
@@ -263,71 +264,72 @@ def render_html(report: ReuseReport) -> str:
     def clusters_section(clusters: tuple[Cluster, ...], what: str) -> str:
         shown = "".join(_cluster_html(c) for c in clusters[:_MAX_CLUSTERS_SHOWN])
         more = len(clusters) - _MAX_CLUSTERS_SHOWN
-        tail = f"<p class='muted'>{more} more clusters in the CSV/JSON.</p>" if more > 0 else ""
-        return f"<p>{len(clusters)} clusters of {what}.</p>{shown}{tail}"
+        tail = f"<p class='muted'>另有 {more} 个簇见 CSV/JSON。</p>" if more > 0 else ""
+        return f"<p>{what}共 {len(clusters)} 个簇。</p>{shown}{tail}"
 
     body = f"""
-<h1>Boilerplate reuse report</h1>
-<p class="muted">{report.n_projects} projects, {report.n_indicators} indicators · encoder {
+<h1>绩效目标复用（套用）报告</h1>
+<p class="muted">{report.n_projects} 个项目，{report.n_indicators} 条指标 · 编码器 {
         _e(report.encoder_name)
     }
- · corpus {_e(report.corpus_hash[:12])}</p>
+ · 语料 {_e(report.corpus_hash[:12])}</p>
 <section id="summary">{_summary_html(summary)}</section>
-<h2 id="districts">Per district</h2>{figs["district"]}{_table(tables["by_district"], measure_cols)}
-<h2 id="departments">Per department</h2>{figs["department"]}{_table(tables["by_department"], measure_cols)}
-<h2 id="sizes">Cluster sizes</h2>{figs["sizes"]}
-<h2 id="goals">Copied goal texts</h2>{clusters_section(report.goal_clusters, "goal texts")}
-<h2 id="sets">Indicator sets repeated</h2>{clusters_section(report.set_clusters, "indicator sets")}
-<h2 id="names">Most reused indicator names</h2>{
+<h2 id="districts">按区域</h2>{figs["district"]}{_table(tables["by_district"], measure_cols)}
+<h2 id="departments">按部门</h2>{figs["department"]}{_table(tables["by_department"], measure_cols)}
+<h2 id="sizes">簇的规模</h2>{figs["sizes"]}
+<h2 id="goals">复制的绩效目标</h2>{clusters_section(report.goal_clusters, "绩效目标文本")}
+<h2 id="sets">重复的指标集</h2>{clusters_section(report.set_clusters, "指标集")}
+<h2 id="names">复用最多的指标名称</h2>{
         _table(
             tables["top_names"],
             [
-                ("name", "name"),
-                ("n_projects", "projects"),
-                ("n_indicators", "indicators"),
-                ("n_districts", "districts"),
-                ("n_departments", "departments"),
-                ("variants", "variants"),
+                ("name", "指标名称"),
+                ("n_projects", "项目数"),
+                ("n_indicators", "指标数"),
+                ("n_districts", "区域数"),
+                ("n_departments", "部门数"),
+                ("variants", "写法变体"),
             ],
         )
     }
-<h2 id="amounts">Projects differing only in amounts</h2>{
+<h2 id="amounts">仅金额不同的项目</h2>{
         _table(
             amount_groups,
             [
-                ("group_id", "group"),
-                ("kind", "kind"),
-                ("projects", "projects"),
-                ("names", "names"),
-                ("districts", "districts"),
-                ("amounts (万元)", "amounts (万元)"),
-                ("goal", "goal"),
+                ("group_id", "组"),
+                ("kind", "类型"),
+                ("projects", "项目数"),
+                ("names", "项目名称"),
+                ("districts", "区域"),
+                ("amounts (万元)", "金额（万元）"),
+                ("goal", "绩效目标"),
             ],
         )
     }
-<h2 id="themes">Themes</h2>{figs["map"]}{
+<h2 id="themes">主题</h2>{figs["map"]}{
         _table(
             tables["themes"],
             [
-                ("theme", "theme"),
-                ("label", "label"),
-                ("keywords", "keywords"),
-                ("n_projects", "projects"),
-                ("amount_total", "amount (万元)"),
-                ("example_projects", "examples"),
+                ("theme", "主题"),
+                ("label", "标签"),
+                ("keywords", "关键词"),
+                ("n_projects", "项目数"),
+                ("amount_total", "金额（万元）"),
+                ("example_projects", "示例项目"),
             ],
         )
     }
-<p class="muted">Silhouette by k: {_e(", ".join(f"k={k}: {s}" for k, s in report.theme_k_scores))}</p>
-<h2 id="thresholds">Thresholds</h2>{_table(thresholds, [("what", "what"), ("rule", "rule")])}
-<h2 id="timings">Timings</h2>{
+<p class="muted">各 k 的轮廓系数：{_e(", ".join(f"k={k}: {s}" for k, s in report.theme_k_scores))}</p>
+<h2 id="thresholds">判定阈值</h2>{_table(thresholds, [("what", "对象"), ("rule", "规则")])}
+<h2 id="timings">耗时</h2>{
         _table(
-            [{"step": s, "seconds": t} for s, t in report.timings], [("step", "step"), ("seconds", "seconds")]
+            [{"step": s, "seconds": t} for s, t in report.timings], [("step", "步骤"), ("seconds", "秒")]
         )
     }
 """
     return (
-        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>jixiao — reuse report</title>"
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<title>jixiao — 绩效目标复用报告</title>"
         f"<style>{_CSS}</style><script type='text/javascript'>{get_plotlyjs()}</script></head>"
         f"<body>{body}</body></html>"
     )
