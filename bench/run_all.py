@@ -90,8 +90,11 @@ def assemble(
     parts = [
         "# Benchmarks",
         "",
-        ("Assembled by `make bench` (`bench/run_all.py`) on " if outcomes else
-         "Assembled by `python bench/run_all.py --assemble-only` from each script's last run on ")
+        (
+            "Assembled by `make bench` (`bench/run_all.py`) on "
+            if outcomes
+            else "Assembled by `python bench/run_all.py --assemble-only` from each script's last run on "
+        )
         + f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Each section below is "
         "`bench/results/<name>.md`, written by one script in `bench/`; every section states its exact "
         "command, the machine and the same-process baseline its ratios refer to.",
