@@ -7,22 +7,24 @@ atomically, so an interrupted or failed run leaves the previous ones usable.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from indexer.artifacts import MANIFEST
 from indexer.corpus import Corpus
 from indexer.encoder import Encoder, load_encoder
 from indexer.errors import ArtifactError, InvalidInputError
 from indexer.settings import Settings
 
-log = logging.getLogger("jixiao.build")
+if TYPE_CHECKING:
+    from indexer.search.dense import ProgressFn
 
-# A progress callback ``(done, total)`` for one named long step, or None.
-ProgressFn = Callable[[int, int], None]
-ProgressFactory = Callable[[str], ProgressFn | None]
+log = logging.getLogger("jixiao.build")
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,9 @@ def encoder_step(settings: Settings, force: bool = False) -> StepResult:
 
 
 def _created_at(artifact_dir: Path) -> str | None:
-    import json
-
+    # Only the timestamp: read_manifest would also hash every file of the encoder.
     try:
-        return json.loads((artifact_dir / "manifest.json").read_text(encoding="utf-8")).get("created_at")
+        return json.loads((artifact_dir / MANIFEST).read_text(encoding="utf-8")).get("created_at")
     except (OSError, ValueError, AttributeError):
         return None
 
@@ -156,7 +157,7 @@ def build_all(
     settings: Settings,
     sources: Sequence[Path] | None = None,
     force: bool = False,
-    progress: ProgressFactory | None = None,
+    progress: Callable[[str], ProgressFn | None] | None = None,
 ) -> BuildSummary:
     """Run every step: ingest → encoder → index → classifier.
 

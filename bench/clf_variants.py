@@ -22,18 +22,10 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import f1_score
 
-from classifier.dataset import Example, corpus_examples, knowledge_examples, name_key
-from classifier.evaluate import CODES, _frequent_macro_f1, _scores, expected_calibration_error
+from classifier.dataset import Example, corpus_examples, knowledge_examples
+from classifier.evaluate import CODES, _frequent_macro_f1, _scores, expected_calibration_error, model_fold
 from classifier.features import EmbeddingCache
-from classifier.model import (
-    ModelParams,
-    cross_val_logits,
-    dedupe_training,
-    fit_temperature,
-    held_out_logits,
-    probabilities,
-    tune_threshold,
-)
+from classifier.model import ModelParams
 
 
 def run_variant(
@@ -43,32 +35,25 @@ def run_variant(
     groups = sorted({ex.group for ex in tests})
     truth: list[str] = []
     probs_all, answered_all, inner = [], [], []
+    if params.knowledge_keywords:
+        knowledge = knowledge_examples(keywords=True)
     for group in groups:
         test = [ex for ex in tests if ex.group == group]
-        if params.knowledge_keywords:
-            knowledge = knowledge_examples(keywords=True)
         pool = [ex for ex in tests if ex.group != group] + (knowledge if params.use_knowledge else [])
-        keys = {name_key(ex.name) for ex in test}
-        inner_set = dedupe_training((ex for ex in pool if ex.group != group), keys)
-        oof, positions = cross_val_logits(inner_set, embed, params)
-        labels = [inner_set[i].code for i in positions]
-        temperature = fit_temperature(oof, labels)
-        inner_probs = probabilities(oof, temperature)
-        inner_pred = CODES[inner_probs.argmax(axis=1)]
-        threshold = tune_threshold(inner_probs.max(axis=1), inner_pred == np.array(labels))
+        fold = model_fold(pool, test, group, embed, params)
+        labels = fold.inner_labels
+        inner_pred = CODES[fold.inner_probs.argmax(axis=1)]
         inner.append(
             {
                 "accuracy": float(np.mean(inner_pred == np.array(labels))),
                 "macro_f1": float(
                     f1_score(labels, inner_pred, labels=sorted(set(labels)), average="macro", zero_division=0)
                 ),
-                "coverage": float(np.mean(inner_probs.max(axis=1) >= threshold)),
+                "coverage": float(np.mean(fold.inner_probs.max(axis=1) >= fold.threshold)),
             }
         )
-        logits, _ = held_out_logits(pool, [(ex.name, ex.value) for ex in test], group, embed, params)
-        probs = probabilities(logits, temperature)
-        probs_all.append(probs)
-        answered_all.append(probs.max(axis=1) >= threshold)
+        probs_all.append(fold.probs)
+        answered_all.append(fold.probs.max(axis=1) >= fold.threshold)
         truth += [ex.code for ex in test]
     probs = np.vstack(probs_all)
     pred = CODES[probs.argmax(axis=1)]

@@ -19,7 +19,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -154,9 +154,9 @@ def main() -> None:
     sides = {q.qid: index.side_scores(q.query) for q in queries}
 
     margin = settings.dense_margin
-    default = Fusion(float(settings.rrf_k), settings.bm25_weight, settings.dense_weight, margin)
+    default = Fusion.from_settings(settings)
     textbook = Fusion(60.0, 1.0, 1.0, margin)
-    no_margin = Fusion(float(settings.rrf_k), settings.bm25_weight, settings.dense_weight, None)
+    no_margin = replace(default, dense_margin=None)
     bm25 = evaluate(index, queries, sides, default, "bm25")
     dense = evaluate(index, queries, sides, default, "dense")
     hybrid_textbook = evaluate(index, queries, sides, textbook, "hybrid")

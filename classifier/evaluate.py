@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -95,10 +96,21 @@ def _restrict_to_level1(probs: np.ndarray, level1s: Sequence[str]) -> np.ndarray
     return out
 
 
-def _model_fold(
-    pool: list[Example], test: list[Example], group: str, embed: EmbeddingCache, params: ModelParams
-) -> tuple[np.ndarray, float, float]:
-    """Calibrated probabilities for ``test``, plus temperature and threshold tuned on the training side."""
+@dataclass(frozen=True)
+class FoldOutcome:
+    """One held-out fold: calibrated test probabilities, and what was tuned on the training side."""
+
+    probs: np.ndarray  # (n_test, len(CODES))
+    temperature: float
+    threshold: float
+    inner_labels: list[str]  # training-side corpus examples, in the order of inner_probs
+    inner_probs: np.ndarray  # their out-of-fold (leave-one-table-out) calibrated probabilities
+
+
+def model_fold(
+    pool: list[Example], test: list[Example], group: str, embed: EmbeddingCache | None, params: ModelParams
+) -> FoldOutcome:
+    """Train on ``pool`` minus ``group`` and the test names; calibrate and tune on the training side only."""
     test_keys = {name_key(ex.name) for ex in test}
     inner = dedupe_training((ex for ex in pool if ex.group != group), test_keys)
     oof, positions = cross_val_logits(inner, embed, params)
@@ -107,7 +119,7 @@ def _model_fold(
     inner_probs = probabilities(oof, temperature)
     threshold = tune_threshold(inner_probs.max(axis=1), CODES[inner_probs.argmax(axis=1)] == np.array(labels))
     logits, _ = held_out_logits(pool, [(ex.name, ex.value) for ex in test], group, embed, params)
-    return probabilities(logits, temperature), temperature, threshold
+    return FoldOutcome(probabilities(logits, temperature), temperature, threshold, labels, inner_probs)
 
 
 def _baseline_train(pool: list[Example], test: list[Example], group: str) -> list[Example]:
@@ -174,12 +186,13 @@ def evaluate(
     for group in groups:
         test = [ex for ex in tests if ex.group == group]
         corpus_pool = [ex for ex in tests if ex.group != group]
-        probs, temperature, threshold = _model_fold(corpus_pool + knowledge, test, group, embed, params)
+        fold = model_fold(corpus_pool + knowledge, test, group, embed, params)
+        probs, temperature, threshold = fold.probs, fold.temperature, fold.threshold
         probs_all.append(probs)
         answered_all.append(probs.max(axis=1) >= threshold)
         if baselines:
-            probs_nok.append(_model_fold(corpus_pool, test, group, embed, no_knowledge)[0])
-            probs_tfidf.append(_model_fold(corpus_pool + knowledge, test, group, None, tfidf_only)[0])
+            probs_nok.append(model_fold(corpus_pool, test, group, embed, no_knowledge).probs)
+            probs_tfidf.append(model_fold(corpus_pool + knowledge, test, group, None, tfidf_only).probs)
             train = _baseline_train(corpus_pool, test, group)
             majority = Counter(ex.code for ex in train).most_common(1)[0][0]
             preds["majority"] += [majority] * len(test)

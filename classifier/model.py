@@ -132,6 +132,12 @@ class _Core:
     knn_weight: float = 0.0
     knn_k: int = 10
 
+    def set_knn(self, vectors: np.ndarray, labels: np.ndarray, params: ModelParams) -> None:
+        """Attach the kNN vote: unit ``vectors`` of the training names and their class indices."""
+        self.knn_vectors = vectors.astype(np.float32)
+        self.knn_labels = labels.astype(np.int64)
+        self.knn_weight, self.knn_k = params.knn_weight, params.knn_k
+
     def knn_votes(self, names: Sequence[str]) -> np.ndarray:
         """Similarity-weighted share of each class among the ``knn_k`` nearest training names."""
         embed = self.features.embed
@@ -185,9 +191,7 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
     if params.knn_weight and params.embedding_weight and embed is not None:
         # Only alongside the embedding block: a TF-IDF-only model must never call the encoder.
         index = {c: i for i, c in enumerate(lr.classes_)}
-        core.knn_vectors = _unit(embed(names))
-        core.knn_labels = np.array([index[y] for y in labels], dtype=np.int64)
-        core.knn_weight, core.knn_k = params.knn_weight, params.knn_k
+        core.set_knn(_unit(embed(names)), np.array([index[y] for y in labels]), params)
     return core
 
 
@@ -508,9 +512,7 @@ class IndicatorClassifier:
             classes = np.array(model["classes"])
             core = _Core(features, classes, arrays["coef"], arrays["intercept"])
             if use_knn:
-                core.knn_vectors = arrays["knn_vectors"].astype(np.float32)
-                core.knn_labels = arrays["knn_labels"].astype(np.int64)
-                core.knn_weight, core.knn_k = params.knn_weight, params.knn_k
+                core.set_knn(arrays["knn_vectors"], arrays["knn_labels"], params)
                 n_knn = len(core.knn_labels)
                 if core.knn_vectors.shape != (n_knn, encoder.dim) or n_knn == 0:
                     raise ValueError(

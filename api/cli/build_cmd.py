@@ -15,29 +15,32 @@ from indexer.settings import get_settings
 
 @contextmanager
 def tqdm_progress() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
-    """A factory of ``(done, total)`` callbacks, each driving one tqdm bar on stderr."""
+    """A factory of ``(done, total)`` callbacks, each driving one tqdm bar on stderr.
+
+    A bar appears on the first call only, so a step that has nothing to embed shows none.
+    """
     from tqdm import tqdm
 
     bars: list[Any] = []
 
     def factory(label: str) -> Callable[[int, int], None]:
-        bar: dict[str, Any] = {}
+        bar: Any = None
 
         def update(done: int, total: int) -> None:
-            if "bar" not in bar:
-                bar["bar"] = tqdm(total=total, desc=label, unit="text", leave=False)
-                bars.append(bar["bar"])
-            bar["bar"].total = total
-            bar["bar"].n = done
-            bar["bar"].refresh()
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=total, desc=label, unit="text", leave=False)
+                bars.append(bar)
+            bar.total, bar.n = total, done
+            bar.refresh()
 
         return update
 
     try:
         yield factory
     finally:
-        for b in bars:
-            b.close()
+        for bar in bars:
+            bar.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -236,7 +236,6 @@
 
   function hitItem(hit, lexical) {
     const s = hit.scores || {};
-    lexical = typeof lexical === "string" ? lexical : "BM25";
     return el("li", { class: "hit", title: scoreTitle(hit, lexical) },
       el("div", { class: "hit-head" },
         el("a", { class: "hit-title", href: "#/project/" + encodeURIComponent(hit.project_id), text: hit.project_name }),

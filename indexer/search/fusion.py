@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.settings import Settings
+
 
 @dataclass(frozen=True)
 class Fusion:
@@ -20,6 +22,11 @@ class Fusion:
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
     dense_margin: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Fusion:
+        """The fusion the settings configure (``rrf_k``, weights, ``dense_margin``)."""
+        return cls(float(settings.rrf_k), settings.bm25_weight, settings.dense_weight, settings.dense_margin)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,13 @@ def side_ranks(scores: np.ndarray, eligible: np.ndarray, depth: int) -> np.ndarr
     return ranks
 
 
+def _dense_eligible(dense: np.ndarray, mask: np.ndarray, margin: float | None) -> np.ndarray:
+    eligible = mask & np.isfinite(dense)
+    if margin is not None and eligible.any():
+        eligible &= dense >= dense[eligible].max() - margin
+    return eligible
+
+
 def rank_projects(
     bm25: np.ndarray,
     dense: np.ndarray,
@@ -65,11 +79,8 @@ def rank_projects(
     bm25_rank = (
         side_ranks(bm25, mask & (bm25 > 0), depth) if mode != "dense" else np.zeros_like(mask, np.int64)
     )
-    dense_eligible = mask & np.isfinite(dense)
-    if fusion.dense_margin is not None and dense_eligible.any():
-        dense_eligible &= dense >= dense[dense_eligible].max() - fusion.dense_margin
     dense_rank = (
-        side_ranks(dense, dense_eligible, depth)
+        side_ranks(dense, _dense_eligible(dense, mask, fusion.dense_margin), depth)
         if mode != "bm25"
         else np.zeros_like(mask, np.int64)
     )

@@ -98,9 +98,7 @@ class SearchIndex:
         self.docs = docs
         self.manifest = dict(manifest)
         self.directory = directory
-        self.fusion = Fusion(
-            float(settings.rrf_k), settings.bm25_weight, settings.dense_weight, settings.dense_margin
-        )
+        self.fusion = Fusion.from_settings(settings)
         self.candidates = settings.candidates
         self._settings = settings
         self._lexical = lexical

@@ -19,19 +19,17 @@ PART_WEIGHTS: dict[int, float] = {KIND_NAME: 0.3, KIND_GOAL: 0.4, KIND_INDICATOR
 DENSE_SHARE = 0.85
 
 
-def project_vectors(
-    docs: Documents, text_vectors: np.ndarray, n_projects: int, center: bool = True
-) -> np.ndarray:
+def project_vectors(docs: Documents, text_vectors: np.ndarray, n_projects: int) -> np.ndarray:
     """Normalised weighted mean of each project's name, goal-sentence and indicator vectors.
 
-    With ``center`` the corpus mean is subtracted first: E5 vectors of one
+    The corpus mean is subtracted first: E5 vectors of one
     domain share a large common component (every project pair scores cosine
     0.95–0.98), and removing it lets the topic decide the neighbours
     (e.g. 商务会展专项经费 → 博览会 / 海交会 / 展览会 instead of generic 商务 projects).
     """
     dim = text_vectors.shape[1]
     out = np.zeros((n_projects, dim), dtype=np.float32)
-    if center and len(text_vectors):
+    if len(text_vectors):
         text_vectors = text_vectors - text_vectors.mean(axis=0, keepdims=True)
     doc_vectors = text_vectors[docs.text]
     for kind, weight in PART_WEIGHTS.items():
