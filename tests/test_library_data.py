@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import jsonschema
 import pytest
 
 from classifier import taxonomy
@@ -39,6 +40,16 @@ def test_check_script_runs_with_plain_python() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "| **all** |" in done.stdout and "library OK" in done.stdout
+
+
+def test_every_row_matches_schema_json(check: ModuleType) -> None:
+    schema = json.loads((LIBRARY / "schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    _, rows = check.check_library(LIBRARY)
+    bad = {r["id"]: [e.message for e in validator.iter_errors(r)] for r in rows}
+    assert {k: v for k, v in bad.items() if v} == {}
+    assert list(validator.iter_errors(_good_row() | {"code": "41"}))  # the schema does reject a wrong code
 
 
 def test_check_tables_agree_with_taxonomy(check: ModuleType) -> None:
