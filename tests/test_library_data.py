@@ -118,3 +118,9 @@ def test_check_library_reports_duplicates_variants_and_coverage(check: ModuleTyp
     assert "education.jsonl:6: not JSON" in text
     assert "distinct indicator names, target ≥ 2000" in text
     assert "no row of code 43" in text
+
+
+def test_readme_counts_table_is_current(check: ModuleType) -> None:
+    _, rows = check.check_library(LIBRARY)
+    readme = (LIBRARY / "README.md").read_text(encoding="utf-8")
+    assert check.counts_table(rows) in readme, "rerun check.py and paste its table into README.md"
