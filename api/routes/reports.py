@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.encoders import jsonable_encoder
 
 from api.deps import HolderDep, StateDep
 from api.schemas import ErrorResponse
@@ -18,17 +16,9 @@ router = APIRouter(tags=["reports"])
 
 def reuse_json(corpus: Corpus, encoder: Encoder) -> dict[str, Any]:
     """The reuse report of ``corpus`` as JSON-ready data (the same data ``jixiao report`` writes)."""
-    from indexer.reuse import find_reuse
+    from indexer.reuse import find_reuse, report_to_dict
 
-    report = find_reuse(corpus, encoder)
-    to_dict = getattr(report, "to_dict", None)
-    if callable(to_dict):
-        data = to_dict()
-    elif dataclasses.is_dataclass(report) and not isinstance(report, type):
-        data = dataclasses.asdict(report)
-    else:
-        data = report
-    return jsonable_encoder(data)
+    return report_to_dict(find_reuse(corpus, encoder))
 
 
 @router.get(

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from indexer.reuse import serialize
 from indexer.reuse.records import Cluster, Member, ReuseReport
+from indexer.reuse.serialize import report_to_dict, summary, tables
 
 _MAX_CLUSTERS_SHOWN = 60
 _MAX_MEMBERS_SHOWN = 30
@@ -198,8 +198,8 @@ def render_html(report: ReuseReport) -> str:
     """The report as one self-contained HTML page (plotly.js inlined)."""
     from plotly.offline import get_plotlyjs
 
-    summary = serialize.summary(report)
-    tables = serialize.tables(report)
+    headline = summary(report)
+    rows = tables(report)
     figs = {
         key: fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{key}")
         for key, fig in figures(report).items()
@@ -273,15 +273,15 @@ def render_html(report: ReuseReport) -> str:
         _e(report.encoder_name)
     }
  · 语料 {_e(report.corpus_hash[:12])}</p>
-<section id="summary">{_summary_html(summary)}</section>
-<h2 id="districts">按区域</h2>{figs["district"]}{_table(tables["by_district"], measure_cols)}
-<h2 id="departments">按部门</h2>{figs["department"]}{_table(tables["by_department"], measure_cols)}
+<section id="summary">{_summary_html(headline)}</section>
+<h2 id="districts">按区域</h2>{figs["district"]}{_table(rows["by_district"], measure_cols)}
+<h2 id="departments">按部门</h2>{figs["department"]}{_table(rows["by_department"], measure_cols)}
 <h2 id="sizes">簇的规模</h2>{figs["sizes"]}
 <h2 id="goals">复制的绩效目标</h2>{clusters_section(report.goal_clusters, "绩效目标文本")}
 <h2 id="sets">重复的指标集</h2>{clusters_section(report.set_clusters, "指标集")}
 <h2 id="names">复用最多的指标名称</h2>{
         _table(
-            tables["top_names"],
+            rows["top_names"],
             [
                 ("name", "指标名称"),
                 ("n_projects", "项目数"),
@@ -308,7 +308,7 @@ def render_html(report: ReuseReport) -> str:
     }
 <h2 id="themes">主题</h2>{figs["map"]}{
         _table(
-            tables["themes"],
+            rows["themes"],
             [
                 ("theme", "主题"),
                 ("label", "标签"),
@@ -340,7 +340,7 @@ def write_report(report: ReuseReport, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     data_dir = out_dir / "reuse_tables"
     data_dir.mkdir(parents=True, exist_ok=True)
-    for name, rows in serialize.tables(report).items():
+    for name, rows in tables(report).items():
         path = data_dir / f"{name}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             if not rows:
@@ -350,7 +350,7 @@ def write_report(report: ReuseReport, out_dir: Path) -> Path:
             writer.writeheader()
             writer.writerows(rows)
     (out_dir / "reuse.json").write_text(
-        json.dumps(serialize.report_to_dict(report), ensure_ascii=False, indent=1), encoding="utf-8"
+        json.dumps(report_to_dict(report), ensure_ascii=False, indent=1), encoding="utf-8"
     )
     html_path = out_dir / "reuse.html"
     html_path.write_text(render_html(report), encoding="utf-8")

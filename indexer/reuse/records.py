@@ -182,9 +182,3 @@ class ReuseReport:
     theme_k_scores: tuple[tuple[int, float], ...]
     map_points: tuple[MapPoint, ...]
     timings: tuple[tuple[str, float], ...] = field(default=())
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-able form (same as :func:`indexer.reuse.report_to_dict`)."""
-        from indexer.reuse.serialize import report_to_dict
-
-        return report_to_dict(self)
