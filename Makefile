@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 JIXIAO := $(VENV)/bin/jixiao
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: install build serve test lint bench chromium clean
+.PHONY: install build serve test test-fast lint bench chromium clean
 
 install: $(STAMP)
 
@@ -32,8 +32,14 @@ chromium:
 lint: install
 	$(VENV)/bin/ruff check indexer classifier api tests bench
 
+# Everything: unit tests, then slow tests (real encoder, built into a temporary
+# models dir once per session), notebooks, fuzzing and the browser tests.
 test: build chromium lint
 	$(VENV)/bin/pytest -q
+
+# The unit tier: fake encoder, no built artifacts, no browser (under a minute).
+test-fast: install lint
+	$(VENV)/bin/pytest -q -m "not slow"
 
 bench: build
 	$(PY) bench/run_all.py

@@ -24,8 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import ROUTERS
+from api.settings import Settings, get_settings
 from api.state import ServiceHolder, ServiceState, load_state
-from indexer.settings import Settings, get_settings
 
 log = logging.getLogger("jixiao.api")
 

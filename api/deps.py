@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
+from api.settings import Settings
 from api.state import ServiceHolder, ServiceState
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
-from indexer.settings import Settings
 
 if TYPE_CHECKING:
     from classifier.model import IndicatorClassifier

@@ -1,8 +1,11 @@
-"""The build pipeline: corpus → encoder → search index → classifier.
+"""The build and ingest pipeline: corpus → encoder → search index → classifier.
 
-Shared by ``jixiao build``, ``make serve`` and the HTTP ingest endpoint. It is
-plain Python (no FastAPI): every step is idempotent and writes its artifact
+One set of steps shared by ``jixiao build``, ``jixiao ingest``, ``make serve`` and
+``POST /api/ingest``: :func:`ingest_step` stores tables, :func:`index_step` loads
+or updates the search index, and :func:`ingest_and_index` is the two together
+(what an upload does). Every step is idempotent and writes its artifact
 atomically, so an interrupted or failed run leaves the previous ones usable.
+Settings are read here, at the edge; the steps hand the core explicit values.
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from api.loaders import index_options, load_corpus, open_classifier, open_encoder, open_store
+from api.settings import Settings
 from indexer.artifacts import MANIFEST
 from indexer.corpus import Corpus
-from indexer.encoder import Encoder, load_encoder
+from indexer.encoder.base import Encoder
 from indexer.errors import ArtifactError, InvalidInputError
-from indexer.settings import Settings
 
 if TYPE_CHECKING:
-    from indexer.search.dense import ProgressFn
+    from indexer.search import SearchIndex
+    from indexer.search.embed import ProgressFn
+    from indexer.store import IngestReport
 
 log = logging.getLogger("jixiao.build")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,31 +51,39 @@ class BuildSummary:
     steps: tuple[StepResult, ...] = field(default_factory=tuple)
 
 
-def _timed(name: str, fn: Callable[[], tuple[str, str]]) -> StepResult:
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What storing and indexing some tables changed."""
+
+    report: IngestReport
+    corpus: Corpus
+    index: SearchIndex
+    steps: tuple[StepResult, ...]
+
+
+def _timed(name: str, fn: Callable[[], tuple[str, str, T]]) -> tuple[StepResult, T]:
     log.info("%s: checking…", name)
     start = time.perf_counter()
-    action, detail = fn()
+    action, detail, value = fn()
     result = StepResult(name, action, time.perf_counter() - start, detail)
     log.info("%s: %s (%.1fs) %s", name, action, result.seconds, detail)
-    return result
+    return result, value
 
 
 def default_sources(settings: Settings) -> list[Path]:
-    """The bundled tables: every ``*.txt`` under ``settings.data_dir``."""
+    """The bundled tables: every file under ``settings.data_dir`` (hidden ones excepted)."""
     paths = sorted(p for p in Path(settings.data_dir).glob("*") if p.is_file() and not p.name.startswith("."))
     if not paths:
         raise InvalidInputError(f"no table files found in {settings.data_dir}")
     return paths
 
 
-def ingest_step(settings: Settings, paths: Sequence[Path]) -> StepResult:
+def ingest_step(settings: Settings, paths: Sequence[Path]) -> tuple[StepResult, IngestReport]:
     """Parse and store tables (one transaction; a bad file changes nothing)."""
-    from indexer.store import CorpusStore
 
-    def run() -> tuple[str, str]:
-        report = CorpusStore(settings.db_path).ingest(list(paths))
-        changed = bool(report.added or report.replaced)
-        return ("updated" if changed else "up to date"), str(report)
+    def run() -> tuple[str, str, IngestReport]:
+        report = open_store(settings).ingest(list(paths))
+        return ("updated" if report.changed else "up to date"), str(report), report
 
     return _timed("corpus", run)
 
@@ -79,14 +94,14 @@ def encoder_step(settings: Settings, force: bool = False) -> StepResult:
         return StepResult("encoder", "skipped", 0.0, "fake encoder configured")
     from indexer.encoder.build import build_encoder
 
-    def run() -> tuple[str, str]:
+    def run() -> tuple[str, str, None]:
         before = _created_at(settings.encoder_dir)
         manifest = build_encoder(settings.encoder_dir, force=force)
         # build_encoder returns the old manifest untouched when it was current.
         action = "up to date" if before is not None and manifest.get("created_at") == before else "built"
-        return action, f"{manifest.get('encoder')} dim={manifest.get('dim')}"
+        return action, f"{manifest.get('encoder')} dim={manifest.get('dim')}", None
 
-    return _timed("encoder", run)
+    return _timed("encoder", run)[0]
 
 
 def _created_at(artifact_dir: Path) -> str | None:
@@ -101,42 +116,69 @@ def index_step(
     settings: Settings,
     corpus: Corpus,
     encoder: Encoder,
+    *,
+    previous: SearchIndex | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
-) -> StepResult:
+) -> tuple[StepResult, SearchIndex]:
     """Load the search index if it matches the corpus, else update it (reusing every
-    stored vector, so a new table embeds only its new texts) or rebuild it."""
-    from indexer.search import SearchIndex
+    vector of ``previous`` or of the stored index, so a new table embeds only its new
+    texts) or rebuild it."""
+    from indexer.search import refresh_index
 
-    def run() -> tuple[str, str]:
+    def run() -> tuple[str, str, SearchIndex]:
+        if previous is not None and not force and previous.manifest.get("corpus_hash") == corpus.content_hash:
+            index, action = previous, "up to date"
+        else:
+            index, action = refresh_index(
+                settings.index_dir,
+                corpus,
+                encoder,
+                previous=previous,
+                force=force,
+                progress=progress,
+                **index_options(settings),
+            )
         counts = f"{len(corpus)} projects, {corpus.n_indicators} indicators"
-        if force:
-            SearchIndex.build(corpus, encoder, settings.index_dir, settings=settings, progress=progress)
-            return "built", counts
-        index, action = SearchIndex.refresh(
-            settings.index_dir, corpus, encoder, settings=settings, progress=progress
-        )
         reused = index.manifest.get("n_reused")
-        return action, counts + (f", {reused} vectors reused" if action == "updated" else "")
+        return action, counts + (f", {reused} vectors reused" if action == "updated" else ""), index
 
     return _timed("index", run)
 
 
+def ingest_and_index(
+    settings: Settings,
+    paths: Sequence[Path],
+    encoder: Encoder,
+    previous: SearchIndex | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestOutcome:
+    """Store ``paths`` and bring the search index up to date with the new corpus.
+
+    ``previous`` (the index in use) lends its vectors, and is returned as is when the
+    corpus did not change. A bad file raises before anything is written.
+    """
+    ingested, report = ingest_step(settings, paths)
+    corpus = load_corpus(settings)
+    indexed, index = index_step(settings, corpus, encoder, previous=previous, progress=progress)
+    return IngestOutcome(report, corpus, index, (ingested, indexed))
+
+
 def classifier_step(settings: Settings, corpus: Corpus, encoder: Encoder, force: bool = False) -> StepResult:
     """Train (and evaluate) the indicator classifier unless an up-to-date one exists."""
-    from classifier.model import IndicatorClassifier, train_and_save
+    from classifier.training import train_and_save
 
-    def run() -> tuple[str, str]:
+    def run() -> tuple[str, str, None]:
         if not force:
             try:
-                IndicatorClassifier.load(settings.classifier_dir, encoder, corpus=corpus)
-                return "up to date", ""
+                open_classifier(settings, encoder, corpus=corpus)
+                return "up to date", "", None
             except ArtifactError as exc:
                 log.info("classifier needs work: %s", exc)
-        manifest = train_and_save(corpus, encoder, settings.classifier_dir, settings)
-        return "built", _evaluation_line(manifest.get("evaluation"))
+        manifest = train_and_save(corpus, encoder, settings.classifier_dir)
+        return "built", _evaluation_line(manifest.get("evaluation")), None
 
-    return _timed("classifier", run)
+    return _timed("classifier", run)[0]
 
 
 def _evaluation_line(scores: object) -> str:
@@ -161,16 +203,15 @@ def build_all(
 ) -> BuildSummary:
     """Run every step: ingest → encoder → index → classifier.
 
+    The tables are stored first, so a bad one fails before any slow step.
     ``progress(step_name)`` may return a ``(done, total)`` callback for the long
     embedding step (the CLI passes a tqdm bar).
     """
-    from indexer.store import CorpusStore
-
-    steps = [ingest_step(settings, sources or default_sources(settings))]
-    steps.append(encoder_step(settings, force=force))
-    encoder = load_encoder(settings)
-    corpus = CorpusStore(settings.db_path).load()
+    ingested, _ = ingest_step(settings, sources or default_sources(settings))
+    steps = [ingested, encoder_step(settings, force=force)]
+    encoder = open_encoder(settings)
+    corpus = load_corpus(settings)
     bar = progress("index: embedding texts") if progress else None
-    steps.append(index_step(settings, corpus, encoder, force=force, progress=bar))
+    steps.append(index_step(settings, corpus, encoder, force=force, progress=bar)[0])
     steps.append(classifier_step(settings, corpus, encoder, force=force))
     return BuildSummary(tuple(steps))

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from indexer.records import Amounts, Evidence, Hit, Indicator, Project
+from indexer.records import Amounts, Evidence, Hit, Indicator, Project, SimilarHit
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -201,12 +201,57 @@ class ProjectOut(BaseModel):
         )
 
 
+class SimilarScoreOut(BaseModel):
+    """Why a project is similar: the combined score and its two signals, with their ranks."""
+
+    combined: float = Field(description="weighted sum of cosine and overlap; hits are ranked by it")
+    cosine: float = Field(description="cosine of the two project vectors (name, goal, indicators)")
+    cosine_rank: int
+    overlap: float = Field(description="idf-weighted Jaccard overlap of the indicator vocabularies")
+    overlap_rank: int
+
+
+class SimilarHitOut(BaseModel):
+    """One similar project."""
+
+    project_id: str
+    project_name: str
+    district: str
+    department: str
+    amount_total: float | None = Field(default=None, description="万元")
+    score: float
+    scores: SimilarScoreOut
+    evidence: EvidenceOut
+
+    @classmethod
+    def of(cls, hit: SimilarHit) -> SimilarHitOut:
+        """From the domain record."""
+        return cls(
+            project_id=hit.project_id,
+            project_name=hit.project_name,
+            district=hit.district,
+            department=hit.department,
+            amount_total=_num(hit.amount_total),
+            score=hit.score,
+            scores=SimilarScoreOut(
+                combined=hit.score,
+                cosine=hit.cosine,
+                cosine_rank=hit.cosine_rank,
+                overlap=hit.overlap,
+                overlap_rank=hit.overlap_rank,
+            ),
+            evidence=EvidenceOut.of(hit.evidence),
+        )
+
+
 class SimilarResponse(BaseModel):
     """Nearest projects of (by default) other districts."""
 
     project_id: str
+    project_name: str
+    district: str
     include_same_district: bool
-    hits: list[HitOut]
+    hits: list[SimilarHitOut]
 
 
 class ClassifyItem(BaseModel):

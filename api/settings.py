@@ -1,4 +1,10 @@
-"""Configuration: one ``Settings`` object, environment prefix ``JIXIAO_``."""
+"""Configuration: one ``Settings`` object, environment prefix ``JIXIAO_``, read at the edge only.
+
+The core (``indexer``, ``classifier``) never sees it: the API and the CLI turn it
+into the explicit values the core constructors take (paths, fusion parameters,
+thresholds, thread counts). Defaults of tuned values come from the core, so
+each number lives in one place.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from indexer.search.fusion import DEFAULT_CANDIDATES, TUNED, Fusion
 
 
 class Settings(BaseSettings):
@@ -27,19 +35,17 @@ class Settings(BaseSettings):
     # 25 ms with 1 thread vs 148 ms with 2).
     encoder_threads: int = 1
 
-    # Hybrid search: reciprocal rank fusion constant and per-side weights, tuned
-    # on eval/relevance.jsonl (bench/results/relevance.md): k=5 with BM25 at half
-    # weight beats the textbook k=60/1:1 on the paraphrase queries.
-    rrf_k: int = 5
-    bm25_weight: float = 0.5
-    dense_weight: float = 1.0
-    # The dense side ranks only projects within this cosine margin of the best
-    # (None: all). On eval/relevance.jsonl 0.05 keeps 99% of relevant projects'
-    # dense matches and drops 60% of irrelevant ones (bench/results/relevance.md).
-    dense_margin: float | None = 0.05
-    candidates: int = 200
+    # Hybrid search: reciprocal rank fusion (``indexer.search.fusion.TUNED`` says
+    # how the defaults were tuned).
+    rrf_k: float = TUNED.k
+    bm25_weight: float = TUNED.bm25_weight
+    dense_weight: float = TUNED.dense_weight
+    dense_margin: float | None = TUNED.dense_margin
+    candidates: int = DEFAULT_CANDIDATES
 
-    review_threshold: float = 0.6  # below this top-1 probability: "needs review"
+    # Below this top-1 probability a tag "needs review". None: the threshold the
+    # classifier tuned on its out-of-fold predictions when it was trained.
+    review_threshold: float | None = None
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -67,6 +73,11 @@ class Settings(BaseSettings):
     def classifier_dir(self) -> Path:
         """Classifier artifact directory."""
         return self.models_dir / "classifier"
+
+    @property
+    def fusion(self) -> Fusion:
+        """The rank fusion these settings configure."""
+        return Fusion(float(self.rrf_k), self.bm25_weight, self.dense_weight, self.dense_margin)
 
 
 @lru_cache

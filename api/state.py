@@ -13,19 +13,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from api.loaders import load_corpus, open_classifier, open_encoder, open_index
+from api.settings import Settings
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
 from indexer.errors import ArtifactError, JixiaoError
-from indexer.settings import Settings
 
 if TYPE_CHECKING:
     from classifier.model import IndicatorClassifier
     from indexer.search import SearchIndex
 
 log = logging.getLogger("jixiao.api")
+
 
 @dataclass(frozen=True)
 class ServiceState:
@@ -84,67 +86,29 @@ def _attempt(problems: list[str], name: str, load: Callable[[], Any]) -> Any:
 
 
 def load_state(settings: Settings, generation: int = 0) -> ServiceState:
-    """Load corpus, encoder, index and classifier from ``settings.models_dir``."""
-    from indexer.encoder import load_encoder
+    """Load corpus, encoder, index and classifier from ``settings.models_dir``.
 
+    Each loader checks its artifact's manifest against what it is loaded with
+    (corpus hash, encoder name and dim, file hashes), so a loaded set is consistent.
+    """
     problems: list[str] = []
-
-    def load_corpus() -> Corpus:
-        from indexer.store import CorpusStore
-
-        if not settings.db_path.is_file():
-            raise ArtifactError(f"no corpus database at {settings.db_path} (run `jixiao build`)")
-        return CorpusStore(settings.db_path).load()
-
-    corpus = _attempt(problems, "corpus", load_corpus)
+    corpus = _attempt(problems, "corpus", lambda: load_corpus(settings))
     encoder = _attempt(
-        problems, "encoder", lambda: load_encoder(settings, num_threads=settings.encoder_threads)
+        problems, "encoder", lambda: open_encoder(settings, num_threads=settings.encoder_threads)
     )
     index = None
     classifier = None
     if corpus is not None and encoder is not None:
-        index = _attempt(problems, "index", lambda: load_index(settings, corpus, encoder))
-        classifier = _attempt(problems, "classifier", lambda: load_classifier(settings, encoder))
+        index = _attempt(problems, "index", lambda: open_index(settings, corpus, encoder))
+        # Not pinned to the corpus hash: after an HTTP ingest the model trained on the
+        # previous corpus stays valid (it is checked against the encoder and its files).
+        classifier = _attempt(problems, "classifier", lambda: open_classifier(settings, encoder))
     else:
         problems.append("index: not loaded (needs corpus and encoder)")
         problems.append("classifier: not loaded (needs encoder)")
-    state = ServiceState(settings, corpus, encoder, index, classifier, generation=generation)
-    return replace(state, problems=(*problems, *consistency_problems(state)))
-
-
-def load_index(settings: Settings, corpus: Corpus, encoder: Encoder) -> SearchIndex:
-    """The persisted search index, checked against corpus and encoder."""
-    from indexer.search import SearchIndex
-
-    return SearchIndex.load(settings.index_dir, corpus, encoder, settings=settings)
-
-
-def load_classifier(settings: Settings, encoder: Encoder) -> IndicatorClassifier:
-    """The persisted indicator classifier."""
-    from classifier.model import IndicatorClassifier, settings_threshold
-
-    # Not pinned to the corpus hash: after an HTTP ingest the model trained on the
-    # previous corpus stays valid (it is checked against the encoder and its files).
-    return IndicatorClassifier.load(settings.classifier_dir, encoder, threshold=settings_threshold(settings))
-
-
-def consistency_problems(state: ServiceState) -> list[str]:
-    """Cross-checks between loaded components (counts, encoder identity)."""
-    problems: list[str] = []
-    corpus, index, encoder = state.corpus, state.index, state.encoder
-    if corpus is not None and index is not None:
-        n = getattr(index, "n_projects", None)
-        if isinstance(n, int) and n != len(corpus):
-            problems.append(f"index: holds {n} projects, corpus has {len(corpus)}")
-        manifest = getattr(index, "manifest", None)
-        indexed_hash = manifest.get("corpus_hash") if isinstance(manifest, dict) else None
-        if isinstance(indexed_hash, str) and indexed_hash != corpus.content_hash:
-            problems.append("index: built from another corpus (corpus hash differs)")
-    if encoder is not None and index is not None:
-        index_encoder = getattr(index, "encoder_name", None)
-        if isinstance(index_encoder, str) and index_encoder != encoder.name:
-            problems.append(f"index: built with encoder {index_encoder!r}, loaded {encoder.name!r}")
-    return problems
+    return ServiceState(
+        settings, corpus, encoder, index, classifier, problems=tuple(problems), generation=generation
+    )
 
 
 class ServiceHolder:

@@ -37,14 +37,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from api.loaders import open_encoder  # noqa: E402
+from api.settings import Settings  # noqa: E402
 from classifier import taxonomy  # noqa: E402
 from classifier.audit import audit  # noqa: E402
 from classifier.evaluate import evaluate, format_report  # noqa: E402
 from classifier.features import EmbeddingCache  # noqa: E402
 from classifier.model import IndicatorClassifier, ModelParams  # noqa: E402
-from indexer.encoder import load_encoder  # noqa: E402
 from indexer.encoder.build import build_encoder  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
 from indexer.store import CorpusStore  # noqa: E402
 
 
@@ -103,7 +103,7 @@ def main() -> None:
     corpus = store.load()
     build_encoder(settings.encoder_dir)
     start = time.perf_counter()
-    encoder = load_encoder(settings, num_threads=args.threads)
+    encoder = open_encoder(settings, num_threads=args.threads)
     load_s = time.perf_counter() - start
 
     cache = EmbeddingCache(encoder)

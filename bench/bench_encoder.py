@@ -27,11 +27,11 @@ from machine import load_note
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from api.loaders import open_encoder  # noqa: E402
+from api.settings import Settings  # noqa: E402
 from indexer.encoder.build import build_encoder  # noqa: E402
-from indexer.encoder.loader import load_encoder  # noqa: E402
 from indexer.encoder.sentence import SentenceTransformerEncoder  # noqa: E402
 from indexer.parse import parse_file  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
 
 
 def seed_texts(data_dir: Path) -> tuple[list[str], list[str]]:
@@ -95,7 +95,7 @@ def main() -> None:
     manifest = build_encoder(settings.encoder_dir)
     build_s = time.perf_counter() - start
     start = time.perf_counter()
-    encoder = load_encoder(settings, num_threads=args.threads)
+    encoder = open_encoder(settings, num_threads=args.threads)
     load_s = time.perf_counter() - start
     assert isinstance(encoder, SentenceTransformerEncoder)
     model = encoder.model
@@ -135,7 +135,7 @@ def main() -> None:
     # runtimes (torch's bundled one and the system libgomp) never interleave.
     lat_eng = None
     if not args.no_engine:
-        from indexer.encoder.reference import ReferenceEngine
+        from reference_engine import ReferenceEngine
 
         engine = ReferenceEngine(threads=args.threads)
         for row, texts in zip(rows, workloads.values(), strict=True):

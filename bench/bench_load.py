@@ -116,7 +116,7 @@ def free_port() -> int:
 
 def ensure_models(models_dir: Path) -> Path:
     """``models_dir`` if it holds built artifacts for the real encoder, else a private build."""
-    from indexer.settings import Settings
+    from api.settings import Settings
 
     needed = ("corpus.sqlite", "index/manifest.json", "classifier/manifest.json", "encoder/manifest.json")
     if all((models_dir / n).exists() for n in needed):
@@ -125,9 +125,9 @@ def ensure_models(models_dir: Path) -> Path:
     if all((private / n).exists() for n in needed):
         return private
     print(f"building private artifacts in {private} (real encoder) ...", flush=True)
+    from api.loaders import index_options, open_encoder
     from classifier.model import IndicatorClassifier
-    from indexer.encoder import load_encoder
-    from indexer.search import SearchIndex
+    from indexer.search import build_index
     from indexer.store import CorpusStore
 
     private.mkdir(parents=True, exist_ok=True)
@@ -140,8 +140,8 @@ def ensure_models(models_dir: Path) -> Path:
     store = CorpusStore(settings.db_path)
     store.ingest(sorted((REPO / "data" / "raw").glob("*.txt")))
     corpus = store.load()
-    encoder = load_encoder(settings)
-    SearchIndex.build(corpus, encoder, settings.index_dir, settings=settings)
+    encoder = open_encoder(settings)
+    build_index(corpus, encoder, settings.index_dir, **index_options(settings))
     IndicatorClassifier.train(corpus, encoder).save(settings.classifier_dir)
     return private
 
@@ -202,16 +202,16 @@ async def drive(
 
 def in_process_baselines(models_dir: Path, rounds: int, uncached: int) -> list[RunResult]:
     """``SearchIndex.search`` on the same mixes, no HTTP (same encoder and index)."""
-    from indexer.encoder import load_encoder
-    from indexer.search import SearchIndex, SearchQuery
-    from indexer.settings import Settings
+    from api.loaders import open_encoder, open_index
+    from api.settings import Settings
+    from indexer.search import SearchQuery
     from indexer.store import CorpusStore
 
     settings = Settings(models_dir=models_dir, encoder="e5-small")
     corpus = CorpusStore(settings.db_path).load()
 
-    encoder = load_encoder(settings, num_threads=settings.encoder_threads)  # as the server does
-    index = SearchIndex.load(settings.index_dir, corpus, encoder, settings=settings)
+    encoder = open_encoder(settings, num_threads=settings.encoder_threads)  # as the server does
+    index = open_index(settings, corpus, encoder)
 
     def query(p: dict[str, object]) -> SearchQuery:
         return SearchQuery(

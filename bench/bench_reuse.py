@@ -40,11 +40,10 @@ def _peak_mib() -> float:
 
 def _encoder(kind: str) -> Any:
     from indexer.encoder import FakeEncoder, load_encoder
-    from indexer.settings import Settings
 
     if kind == "fake":
         return FakeEncoder()
-    return load_encoder(Settings(models_dir=REPO_ROOT / "models", encoder="e5-small"))
+    return load_encoder("e5-small", REPO_ROOT / "models" / "encoder")
 
 
 def _run_report(corpus: Any, encoder: Any, out_dir: Path) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Generates N indicators with ``bench/synth.py`` (seed fragments recombined),
 embeds every distinct indicator text once with the real encoder
 (``models/encoder``; ``--encoder fake`` for development), then for each index
-kind of ``indexer.search.ann.VectorIndex`` measures build time, memory, and
+kind of ``indexer.search.vectors`` (one module per backend) measures build time, memory, and
 single-query latency p50/p99 and recall@10 against exact search over held-out
 queries. Exact flat search in the same process is the baseline.
 
@@ -46,7 +46,8 @@ from machine import load_average, load_note
 from synth import SyntheticCorpus, extract_fragments, indicator_text, load_seed_projects
 
 from indexer.encoder.base import Encoder
-from indexer.search.ann import AnnParams, IndexKind, VectorIndex
+from indexer.search import vectors
+from indexer.search.vectors import AnnParams, IndexKind, VectorIndex
 
 # Before this script adds its own load.
 LOAD_AT_START = load_average()
@@ -164,9 +165,8 @@ def load_bench_encoder(kind: str) -> tuple[Encoder, float]:
         encoder: Encoder = FakeEncoder(384)
     else:
         from indexer.encoder import load_encoder
-        from indexer.settings import Settings
 
-        encoder = load_encoder(Settings(encoder="e5-small"))
+        encoder = load_encoder("e5-small", Path("models") / "encoder")
     return encoder, time.perf_counter() - started
 
 
@@ -412,14 +412,14 @@ def build_distinct(
     release_memory()
     with probe_memory() as memory:
         started = time.perf_counter()
-        index = DistinctIndex(VectorIndex.build(unique, kind, params), row_text)
+        index = DistinctIndex(vectors.build(unique, kind, params), row_text)
         build_s = time.perf_counter() - started
         release_memory()
     path = tmp / f"{kind}-distinct.faiss"
     index.index.save(path)
     file_bytes = path.stat().st_size + index.order.nbytes + index.starts.nbytes
     started = time.perf_counter()
-    loaded = VectorIndex.load(path, expected_dim=unique.shape[1], expected_ntotal=len(unique))
+    loaded = vectors.load(path, expected_dim=unique.shape[1], expected_ntotal=len(unique))
     load_s = time.perf_counter() - started
     path.unlink()
     return DistinctIndex(loaded, row_text), build_s, memory, file_bytes, load_s
@@ -432,7 +432,7 @@ def build_kind(
     release_memory()
     with probe_memory() as memory:
         started = time.perf_counter()
-        index = VectorIndex.create(unique.shape[1], kind, params)
+        index = vectors.create(unique.shape[1], kind, params)
         add_rows(index, unique, row_text)
         build_s = time.perf_counter() - started
         release_memory()  # drop the chunk temporaries before "resident" is read
@@ -442,7 +442,7 @@ def build_kind(
     del index
     release_memory()
     started = time.perf_counter()
-    loaded = VectorIndex.load(path, expected_dim=unique.shape[1], expected_ntotal=len(row_text))
+    loaded = vectors.load(path, expected_dim=unique.shape[1], expected_ntotal=len(row_text))
     load_s = time.perf_counter() - started
     path.unlink()
     return loaded, build_s, memory, file_bytes, load_s

@@ -41,19 +41,19 @@ def run_variant(
         test = [ex for ex in tests if ex.group == group]
         pool = [ex for ex in tests if ex.group != group] + (knowledge if params.use_knowledge else [])
         fold = model_fold(pool, test, group, embed, params)
-        labels = fold.inner_labels
-        inner_pred = CODES[fold.inner_probs.argmax(axis=1)]
+        labels = fold.calibration.labels
+        inner_pred = CODES[fold.calibration.probs.argmax(axis=1)]
         inner.append(
             {
                 "accuracy": float(np.mean(inner_pred == np.array(labels))),
                 "macro_f1": float(
                     f1_score(labels, inner_pred, labels=sorted(set(labels)), average="macro", zero_division=0)
                 ),
-                "coverage": float(np.mean(fold.inner_probs.max(axis=1) >= fold.threshold)),
+                "coverage": float(np.mean(fold.calibration.probs.max(axis=1) >= fold.calibration.threshold)),
             }
         )
         probs_all.append(fold.probs)
-        answered_all.append(fold.probs.max(axis=1) >= fold.threshold)
+        answered_all.append(fold.probs.max(axis=1) >= fold.calibration.threshold)
         truth += [ex.code for ex in test]
     probs = np.vstack(probs_all)
     pred = CODES[probs.argmax(axis=1)]
@@ -96,14 +96,14 @@ def main(variants: dict[str, ModelParams], out: str | None = None) -> dict[str, 
     """Run ``variants`` on the built corpus; print a Markdown table and optionally write JSON."""
     import torch
 
-    from indexer.encoder.loader import load_encoder
-    from indexer.settings import Settings
+    from api.loaders import open_encoder
+    from api.settings import Settings
     from indexer.store import CorpusStore
 
     torch.set_num_threads(1)
     settings = Settings()
     corpus = CorpusStore(settings.db_path).load()
-    encoder = load_encoder(settings, num_threads=1)
+    encoder = open_encoder(settings, num_threads=1)
     if os.environ.get("CLF_PASSAGE_PROMPT"):
         encoder.encode_queries = encoder.encode_passages  # type: ignore[method-assign]
     embed = EmbeddingCache(encoder)

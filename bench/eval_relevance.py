@@ -27,11 +27,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from api.settings import Settings  # noqa: E402
 from indexer.corpus import Corpus  # noqa: E402
 from indexer.errors import InvalidInputError  # noqa: E402
 from indexer.search import Fusion, SearchIndex  # noqa: E402
 from indexer.search.fusion import rank_projects  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
 from indexer.tokenize import tokenize  # noqa: E402
 
 K = 10
@@ -122,9 +122,10 @@ def summary(per_query: dict, queries: list[Judged]) -> tuple[float, float]:
 
 def open_index(models_dir: Path) -> tuple[SearchIndex, Settings, float]:
     """The real-encoder index of the seed corpus (built or refreshed if needed)."""
+    from api.loaders import index_options, open_encoder
     from api.pipeline import default_sources
-    from indexer.encoder import load_encoder
     from indexer.encoder.build import build_encoder
+    from indexer.search import refresh_index
     from indexer.store import CorpusStore
 
     settings = Settings(models_dir=models_dir, encoder="e5-small")
@@ -132,9 +133,9 @@ def open_index(models_dir: Path) -> tuple[SearchIndex, Settings, float]:
     store.ingest(default_sources(settings))
     corpus = store.load()
     build_encoder(settings.encoder_dir)  # no-op when up to date
-    encoder = load_encoder(settings)
+    encoder = open_encoder(settings)
     start = time.perf_counter()
-    index, action = SearchIndex.refresh(settings.index_dir, corpus, encoder, settings=settings)
+    index, action = refresh_index(settings.index_dir, corpus, encoder, **index_options(settings))
     print(f"index {action} in {time.perf_counter() - start:.1f}s", file=sys.stderr)
     return index, settings, time.perf_counter() - start
 
@@ -154,7 +155,7 @@ def main() -> None:
     sides = {q.qid: index.side_scores(q.query) for q in queries}
 
     margin = settings.dense_margin
-    default = Fusion.from_settings(settings)
+    default = settings.fusion
     textbook = Fusion(60.0, 1.0, 1.0, margin)
     no_margin = replace(default, dense_margin=None)
     bm25 = evaluate(index, queries, sides, default, "bm25")

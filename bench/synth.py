@@ -56,7 +56,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from indexer.corpus import Corpus
-from indexer.records import Amounts, Indicator, Project, Target
+from indexer.records import Amounts, Indicator, Project, Source, Target
 from indexer.targets import parse_target
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "raw"
@@ -432,7 +432,8 @@ class SyntheticCorpus:
 
     def corpus(self) -> Corpus:
         """The whole stream as an in-memory :class:`~indexer.corpus.Corpus` (for small ``n``)."""
-        return Corpus(projects=tuple(self), source_hashes=((f"synthetic-{self.seed}.txt", "synthetic"),))
+        source = Source(f"synthetic-{self.seed}.txt", "synthetic", "synthetic", "synthetic", "synthetic")
+        return Corpus(projects=tuple(self), sources=(source,))
 
 
 def synthetic_corpus(

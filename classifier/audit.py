@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from classifier import taxonomy
+from classifier.calibration import probabilities
+from classifier.core import held_out_logits
 from classifier.dataset import clean_value, corpus_examples, knowledge_examples
-from classifier.model import IndicatorClassifier, held_out_logits, probabilities
+from classifier.model import IndicatorClassifier
 from classifier.records import Prediction
 from indexer.corpus import Corpus
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,10 +24,10 @@ from typing import Any
 from classifier import taxonomy
 from indexer.corpus import Corpus
 from indexer.errors import ArtifactError
+from indexer.text import fold_width_case_strip_punctuation
 
 KNOWLEDGE_GROUP = "knowledge"
 _EMPTY_VALUES = {"", "无", "-", "—", "/", "／", "null", "none"}
-_KEY_DROP = re.compile(r"[\s\-－—_·、，。；：:;,.!！?？（）()\[\]【】“”\"'‘’《》<>]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +43,8 @@ class Example:
 
 
 def name_key(name: str) -> str:
-    """Deduplication key: NFKC, lower case, punctuation and whitespace removed."""
-    return _KEY_DROP.sub("", unicodedata.normalize("NFKC", name)).lower()
+    """Deduplication key of an indicator name (``indexer.text.fold_width_case_strip_punctuation``)."""
+    return fold_width_case_strip_punctuation(name)
 
 
 def clean_value(value: str | None) -> str | None:

@@ -37,21 +37,13 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from sklearn.svm import LinearSVC
 
 from classifier import taxonomy
+from classifier.calibration import CODES, Calibration, calibrate, probabilities, restrict_to_level1
+from classifier.core import ModelParams, dedupe_training, held_out_logits
 from classifier.dataset import Example, corpus_examples, knowledge_examples, name_key
 from classifier.features import EmbeddingCache
-from classifier.model import (
-    ModelParams,
-    cross_val_logits,
-    dedupe_training,
-    fit_temperature,
-    held_out_logits,
-    probabilities,
-    tune_threshold,
-)
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
 
-CODES = np.array(taxonomy.CODES)
 COVERAGE_THRESHOLDS: tuple[float, ...] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
@@ -85,26 +77,12 @@ def _frequent_macro_f1(y_true: Sequence[str], y_pred: Sequence[str], min_support
     return float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
 
 
-def _restrict_to_level1(probs: np.ndarray, level1s: Sequence[str]) -> np.ndarray:
-    out = probs.copy()
-    for row, level1 in enumerate(level1s):
-        allowed = np.isin(CODES, taxonomy.codes_for_level1(level1))
-        out[row, ~allowed] = 0.0
-        total = out[row].sum()
-        if total > 0:
-            out[row] /= total
-    return out
-
-
 @dataclass(frozen=True)
 class FoldOutcome:
-    """One held-out fold: calibrated test probabilities, and what was tuned on the training side."""
+    """One held-out fold: calibrated test probabilities, and the calibration tuned on the training side."""
 
     probs: np.ndarray  # (n_test, len(CODES))
-    temperature: float
-    threshold: float
-    inner_labels: list[str]  # training-side corpus examples, in the order of inner_probs
-    inner_probs: np.ndarray  # their out-of-fold (leave-one-table-out) calibrated probabilities
+    calibration: Calibration  # temperature, threshold and the inner out-of-fold predictions
 
 
 def model_fold(
@@ -113,13 +91,9 @@ def model_fold(
     """Train on ``pool`` minus ``group`` and the test names; calibrate and tune on the training side only."""
     test_keys = {name_key(ex.name) for ex in test}
     inner = dedupe_training((ex for ex in pool if ex.group != group), test_keys)
-    oof, positions = cross_val_logits(inner, embed, params)
-    labels = [inner[i].code for i in positions]
-    temperature = fit_temperature(oof, labels)
-    inner_probs = probabilities(oof, temperature)
-    threshold = tune_threshold(inner_probs.max(axis=1), CODES[inner_probs.argmax(axis=1)] == np.array(labels))
+    cal = calibrate(inner, embed, params)
     logits, _ = held_out_logits(pool, [(ex.name, ex.value) for ex in test], group, embed, params)
-    return FoldOutcome(probabilities(logits, temperature), temperature, threshold, labels, inner_probs)
+    return FoldOutcome(probabilities(logits, cal.temperature), cal)
 
 
 def _baseline_train(pool: list[Example], test: list[Example], group: str) -> list[Example]:
@@ -187,7 +161,7 @@ def evaluate(
         test = [ex for ex in tests if ex.group == group]
         corpus_pool = [ex for ex in tests if ex.group != group]
         fold = model_fold(corpus_pool + knowledge, test, group, embed, params)
-        probs, temperature, threshold = fold.probs, fold.temperature, fold.threshold
+        probs, temperature, threshold = fold.probs, fold.calibration.temperature, fold.calibration.threshold
         probs_all.append(probs)
         answered_all.append(probs.max(axis=1) >= threshold)
         if baselines:
@@ -219,7 +193,7 @@ def evaluate(
     confidence = probs.max(axis=1)
     correct = pred == truth
     answered = np.concatenate(answered_all)
-    restricted = _restrict_to_level1(probs, level1s)
+    restricted = restrict_to_level1(probs, taxonomy.CODES, level1s)
     restricted_pred = CODES[restricted.argmax(axis=1)]
 
     models: dict[str, dict[str, float]] = {

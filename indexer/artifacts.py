@@ -32,7 +32,6 @@ TRACKED_PACKAGES: tuple[str, ...] = (
     "torch",
     "jieba",
     "bm25s",
-    "skops",
 )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from indexer.errors import NotFoundError
-from indexer.records import Indicator, Project
+from indexer.records import Indicator, Project, Source
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class Corpus:
     """Projects (with their indicators) in a stable order: by source file, then line."""
 
     projects: tuple[Project, ...]
-    source_hashes: tuple[tuple[str, str], ...] = field(default=())  # (file_name, sha256)
+    sources: tuple[Source, ...] = field(default=())  # by file name
 
     @cached_property
     def by_id(self) -> dict[str, Project]:

@@ -32,6 +32,10 @@ class Target:
     qualitative: bool
 
 
+AMOUNT_FIELDS: tuple[str, ...] = ("total", "fiscal", "special_account", "other")
+"""The fields of :class:`Amounts`, in table column order."""
+
+
 @dataclass(frozen=True, slots=True)
 class Amounts:
     """Project amounts in 万元; a field is None when the table has no such column."""
@@ -105,6 +109,20 @@ class SourceTable:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """An ingested table file as the corpus keeps it: where its projects came from and the
+    totals it declares (a :class:`SourceTable` without its projects)."""
+
+    file_name: str
+    sha256: str
+    layout: str
+    department: str
+    district: str
+    grand_total: Subtotal | None = None
+    unit_subtotals: tuple[Subtotal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Highlight:
     """A highlighted span ``[start, end)`` in an evidence text."""
 
@@ -125,7 +143,7 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One ranked search or similarity result (a project)."""
+    """One ranked search result (a project) with both sides' ranks and scores."""
 
     project_id: str
     project_name: str
@@ -138,3 +156,20 @@ class Hit:
     dense_rank: int | None = None
     bm25_score: float | None = None
     dense_score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarHit:
+    """One project like a given one: its combined similarity and the two signals behind it."""
+
+    project_id: str
+    project_name: str
+    district: str
+    department: str
+    score: float  # combined similarity, higher is better
+    evidence: Evidence  # its document closest to the source project
+    cosine: float  # cosine of the two (centred) project vectors
+    cosine_rank: int  # 1-based rank by cosine among the eligible projects
+    overlap: float  # idf-weighted Jaccard overlap of the indicator vocabularies
+    overlap_rank: int  # 1-based rank by overlap
+    amount_total: Decimal | None = None

@@ -15,7 +15,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from indexer.records import Target
-from indexer.text import normalize
+from indexer.text import canonical
 
 # Longest first: "大于等于" must win over "大于", "不少于" over "少于".
 _PREFIX_WORDS: tuple[tuple[str, str], ...] = (
@@ -131,7 +131,7 @@ def parse_target(value: str | None) -> Target | None:
     """Parse one 指标值; None when there is no value at all."""
     if value is None:
         return None
-    text = normalize(value).strip().rstrip("。；，").strip()
+    text = canonical(value).strip().rstrip("。；，").strip()
     if not text:
         return None
     scan = _PAREN.sub(lambda m: " " * len(m.group()), text)

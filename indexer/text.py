@@ -1,10 +1,22 @@
-"""Text normalisation for search, with a map back to the original for display.
+"""Every text normalisation of jixiao, each named for what it folds.
+
+* :func:`canonical` / :func:`canonical_mapped` — the parser's canonical form of
+  a table cell (below), with a map back to the original characters;
+* :func:`fold_width_case` / :func:`fold_width_case_mapped` — per-character
+  NFKC (full-width → half-width, compatibility forms) and lower case: what
+  tokens, highlights and evidence are matched on;
+* :func:`strip_punctuation_space` — whitespace and punctuation dropped, ASCII
+  lower-cased: the exact-duplicate key of the reuse report;
+* :func:`fold_width_case_strip_punctuation` — NFKC, lower case, punctuation and
+  whitespace dropped: the classifier's deduplication key of indicator names;
+* :func:`display`, :func:`raw_slice` — original text made presentable;
+  :func:`display_width` — terminal columns.
 
 The tables come from PDF extraction and hand-made spreadsheets: HTML tags
 (``<p>``) leak into cells, wrapped lines break words and even codes
 (``23-生 态效益``, ``实施周\\n期指标值``), and full-/half-width punctuation is
-mixed (``;`` ``；`` ``:`` ``：`` ``≧`` ``≥``). :func:`normalize` produces one
-canonical form; :func:`normalize_mapped` also returns, for every output
+mixed (``;`` ``；`` ``:`` ``：`` ``≧`` ``≥``). :func:`canonical` produces one
+canonical form; :func:`canonical_mapped` also returns, for every output
 character, the index of the input character it came from, so a parser can
 split the normalised text and still cut the matching original span.
 
@@ -23,6 +35,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 _TAG = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
 _ENTITY = r"&(?:#\d{1,6}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});"
@@ -144,9 +157,9 @@ def _pass_mapped(text: str) -> tuple[str, list[int]]:
     return "".join(out), [i for _, i in merged]
 
 
-def normalize_mapped(text: str) -> tuple[str, list[int]]:
-    """Normalise ``text`` (see module doc) and map each output character to the
-    index of the input character it came from."""
+def canonical_mapped(text: str) -> tuple[str, list[int]]:
+    """:func:`canonical` of ``text``, mapping each output character to the index
+    of the input character it came from."""
     text, positions = _pass_mapped(text)
     for _ in range(_MAX_PASSES - 1):
         # A pass can expose new markup (a tag wrapped over a line break): repeat
@@ -158,9 +171,10 @@ def normalize_mapped(text: str) -> tuple[str, list[int]]:
     return text, positions
 
 
-def normalize(text: str) -> str:
-    """The canonical search form of ``text`` (HTML stripped, wraps joined,
-    punctuation unified, ``≧``→``≥``); idempotent."""
+def canonical(text: str) -> str:
+    """The parser's canonical form of ``text``: HTML stripped, wrap breaks removed,
+    full-width ASCII folded to half-width, clause punctuation made full-width,
+    ``≧ >=``→``≥`` (see the module doc); idempotent."""
     for _ in range(_MAX_PASSES):
         new = _pass(text)
         if new == text:
@@ -183,3 +197,59 @@ def raw_slice(raw: str, positions: list[int], start: int, end: int) -> str:
     if start >= end or start >= len(positions):
         return ""
     return display(raw[positions[start] : positions[end - 1] + 1])
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: wide and full-width (CJK) characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# --------------------------------------------------------------------------- matching folds
+
+
+def _fold_char(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).lower()
+
+
+def fold_width_case_mapped(text: str) -> tuple[str, list[int]]:
+    """:func:`fold_width_case` of ``text``, mapping every output character back to the
+    index of the input character it came from (one character may fold to several)."""
+    out: list[str] = []
+    pos: list[int] = []
+    for index, ch in enumerate(text):
+        folded = _fold_char(ch) if not ch.isascii() or ch.isupper() else ch
+        out.append(folded)
+        pos.extend([index] * len(folded))
+    return "".join(out), pos
+
+
+def fold_width_case(text: str) -> str:
+    """``text`` folded character by character: NFKC (full-width → half-width,
+    compatibility forms such as ``ﬁ`` → ``fi``) and lower case. Tokens, highlights and
+    evidence match on this form."""
+    return fold_width_case_mapped(text)[0]
+
+
+# --------------------------------------------------------------------------- dedup keys
+
+_KEEP_SYMBOLS = frozenset("≥≤%‰℃<>=+-.")
+_KEY_DROP = re.compile(r"[\s\-－—_·、，。；：:;,.!！?？（）()\[\]【】“”\"'‘’《》<>]+")
+
+
+def strip_punctuation_space(text: str) -> str:
+    """``text`` without whitespace, punctuation, symbols and control characters
+    (Unicode categories P, Z, S, C) except the meaningful ``≥ ≤ % ‰ ℃ < > = + - .``;
+    ASCII letters lower-cased, nothing else folded. Expects :func:`canonical` text."""
+    out = []
+    for ch in text:
+        if ch in _KEEP_SYMBOLS or ch.isalnum():
+            out.append(ch.lower() if ch.isascii() else ch)
+        elif unicodedata.category(ch)[0] not in "PZSC":
+            out.append(ch)
+    return "".join(out)
+
+
+def fold_width_case_strip_punctuation(text: str) -> str:
+    """``text`` in NFKC (whole string), without whitespace and common Chinese and
+    ASCII punctuation (``、，。；：（）【】“”《》`` …, hyphens and dashes), lower-cased."""
+    return _KEY_DROP.sub("", unicodedata.normalize("NFKC", text)).lower()

@@ -2,8 +2,8 @@
 
 BM25, highlights, the reuse report and the classifier all call :func:`tokenize`
 so that a query and the texts it is matched against are always cut the same
-way. Text is first folded per character (NFKC: full-width → half-width,
-compatibility forms) and lower-cased; jieba then cuts it in search mode
+way. Text is first folded per character (``indexer.text.fold_width_case``: NFKC,
+full-width → half-width, compatibility forms, and lower case); jieba then cuts it in search mode
 (``cut_for_search``: long words plus the dictionary words inside them, so
 ``纳统企业`` yields ``纳统``, ``企业`` and ``纳统企业``) with its HMM off, so an
 unknown word falls apart into the same single characters in the query and in
@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import unicodedata
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from indexer.records import Highlight
+from indexer.text import fold_width_case, fold_width_case_mapped
 
 if TYPE_CHECKING:
     import jieba
@@ -48,13 +48,13 @@ def _lines(name: str) -> list[str]:
 @cache
 def stopwords() -> frozenset[str]:
     """The stop-word list (``indexer/data/stopwords.txt``), normalised."""
-    return frozenset(normalize_for_tokens(w) for w in _lines(STOPWORDS))
+    return frozenset(fold_width_case(w) for w in _lines(STOPWORDS))
 
 
 @cache
 def user_words() -> tuple[str, ...]:
     """The domain dictionary words (``indexer/data/userdict.txt``, first column)."""
-    return tuple(normalize_for_tokens(line.split()[0]) for line in _lines(USERDICT))
+    return tuple(fold_width_case(line.split()[0]) for line in _lines(USERDICT))
 
 
 @cache
@@ -88,27 +88,6 @@ def _jieba() -> jieba.Tokenizer:
     return _tokenizer
 
 
-def _fold_char(ch: str) -> str:
-    return unicodedata.normalize("NFKC", ch).lower()
-
-
-def normalize_mapped(text: str) -> tuple[str, list[int]]:
-    """Fold ``text`` character by character (NFKC + lower case) and map every
-    output character back to the index of the input character it came from."""
-    out: list[str] = []
-    pos: list[int] = []
-    for index, ch in enumerate(text):
-        folded = _fold_char(ch) if not ch.isascii() or ch.isupper() else ch
-        out.append(folded)
-        pos.extend([index] * len(folded))
-    return "".join(out), pos
-
-
-def normalize_for_tokens(text: str) -> str:
-    """``text`` folded for matching: full-width → half-width (NFKC), lower case."""
-    return normalize_mapped(text)[0]
-
-
 def _keep(token: str, stop: frozenset[str]) -> bool:
     if not token or token in stop:
         return False
@@ -126,7 +105,7 @@ def tokenize(text: str) -> list[str]:
     if not text:
         return []
     stop = stopwords()
-    words = _jieba().cut_for_search(normalize_for_tokens(text), HMM=False)
+    words = _jieba().cut_for_search(fold_width_case(text), HMM=False)
     return [w for w in (w.strip() for w in words) if _keep(w, stop)]
 
 
@@ -140,8 +119,8 @@ def highlight_spans(text: str, query_tokens: list[str] | tuple[str, ...]) -> tup
     """
     if not text or not query_tokens:
         return ()
-    folded, positions = normalize_mapped(text)
-    tokens = {normalize_for_tokens(t) for t in query_tokens if t}
+    folded, positions = fold_width_case_mapped(text)
+    tokens = {fold_width_case(t) for t in query_tokens if t}
     long_tokens = sorted((t for t in tokens if len(t) >= 2), key=len, reverse=True)
     spans = _find_all(folded, long_tokens)
     if not spans:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -15,29 +14,18 @@ import pytest
 import uvicorn
 from pydantic import SecretStr
 
-from indexer.settings import Settings
+from api.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO_ROOT / "data" / "raw"
 TOKEN = "test-ingest-token"
-# The built artifacts of `jixiao build` (`make test` builds them first); another
-# built store can be named for a run.
-REAL_MODELS = Path(os.environ.get("JIXIAO_TEST_REAL_MODELS", REPO_ROOT / "models"))
-
-
-def real_models() -> Settings | None:
-    """Settings for the real built artifacts, or None when they are not built."""
-    needed = [REAL_MODELS / d / "manifest.json" for d in ("encoder", "index", "classifier")]
-    if not all(p.is_file() for p in needed) or not (REAL_MODELS / "corpus.sqlite").is_file():
-        return None
-    return Settings(models_dir=REAL_MODELS, data_dir=SEED_DIR, encoder="e5-small")
 
 
 def build_models(models_dir: Path, encoder: str = "fake") -> Settings:
     """Corpus, search index and classifier for the seed tables (skipping the slow evaluation)."""
+    from api.loaders import index_options, open_encoder
     from classifier.model import IndicatorClassifier
-    from indexer.encoder import load_encoder
-    from indexer.search import SearchIndex
+    from indexer.search import build_index
     from indexer.store import CorpusStore
 
     settings = Settings(
@@ -49,8 +37,8 @@ def build_models(models_dir: Path, encoder: str = "fake") -> Settings:
     store = CorpusStore(settings.db_path)
     store.ingest(sorted(SEED_DIR.glob("*.txt")))
     corpus = store.load()
-    enc = load_encoder(settings)
-    SearchIndex.build(corpus, enc, settings.index_dir, settings=settings)
+    enc = open_encoder(settings)
+    build_index(corpus, enc, settings.index_dir, **index_options(settings))
     IndicatorClassifier.train(corpus, enc).save(settings.classifier_dir)
     done.touch()
     return settings

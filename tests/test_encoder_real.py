@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from indexer.encoder import Encoder, load_encoder
+from api.loaders import open_encoder
+from api.settings import Settings
+from indexer.encoder import Encoder
 from indexer.encoder.build import DIM, ENCODER_NAME, build_encoder
-from indexer.encoder.reference import ReferenceEngine
 from indexer.encoder.sentence import SentenceTransformerEncoder
 from indexer.errors import ArtifactError, ArtifactMismatchError
-from indexer.settings import Settings
 
 pytestmark = pytest.mark.slow
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+from reference_engine import ReferenceEngine  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,16 +57,14 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def encoder_dir() -> Path:
-    """The repo's encoder folder (built if missing; idempotent like `jixiao build`)."""
-    out = REPO_ROOT / "models" / "encoder"
-    build_encoder(out)
-    return out
+def encoder_dir(real_encoder_dir: Path) -> Path:
+    """The session's encoder folder (converted once per session, never into the repo's models/)."""
+    return real_encoder_dir
 
 
 @pytest.fixture(scope="module")
 def encoder(encoder_dir: Path) -> SentenceTransformerEncoder:
-    enc = load_encoder(Settings(models_dir=encoder_dir.parent, encoder="e5-small"))
+    enc = open_encoder(Settings(models_dir=encoder_dir.parent, encoder="e5-small"))
     assert isinstance(enc, SentenceTransformerEncoder)
     return enc
 
@@ -180,10 +183,10 @@ def test_tampered_weights_refused(tmp_path, encoder_dir):
         fh.write(bytes([byte[0] ^ 0xFF]))
     settings = Settings(models_dir=models, encoder="e5-small")
     with pytest.raises(ArtifactMismatchError, match=r"sha256 of model\.safetensors.*jixiao build"):
-        load_encoder(settings)
+        open_encoder(settings)
     # `jixiao build` repairs it: the damaged folder is rebuilt, then loads.
     build_encoder(models / "encoder")
-    assert load_encoder(settings).dim == DIM
+    assert open_encoder(settings).dim == DIM
 
 
 def test_mismatched_manifest_refused(tmp_path, encoder_dir):
@@ -194,4 +197,4 @@ def test_mismatched_manifest_refused(tmp_path, encoder_dir):
     manifest["dim"] = 768
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(ArtifactError, match=r"dim mismatch: expected 384, found 768"):
-        load_encoder(Settings(models_dir=models, encoder="e5-small"))
+        open_encoder(Settings(models_dir=models, encoder="e5-small"))

@@ -1,9 +1,9 @@
 """The notebooks execute top to bottom (nbclient), so they cannot rot.
 
-They run with the repository root as working directory and the configured
-encoder (``JIXIAO_ENCODER``, the real one after ``make build``). The kernel is
-the venv's interpreter: jupyter_client starts ``python`` kernels with
-``sys.executable``.
+They run with the repository root as working directory and the real encoder of
+the session's temporary store (``JIXIAO_MODELS_DIR`` points the kernel there, so
+the repository's ``models/`` is not needed). The kernel is the venv's
+interpreter: jupyter_client starts ``python`` kernels with ``sys.executable``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def test_both_notebooks_are_there():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 @pytest.mark.timeout(1800)
-def test_notebook_executes(path: Path):
+def test_notebook_executes(path: Path, real_encoder_dir, monkeypatch):
+    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(real_encoder_dir.parent))  # inherited by the kernel
+    monkeypatch.setenv("JIXIAO_ENCODER", "e5-small")
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     notebook = nbformat.read(path, as_version=4)

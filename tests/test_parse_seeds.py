@@ -38,8 +38,8 @@ from pathlib import Path
 import pytest
 
 from indexer.parse import parse_file
-from indexer.records import LEVEL1_NAMES, SourceTable
-from indexer.store import AMOUNT_FIELDS, sum_amounts
+from indexer.records import AMOUNT_FIELDS, LEVEL1_NAMES, SourceTable
+from indexer.stats import sum_amounts
 
 TOLERANCE = Decimal("0.01")
 

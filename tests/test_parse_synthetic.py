@@ -9,7 +9,7 @@ import pytest
 
 from indexer.errors import ParseError, UnknownLayoutError
 from indexer.parse import decode, detect_layout, parse_bytes, parse_file, parse_text
-from indexer.store import sum_amounts
+from indexer.stats import sum_amounts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

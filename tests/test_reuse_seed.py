@@ -109,10 +109,8 @@ def test_seed_report_measures(seed_report: ReuseReport, seed_corpus: Corpus):
 
 
 @pytest.mark.slow
-def test_seed_themes_with_the_real_encoder(seed_corpus: Corpus, real_settings):
-    from indexer.encoder import load_encoder
-
-    report = find_reuse(seed_corpus, load_encoder(real_settings))
+def test_seed_themes_with_the_real_encoder(seed_corpus: Corpus, real_encoder):
+    report = find_reuse(seed_corpus, real_encoder)
     assert report.theme_silhouette is not None and report.theme_silhouette > 0
     keywords = {w for t in report.themes for w in t.keywords}
     assert any("口岸" in w for w in keywords)
@@ -127,7 +125,7 @@ def test_report_command_writes_html_json_and_csv(
     from typer.testing import CliRunner
 
     from api.cli import app
-    from indexer.settings import get_settings
+    from api.settings import get_settings
 
     monkeypatch.setenv("JIXIAO_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("JIXIAO_ENCODER", "fake")

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api.loaders import index_options
+from api.settings import get_settings
 from indexer.encoder import FakeEncoder
-from indexer.search import SearchIndex
-from indexer.settings import get_settings
+from indexer.search import build_index
 from indexer.store import CorpusStore
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "raw"
@@ -26,7 +27,7 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     settings = get_settings()
     store = CorpusStore(settings.db_path)
     store.ingest(sorted(SEED.glob("*.txt")))
-    SearchIndex.build(store.load(), FakeEncoder(), settings.index_dir, settings=settings)
+    build_index(store.load(), FakeEncoder(), settings.index_dir, **index_options(settings))
     yield models
     get_settings.cache_clear()
 
@@ -45,8 +46,8 @@ def test_search_json_has_hits_with_evidence(models_dir):
     first = data["hits"][0]
     assert {"project_id", "project_name", "district", "department", "score", "evidence"} <= set(first)
     text = first["evidence"]["text"]
-    assert any(text[s:e] == "服务外包" for s, e in first["evidence"]["highlights"])
-    assert first["bm25_rank"] is not None
+    assert any(text[h["start"] : h["end"]] == "服务外包" for h in first["evidence"]["highlights"])
+    assert first["scores"]["bm25_rank"] is not None
 
 
 def test_search_filters_reach_the_index(models_dir):
@@ -66,7 +67,9 @@ def test_similar_json_lists_other_districts(models_dir):
     data = json.loads(run("similar", pid, "-k", "4", "--json"))
     assert data["project_id"] == pid and len(data["hits"]) == 4
     assert all(h["district"] != "广州市" for h in data["hits"])
-    assert "like" in run("similar", pid, "-k", "2")
+    assert all(h["scores"]["cosine_rank"] >= 1 and h["scores"]["overlap_rank"] >= 1 for h in data["hits"])
+    text = run("similar", pid, "-k", "2")
+    assert "like" in text and "cos#" in text and "jac#" in text
 
 
 def test_unknown_project_is_a_clean_error(models_dir):

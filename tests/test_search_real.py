@@ -1,39 +1,25 @@
 """Hybrid search with the real encoder on the seed corpus (slow).
 
-Uses the repo's built index (``make build``) when it matches the seed corpus;
-otherwise builds one into a temp dir, reusing any vectors the repo index has.
+Uses the session's real-encoder store (``conftest.real_models``, built once per
+session into a temp dir), with the shipped fusion settings.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from indexer.encoder import load_encoder
-from indexer.encoder.build import build_encoder
-from indexer.errors import ArtifactError
+from api.loaders import load_corpus, open_encoder, open_index
+from api.settings import Settings
 from indexer.search import SearchIndex, SearchQuery
-from indexer.settings import Settings
-from indexer.store import CorpusStore
 from indexer.tokenize import tokenize
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def index(real_settings: Settings, seed_paths: list[Path], tmp_path_factory) -> SearchIndex:
-    tmp = tmp_path_factory.mktemp("search_real")
-    store = CorpusStore(tmp / "corpus.sqlite")
-    store.ingest(seed_paths)
-    corpus = store.load()
-    build_encoder(real_settings.encoder_dir)  # no-op when up to date
-    encoder = load_encoder(real_settings)
-    try:
-        return SearchIndex.load(real_settings.index_dir, corpus, encoder, settings=real_settings)
-    except ArtifactError:
-        reuse = SearchIndex.stored_vectors(real_settings.index_dir, encoder)
-        return SearchIndex.build(corpus, encoder, tmp / "index", reuse=reuse, settings=real_settings)
+def index(real_models: Settings) -> SearchIndex:
+    corpus = load_corpus(real_models)
+    return open_index(real_models, corpus, open_encoder(real_models))
 
 
 def project_tokens(index: SearchIndex, project_id: str) -> set[str]:

@@ -14,16 +14,14 @@ from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
 from indexer.errors import ArtifactError, ArtifactMismatchError, InvalidInputError, NotFoundError
 from indexer.records import Amounts, Indicator, Project
-from indexer.search import Fusion, SearchIndex, SearchQuery
+from indexer.search import Fusion, SearchIndex, SearchQuery, build_index, load_index, persist, refresh_index
 from indexer.search.documents import split_goal
 from indexer.search.fusion import rank_projects, side_ranks
-from indexer.search.lexical import LexicalIndex
-from indexer.settings import Settings
-from indexer.tokenize import normalize_for_tokens, tokenize
+from indexer.text import fold_width_case
+from indexer.tokenize import tokenize
 
-SETTINGS = Settings(
-    encoder="fake", rrf_k=60, bm25_weight=1.0, dense_weight=1.0, dense_margin=None, candidates=200
-)
+# Textbook RRF, no dense margin: the unit tests check the fusion arithmetic itself.
+OPTIONS = {"fusion": Fusion(60.0, 1.0, 1.0, None), "candidates": 200}
 
 SPECS = [
     # id, district, department, name, total, goal, [(level1, code, indicator name)]
@@ -136,7 +134,7 @@ def corpus() -> Corpus:
 @pytest.fixture
 def built(tmp_path: Path, corpus: Corpus) -> tuple[SearchIndex, Path]:
     out = tmp_path / "index"
-    return SearchIndex.build(corpus, FakeEncoder(), out, settings=SETTINGS), out
+    return build_index(corpus, FakeEncoder(), out, **OPTIONS), out
 
 
 def ids(hits) -> list[str]:
@@ -209,7 +207,7 @@ def test_lexical_match_ranks_first_with_highlighted_evidence(built):
     for hit in hits[:2]:
         assert hit.bm25_rank in (1, 2)
         ev = hit.evidence
-        marked = [normalize_for_tokens(ev.text[h.start : h.end]) for h in ev.highlights]
+        marked = [fold_width_case(ev.text[h.start : h.end]) for h in ev.highlights]
         assert any("服务外包" in m for m in marked)
 
 
@@ -323,7 +321,7 @@ def test_similar_finds_the_counterpart_in_another_district(built):
     hits = index.similar("p1", k=3)
     assert hits[0].project_id == "p2"
     assert all(h.district != "广州市" for h in hits)
-    assert hits[0].dense_rank == 1 and 0 < hits[0].bm25_score <= 1
+    assert hits[0].cosine_rank == 1 and 0 < hits[0].overlap <= 1 and hits[0].overlap_rank >= 1
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
@@ -342,7 +340,7 @@ def test_similar_district_option_and_errors(built):
 
 def test_round_trip_gives_identical_results(built, corpus):
     index, out = built
-    loaded = SearchIndex.load(out, corpus, FakeEncoder(), settings=SETTINGS)
+    loaded = load_index(out, corpus, FakeEncoder(), **OPTIONS)
     for text in ("服务外包", "口岸通关", "融资难"):
         a, b = index.search(SearchQuery(text)), loaded.search(SearchQuery(text))
         assert a == b
@@ -354,19 +352,20 @@ def test_round_trip_gives_identical_results(built, corpus):
     assert (
         manifest["n_unique_texts"] == manifest["n_vectors"] < manifest["n_documents"]
     )  # repeats embedded once
-    assert not list(out.rglob("*.pkl")) and not list(out.rglob("*.pickle"))
+    # Only the vectors (and their text keys) are stored: the rest is rebuilt from the corpus.
+    assert sorted(p.name for p in out.rglob("*")) == ["manifest.json", "vectors.npz"]
 
 
 def test_identical_texts_are_embedded_once(tmp_path, corpus):
     encoder = CountingEncoder()
-    SearchIndex.build(corpus, encoder, tmp_path / "i", settings=SETTINGS)
+    build_index(corpus, encoder, tmp_path / "i", **OPTIONS)
     assert len(encoder.seen) == len(set(encoder.seen))
     assert encoder.seen.count("扶持企业满意度") == 1
 
 
 def test_missing_index_is_an_artifact_error(tmp_path, corpus):
     with pytest.raises(ArtifactError, match="jixiao build"):
-        SearchIndex.load(tmp_path / "none", corpus, FakeEncoder())
+        load_index(tmp_path / "none", corpus, FakeEncoder())
 
 
 @pytest.mark.parametrize(
@@ -376,7 +375,7 @@ def test_missing_index_is_an_artifact_error(tmp_path, corpus):
 def test_wrong_encoder_is_refused(built, corpus, encoder, field):
     _, out = built
     with pytest.raises(ArtifactMismatchError) as err:
-        SearchIndex.load(out, corpus, encoder)
+        load_index(out, corpus, encoder)
     assert err.value.field == field
     assert str(err.value.expected) in str(err.value) and str(err.value.found) in str(err.value)
 
@@ -385,34 +384,34 @@ def test_changed_corpus_is_refused(built):
     _, out = built
     changed = make_corpus(SPECS[:5])
     with pytest.raises(ArtifactMismatchError) as err:
-        SearchIndex.load(out, changed, FakeEncoder())
+        load_index(out, changed, FakeEncoder())
     assert err.value.field == "corpus_hash"
     assert err.value.expected == changed.content_hash
 
 
-@pytest.mark.parametrize("name", ["vectors.faiss", "texts.json", "documents.npz", "bm25/vocab.index.json"])
-def test_corrupted_file_is_refused(built, corpus, name):
+def test_corrupted_file_is_refused(built, corpus):
     _, out = built
+    name = "vectors.npz"
     path = out / name
     path.write_bytes(path.read_bytes()[:-3] + b"xyz")
     with pytest.raises(ArtifactMismatchError) as err:
-        SearchIndex.load(out, corpus, FakeEncoder())
+        load_index(out, corpus, FakeEncoder())
     assert err.value.field == f"sha256 of {name}"
 
 
 def test_missing_file_is_refused(built, corpus):
     _, out = built
-    (out / "projects.json").unlink()
-    with pytest.raises(ArtifactMismatchError, match=r"projects\.json"):
-        SearchIndex.load(out, corpus, FakeEncoder())
+    (out / "vectors.npz").unlink()
+    with pytest.raises(ArtifactMismatchError, match=r"vectors\.npz"):
+        load_index(out, corpus, FakeEncoder())
 
 
 def test_crash_while_embedding_leaves_the_old_index_usable(built, corpus):
     index, out = built
     before = sorted(p.name for p in out.parent.iterdir())
     with pytest.raises(RuntimeError):
-        SearchIndex.build(make_corpus(SPECS[:4]), CountingEncoder(fail=True), out, settings=SETTINGS)
-    reloaded = SearchIndex.load(out, corpus, FakeEncoder(), settings=SETTINGS)
+        build_index(make_corpus(SPECS[:4]), CountingEncoder(fail=True), out, **OPTIONS)
+    reloaded = load_index(out, corpus, FakeEncoder(), **OPTIONS)
     assert reloaded.search(SearchQuery("服务外包")) == index.search(SearchQuery("服务外包"))
     assert sorted(p.name for p in out.parent.iterdir()) == before  # no temp dir left
 
@@ -420,15 +419,15 @@ def test_crash_while_embedding_leaves_the_old_index_usable(built, corpus):
 def test_crash_while_writing_leaves_the_old_index_usable(built, corpus, monkeypatch):
     _, out = built
 
-    def boom(self, directory):
-        (directory.parent / "partial.npy").write_bytes(b"half")
+    def boom(path, **arrays):
+        (Path(path).parent / "partial.npy").write_bytes(b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(LexicalIndex, "save", boom)
+    monkeypatch.setattr(persist.np, "savez", boom)
     with pytest.raises(OSError, match="disk full"):
-        SearchIndex.build(make_corpus(SPECS[:4]), FakeEncoder(), out, settings=SETTINGS)
+        build_index(make_corpus(SPECS[:4]), FakeEncoder(), out, **OPTIONS)
     monkeypatch.undo()
-    assert SearchIndex.load(out, corpus, FakeEncoder(), settings=SETTINGS).n_projects == 6
+    assert load_index(out, corpus, FakeEncoder(), **OPTIONS).n_projects == 6
     assert not (out / "partial.npy").exists()
     assert [p.name for p in out.parent.iterdir()] == ["index"]
 
@@ -436,21 +435,22 @@ def test_crash_while_writing_leaves_the_old_index_usable(built, corpus, monkeypa
 # ---------------------------------------------------------------- incremental
 
 
-def test_add_projects_embeds_only_new_texts_and_equals_a_full_build(tmp_path):
+def test_update_embeds_only_new_texts_and_equals_a_full_build(tmp_path):
     old_corpus = make_corpus(SPECS[:4])
     new_corpus = make_corpus(SPECS)
     first = CountingEncoder()
-    old = SearchIndex.build(old_corpus, first, tmp_path / "index", settings=SETTINGS)
+    old = build_index(old_corpus, first, tmp_path / "index", **OPTIONS)
     encoder = CountingEncoder()
-    old.encoder = encoder
-    added = old.add_projects(new_corpus)
+    # What an HTTP ingest does: the index in memory lends its vectors.
+    added, action = refresh_index(tmp_path / "index", new_corpus, encoder, previous=old, **OPTIONS)
+    assert action == "updated"
     old_texts = set(old.docs.texts)
     assert encoder.seen and not (set(encoder.seen) & old_texts)
     assert set(encoder.seen) == set(added.docs.texts) - old_texts
     assert added.manifest["n_reused"] == len(old_texts & set(added.docs.texts))
 
-    full = SearchIndex.build(new_corpus, FakeEncoder(), tmp_path / "full", settings=SETTINGS)
-    loaded = SearchIndex.load(tmp_path / "index", new_corpus, FakeEncoder(), settings=SETTINGS)
+    full = build_index(new_corpus, FakeEncoder(), tmp_path / "full", **OPTIONS)
+    loaded = load_index(tmp_path / "index", new_corpus, FakeEncoder(), **OPTIONS)
     for text in ("服务外包", "融资", "招商引资", "口岸"):
         assert loaded.search(SearchQuery(text)) == full.search(SearchQuery(text))
     assert loaded.similar("p6") == full.similar("p6")
@@ -459,12 +459,12 @@ def test_add_projects_embeds_only_new_texts_and_equals_a_full_build(tmp_path):
 def test_refresh_loads_updates_or_builds(tmp_path):
     out = tmp_path / "index"
     small, big = make_corpus(SPECS[:3]), make_corpus(SPECS)
-    _, action = SearchIndex.refresh(out, small, FakeEncoder(), settings=SETTINGS)
+    _, action = refresh_index(out, small, FakeEncoder(), **OPTIONS)
     assert action == "built"
-    _, action = SearchIndex.refresh(out, small, FakeEncoder(), settings=SETTINGS)
+    _, action = refresh_index(out, small, FakeEncoder(), **OPTIONS)
     assert action == "up to date"
     encoder = CountingEncoder()
-    index, action = SearchIndex.refresh(out, big, encoder, settings=SETTINGS)
+    index, action = refresh_index(out, big, encoder, **OPTIONS)
     assert action == "updated" and index.n_projects == 6
     assert "扶持企业满意度" not in encoder.seen  # already embedded for p1
 
@@ -484,7 +484,7 @@ def test_query_vectors_are_cached_for_paging(tmp_path, corpus):
             QueryCounter.calls += 1
             return super().encode_queries(texts)
 
-    index = SearchIndex.build(corpus, QueryCounter(), tmp_path / "i", settings=SETTINGS)
+    index = build_index(corpus, QueryCounter(), tmp_path / "i", **OPTIONS)
     first = index.search(SearchQuery("服务外包", limit=2))
     second = index.search(SearchQuery("服务外包", limit=2, offset=2))
     assert QueryCounter.calls == 1 and set(ids(first.hits)).isdisjoint(ids(second.hits))
@@ -495,5 +495,5 @@ def test_query_vectors_are_cached_for_paging(tmp_path, corpus):
 
 def test_empty_corpus_is_refused_clearly(tmp_path):
     with pytest.raises(InvalidInputError, match="no projects"):
-        SearchIndex.build(Corpus(()), FakeEncoder(), tmp_path / "i")
+        build_index(Corpus(()), FakeEncoder(), tmp_path / "i")
     assert not (tmp_path / "i").exists()

@@ -47,7 +47,9 @@ def test_ingest_and_load_round_trip(store: CorpusStore, seed_paths: list[Path]) 
     assert corpus.n_indicators == 778
     # exactly what the parser produced, Decimals and all, in file then line order
     assert corpus.projects == tuple(p for t in parsed for p in t.projects)
-    assert corpus.source_hashes == tuple((t.file_name, t.sha256) for t in parsed)
+    assert [(s.file_name, s.sha256, s.grand_total) for s in corpus.sources] == [
+        (t.file_name, t.sha256, t.grand_total) for t in parsed
+    ]
     assert store.tables() == tuple(parsed)
 
 
@@ -174,7 +176,7 @@ def test_duplicate_file_names_are_refused(store: CorpusStore, tmp_path: Path) ->
 
 def test_load_before_any_ingest_is_empty_and_creates_nothing(store: CorpusStore) -> None:
     corpus = store.load()
-    assert len(corpus) == 0 and corpus.source_hashes == ()
+    assert len(corpus) == 0 and corpus.sources == ()
     assert store.tables() == ()
     assert not store.db_path.exists()
 
@@ -220,8 +222,35 @@ def test_schema_has_the_lookup_indexes(seeded: CorpusStore) -> None:
     assert mode == "wal"
 
 
+def test_a_version_1_database_is_migrated_on_the_next_ingest(seeded: CorpusStore, tmp_path: Path) -> None:
+    # Version 1 also kept per-source project and indicator counts (derivable, never read).
+    conn = sqlite3.connect(seeded.db_path)
+    try:
+        conn.execute("ALTER TABLE sources ADD COLUMN n_projects INTEGER NOT NULL DEFAULT 0")
+        conn.execute("ALTER TABLE sources ADD COLUMN n_indicators INTEGER NOT NULL DEFAULT 0")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        conn.commit()
+    finally:
+        conn.close()
+    before = seeded.load()
+    table = tmp_path / "t.txt"
+    shutil.copy(FIXTURES / "tsv_small.txt", table)
+    assert seeded.ingest([table]).added == ("t.txt",)
+    conn = sqlite3.connect(seeded.db_path)
+    try:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(sources)")]
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    finally:
+        conn.close()
+    assert "n_projects" not in columns and "n_indicators" not in columns and version == "2"
+    assert seeded.load().projects[: len(before)] == before.projects
+
+
 def test_stats(seeded: CorpusStore) -> None:
-    s = seeded.stats()
+    from api.cli.corpus_cmd import stats_json
+    from indexer.stats import corpus_stats
+
+    s = stats_json(corpus_stats(seeded.load()), seeded.db_path)
     assert (s["sources"], s["projects"], s["indicators"]) == (5, 173, 778)
     assert (s["coded_indicators"], s["uncoded_indicators"]) == (596, 182)
     assert sum(s["per_level2_code"].values()) == 778
@@ -250,7 +279,7 @@ def test_unchanged_files_are_not_parsed_again(
 ) -> None:
     import indexer.store as store_module
 
-    def boom(data: bytes, name: str) -> None:
+    def boom(data: bytes, name: str, sha256: str | None = None) -> None:
         raise AssertionError(f"{name} parsed again")
 
     monkeypatch.setattr(store_module, "parse_bytes", boom)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.text import display, normalize, normalize_mapped, raw_slice, strip_html
+from indexer.text import canonical, canonical_mapped, display, raw_slice, strip_html
 
 
 @pytest.mark.parametrize(
@@ -32,17 +32,17 @@ from indexer.text import display, normalize, normalize_mapped, raw_slice, strip_
     ],
 )
 def test_normalize(raw: str, expected: str) -> None:
-    assert normalize(raw) == expected
+    assert canonical(raw) == expected
 
 
 def test_comparison_with_less_than_is_not_a_tag() -> None:
-    assert normalize("<0.2；<=5个；< p") == "<0.2；≤5个；<p"
+    assert canonical("<0.2；<=5个；< p") == "<0.2；≤5个；<p"
     assert strip_html("x <br/>y <p class='a'>z</p>") == "x y z"
 
 
 def test_position_map_points_back_to_the_source() -> None:
     raw = "<p>名称：时效指 标</p>"
-    norm, pos = normalize_mapped(raw)
+    norm, pos = canonical_mapped(raw)
     assert norm == "名称：时效指标"
     assert len(pos) == len(norm)
     for ch, i in zip(norm, pos, strict=True):
@@ -63,13 +63,13 @@ _ALPHABET = st.sampled_from([*"ab12 \n\t,;:()<>=≧≦【】；，：（）％�
 
 @given(st.lists(_ALPHABET, max_size=40).map("".join))
 def test_normalize_is_idempotent(text: str) -> None:
-    once = normalize(text)
-    assert normalize(once) == once
+    once = canonical(text)
+    assert canonical(once) == once
 
 
 @given(st.lists(_ALPHABET, max_size=40).map("".join))
 def test_map_is_monotonic_and_in_range(text: str) -> None:
-    norm, pos = normalize_mapped(text)
+    norm, pos = canonical_mapped(text)
     assert len(pos) == len(norm)
     assert pos == sorted(pos)
     assert all(0 <= i < len(text) for i in pos)
@@ -77,17 +77,17 @@ def test_map_is_monotonic_and_in_range(text: str) -> None:
 
 @given(st.lists(_ALPHABET, max_size=60).map("".join))
 def test_fast_and_mapped_normalisation_agree(text: str) -> None:
-    assert normalize_mapped(text)[0] == normalize(text)
+    assert canonical_mapped(text)[0] == canonical(text)
 
 
 @given(st.text(max_size=60))
 def test_any_unicode_text(text: str) -> None:
-    norm, pos = normalize_mapped(text)
-    assert norm == normalize(text) == normalize(norm)
+    norm, pos = canonical_mapped(text)
+    assert norm == canonical(text) == canonical(norm)
     assert len(pos) == len(norm) and pos == sorted(pos)
 
 
 def test_tag_wrapped_over_a_line_break_is_still_removed() -> None:
-    assert normalize("a<\np>b") == "ab"
-    assert normalize("> =90") == "≥90"
-    assert normalize("1, 000") == "1,000"
+    assert canonical("a<\np>b") == "ab"
+    assert canonical("> =90") == "≥90"
+    assert canonical("1, 000") == "1,000"

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from indexer.records import Highlight
-from indexer.tokenize import fingerprint, highlight_spans, normalize_mapped, stopwords, tokenize, user_words
+from indexer.text import fold_width_case_mapped
+from indexer.tokenize import fingerprint, highlight_spans, stopwords, tokenize, user_words
 
 
 @pytest.mark.parametrize(
@@ -60,8 +61,8 @@ def test_importing_is_cheap():
     assert out.stdout.strip() == "False"
 
 
-def test_normalize_mapped_maps_back_to_the_original():
-    text, pos = normalize_mapped("ＡＢ服务")
+def test_fold_width_case_mapped_maps_back_to_the_original():
+    text, pos = fold_width_case_mapped("ＡＢ服务")
     assert text == "ab服务"
     assert pos == [0, 1, 2, 3]
 

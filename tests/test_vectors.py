@@ -1,4 +1,4 @@
-"""VectorIndex (indexer/search/ann.py): exactness, approximate recall, persistence."""
+"""Vector indexes (indexer/search/vectors/): exactness, approximate recall, persistence."""
 
 from __future__ import annotations
 
@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 
 from indexer.errors import ArtifactError, ArtifactMismatchError, InvalidInputError
-from indexer.search.ann import (
-    EXACT_THRESHOLD,
-    AnnParams,
-    VectorIndex,
-    choose_kind,
-    default_nlist,
-)
+from indexer.search import vectors
+from indexer.search.vectors import EXACT_THRESHOLD, AnnParams, VectorIndex, choose_kind, default_nlist
 
 
 def _normalised(x: np.ndarray) -> np.ndarray:
@@ -45,7 +40,7 @@ def clustered_20k() -> tuple[np.ndarray, np.ndarray]:
 def test_flat_equals_numpy_brute_force() -> None:
     data = _normalised(np.random.default_rng(1).standard_normal((3000, 48)))
     queries = _normalised(np.random.default_rng(2).standard_normal((25, 48)))
-    index = VectorIndex.build(data, "flat")
+    index = vectors.build(data, "flat")
     scores, ids = index.search(queries, 10)
     sims = queries @ data.T
     expected_ids = np.argsort(-sims, axis=1)[:, :10]
@@ -55,16 +50,16 @@ def test_flat_equals_numpy_brute_force() -> None:
 
 def test_hnsw_recall_at_10_on_clustered_vectors(clustered_20k: tuple[np.ndarray, np.ndarray]) -> None:
     data, queries = clustered_20k
-    exact = VectorIndex.build(data, "flat").search(queries, 10)[1]
-    hnsw = VectorIndex.build(data, "hnsw", AnnParams(hnsw_m=32, hnsw_ef_construction=80, hnsw_ef_search=256))
+    exact = vectors.build(data, "flat").search(queries, 10)[1]
+    hnsw = vectors.build(data, "hnsw", AnnParams(hnsw_m=32, hnsw_ef_construction=80, hnsw_ef_search=256))
     assert hnsw.kind == "hnsw" and hnsw.ntotal == len(data)
     assert _recall_at_k(hnsw.search(queries, 10)[1], exact) >= 0.95
 
 
 def test_ivf_recall_grows_with_nprobe(clustered_20k: tuple[np.ndarray, np.ndarray]) -> None:
     data, queries = clustered_20k
-    exact = VectorIndex.build(data, "flat").search(queries, 10)[1]
-    ivf = VectorIndex.build(data, "ivf", AnnParams(ivf_nprobe=1))
+    exact = vectors.build(data, "flat").search(queries, 10)[1]
+    ivf = vectors.build(data, "ivf", AnnParams(ivf_nprobe=1))
     assert ivf.params.ivf_nlist == default_nlist(len(data))
     low = _recall_at_k(ivf.search(queries, 10)[1], exact)
     ivf.set_search_params(nprobe=64)
@@ -76,7 +71,7 @@ def test_ivf_recall_grows_with_nprobe(clustered_20k: tuple[np.ndarray, np.ndarra
 def test_incremental_add_continues_ids() -> None:
     data = _normalised(np.random.default_rng(3).standard_normal((600, 32)))
     for kind in ("flat", "hnsw"):
-        index = VectorIndex.create(32, kind)
+        index = vectors.create(32, kind)
         index.add(data[:400])
         index.add(data[400:])
         assert index.ntotal == 600
@@ -88,12 +83,13 @@ def test_incremental_add_continues_ids() -> None:
 def test_save_load_round_trip(tmp_path: Path, kind: str) -> None:
     data = _clustered(4000, 32, 20, seed=4)
     params = AnnParams(hnsw_ef_search=77, ivf_nlist=16, ivf_nprobe=5, pq_m=8)
-    index = VectorIndex.build(data, kind, params)  # type: ignore[arg-type]
+    index = vectors.build(data, kind, params)  # type: ignore[arg-type]
     before = index.search(data[:20], 5)
     path = tmp_path / "vectors.faiss"
     index.save(path)
-    loaded = VectorIndex.load(path, expected_dim=32, expected_ntotal=4000, expected_kind=kind)  # type: ignore[arg-type]
+    loaded = vectors.load(path, expected_dim=32, expected_ntotal=4000, expected_kind=kind)  # type: ignore[arg-type]
     assert loaded.kind == kind
+    assert isinstance(index, VectorIndex) and isinstance(loaded, VectorIndex)  # every backend
     after = loaded.search(data[:20], 5)
     np.testing.assert_array_equal(before[1], after[1])
     np.testing.assert_allclose(before[0], after[0])
@@ -107,37 +103,37 @@ def test_save_load_round_trip(tmp_path: Path, kind: str) -> None:
 def test_load_refuses_mismatch_and_garbage(tmp_path: Path) -> None:
     data = _normalised(np.random.default_rng(5).standard_normal((100, 16)))
     path = tmp_path / "vectors.faiss"
-    VectorIndex.build(data, "flat").save(path)
+    vectors.build(data, "flat").save(path)
     with pytest.raises(ArtifactMismatchError, match="dim"):
-        VectorIndex.load(path, expected_dim=384)
+        vectors.load(path, expected_dim=384)
     with pytest.raises(ArtifactMismatchError, match="ntotal"):
-        VectorIndex.load(path, expected_ntotal=101)
+        vectors.load(path, expected_ntotal=101)
     with pytest.raises(ArtifactMismatchError, match="kind"):
-        VectorIndex.load(path, expected_kind="hnsw")
+        vectors.load(path, expected_kind="hnsw")
     garbage = tmp_path / "garbage.faiss"
     garbage.write_bytes(b"not a faiss index at all")
     with pytest.raises(ArtifactError, match="unreadable"):
-        VectorIndex.load(garbage)
+        vectors.load(garbage)
     with pytest.raises(ArtifactError, match="not found"):
-        VectorIndex.load(tmp_path / "missing.faiss")
+        vectors.load(tmp_path / "missing.faiss")
 
 
 def test_invalid_inputs() -> None:
-    index = VectorIndex.build(_normalised(np.random.default_rng(6).standard_normal((50, 8))), "flat")
+    index = vectors.build(_normalised(np.random.default_rng(6).standard_normal((50, 8))), "flat")
     with pytest.raises(InvalidInputError, match="dim 8"):
         index.search(np.zeros((1, 9), dtype=np.float32), 3)
     with pytest.raises(InvalidInputError, match="k must be positive"):
         index.search(np.zeros((1, 8), dtype=np.float32), 0)
     with pytest.raises(InvalidInputError, match="unknown index kind"):
-        VectorIndex.create(8, "annoy")  # type: ignore[arg-type]
+        vectors.create(8, "annoy")  # type: ignore[arg-type]
 
 
 def test_small_index_pads_missing_results() -> None:
     data = _normalised(np.random.default_rng(9).standard_normal((3, 8)))
-    scores, ids = VectorIndex.build(data, "flat").search(data[:1], 5)
+    scores, ids = vectors.build(data, "flat").search(data[:1], 5)
     assert ids[0, 3:].tolist() == [-1, -1]
     assert np.isneginf(scores[0, 3:]).all()
-    empty_scores, empty_ids = VectorIndex.create(8, "ivf").search(data[:1], 2)
+    empty_scores, empty_ids = vectors.create(8, "ivf").search(data[:1], 2)
     assert empty_ids.tolist() == [[-1, -1]] and np.isneginf(empty_scores).all()
 
 
@@ -146,4 +142,5 @@ def test_choose_kind_by_size() -> None:
     assert choose_kind(EXACT_THRESHOLD - 1) == "flat"
     assert choose_kind(EXACT_THRESHOLD) == "hnsw"
     assert choose_kind(1000, threshold=500) == "hnsw"
-    assert VectorIndex.build(np.eye(4, dtype=np.float32), "auto").kind == "flat"
+    assert vectors.build(np.eye(4, dtype=np.float32), "auto").kind == "flat"
+

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from indexer.settings import get_settings
+from api.settings import get_settings
 
 
 @contextmanager

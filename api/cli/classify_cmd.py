@@ -8,23 +8,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from indexer.settings import get_settings
+from api.settings import get_settings
 
 if TYPE_CHECKING:
     from classifier.model import IndicatorClassifier
     from classifier.records import Prediction
+    from indexer.corpus import Corpus
 
 
-def _load_model(with_corpus: bool = False) -> IndicatorClassifier:
-    from classifier.model import IndicatorClassifier, settings_threshold
-    from indexer.encoder import load_encoder
-    from indexer.store import CorpusStore
+def _load_model(corpus: Corpus | None = None) -> IndicatorClassifier:
+    """The stored classifier with the configured encoder (pinned to ``corpus`` when given)."""
+    from api.loaders import open_classifier, open_encoder
 
     settings = get_settings()
-    corpus = CorpusStore(settings.db_path).load() if with_corpus else None
-    return IndicatorClassifier.load(
-        settings.classifier_dir, load_encoder(settings), corpus=corpus, threshold=settings_threshold(settings)
-    )
+    return open_classifier(settings, open_encoder(settings), corpus=corpus)
 
 
 def _render(pred: Prediction, name: str) -> str:
@@ -116,12 +113,11 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     ) -> None:
         """Leave-one-district-out evaluation of the classifier against baselines (takes ~1-2 min)."""
+        from api.loaders import load_corpus, open_encoder
         from classifier.evaluate import evaluate, format_report
-        from indexer.encoder import load_encoder
-        from indexer.store import CorpusStore
 
         settings = get_settings()
-        report = evaluate(CorpusStore(settings.db_path).load(), load_encoder(settings))
+        report = evaluate(load_corpus(settings, required=False), open_encoder(settings))
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
 
     @app.command("audit")
@@ -132,11 +128,11 @@ def register(app: typer.Typer) -> None:
         ] = 0.8,
     ) -> None:
         """Filed codes the model contradicts (out of fold), and level-2 tags for level-1-only indicators."""
+        from api.loaders import load_corpus
         from classifier.audit import audit
-        from indexer.store import CorpusStore
 
-        model = _load_model(with_corpus=True)
-        report = audit(CorpusStore(get_settings().db_path).load(), model, min_probability=min_probability)
+        corpus = load_corpus(get_settings(), required=False)
+        report = audit(corpus, _load_model(corpus), min_probability=min_probability)
         if as_json:
             typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
             return

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from indexer.settings import get_settings
+from api.settings import get_settings
+
+if TYPE_CHECKING:
+    from indexer.stats import CorpusStats, SubtotalCheck
 
 
 def register(app: typer.Typer) -> None:
@@ -21,11 +24,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Parse tables and store them (one transaction; re-ingesting a file changes nothing)."""
-        from indexer.store import CorpusStore
+        from api.pipeline import ingest_step
 
         settings = get_settings()
         paths = _expand(files or [Path(settings.data_dir)])
-        report = CorpusStore(settings.db_path).ingest(paths)
+        _, report = ingest_step(settings, paths)
         for name in report.added:
             typer.echo(f"added      {name}")
         for name in report.replaced:
@@ -39,9 +42,11 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
     ) -> None:
         """Corpus counts per file, district and level-2 code, and amounts against each table's 合计."""
-        from indexer.store import CorpusStore
+        from api.loaders import load_corpus
+        from indexer.stats import corpus_stats
 
-        data = CorpusStore(get_settings().db_path).stats()
+        settings = get_settings()
+        data = stats_json(corpus_stats(load_corpus(settings, required=False)), settings.db_path)
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return
@@ -63,6 +68,62 @@ def _expand(paths: list[Path]) -> list[Path]:
     if not out:
         raise InvalidInputError(f"no table files in {', '.join(map(str, paths))}")
     return out
+
+
+def _dec(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _check_json(check: SubtotalCheck) -> dict[str, Any]:
+    return {
+        "label": check.label,
+        "line": check.line,
+        "projects": check.projects,
+        "amounts": {
+            a.field: {
+                "declared": _dec(a.declared),
+                "computed": _dec(a.computed),
+                "difference": str(a.difference),
+            }
+            for a in check.amounts
+        },
+    }
+
+
+def stats_json(stats: CorpusStats, db_path: Path) -> dict[str, Any]:
+    """The ``jixiao stats --json`` document (decimals as strings)."""
+    from indexer.records import AMOUNT_FIELDS
+
+    return {
+        "db_path": str(db_path),
+        "sources": len(stats.sources),
+        "projects": stats.projects,
+        "indicators": stats.indicators,
+        "coded_indicators": stats.coded_indicators,
+        "uncoded_indicators": stats.uncoded_indicators,
+        "per_source": [
+            {
+                "file_name": s.source.file_name,
+                "sha256": s.source.sha256,
+                "layout": s.source.layout,
+                "district": s.source.district,
+                "department": s.source.department,
+                "projects": s.projects,
+                "indicators": s.indicators,
+                "coded_indicators": s.coded_indicators,
+                "amounts": {f: _dec(getattr(s.amounts, f)) for f in AMOUNT_FIELDS},
+                "grand_total": _check_json(s.grand_total) if s.grand_total else None,
+                "unit_subtotals": [_check_json(c) for c in s.unit_subtotals],
+            }
+            for s in stats.sources
+        ],
+        "per_district": {
+            d.name: {"projects": d.projects, "indicators": d.indicators}
+            for d in sorted(stats.districts, key=lambda d: d.name)
+        },
+        "per_level1": dict(stats.level1),
+        "per_level2_code": {code or "none": n for code, n in stats.codes},
+    }
 
 
 def _render(data: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from indexer.settings import get_settings
+from api.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -18,23 +18,22 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("reports"),
     ) -> None:
         """Find copy-pasted goals and indicator sets; write reuse.html, reuse.json and CSV tables."""
-        from indexer.encoder import load_encoder
+        from api.loaders import load_corpus, open_encoder
         from indexer.errors import NotFoundError
-        from indexer.reuse import find_reuse, report_to_dict, write_report
-        from indexer.store import CorpusStore
+        from indexer.reuse import find_reuse, summary, write_report
 
         settings = get_settings()
-        corpus = CorpusStore(settings.db_path).load()
+        corpus = load_corpus(settings, required=False)
         if len(corpus) == 0:
             raise NotFoundError(f"the corpus at {settings.db_path} is empty: run `jixiao ingest` first")
-        result = find_reuse(corpus, load_encoder(settings))
+        result = find_reuse(corpus, open_encoder(settings))
         path = write_report(result, out)
-        summary = report_to_dict(result)["summary"]
+        headline = summary(result)
         typer.echo(
-            f"{summary['n_projects']} projects: {summary['n_goal_clusters']} goal clusters "
-            f"({summary['n_projects_goal_reused']} projects, {summary['goal_reused_share']:.0%}), "
-            f"{summary['n_set_clusters']} indicator-set clusters, "
-            f"{summary['boilerplate_indicator_share']:.0%} boilerplate indicators, "
-            f"{summary['n_themes']} themes"
+            f"{headline['n_projects']} projects: {headline['n_goal_clusters']} goal clusters "
+            f"({headline['n_projects_goal_reused']} projects, {headline['goal_reused_share']:.0%}), "
+            f"{headline['n_set_clusters']} indicator-set clusters, "
+            f"{headline['boilerplate_indicator_share']:.0%} boilerplate indicators, "
+            f"{headline['n_themes']} themes"
         )
         typer.echo(f"wrote {path} (+ reuse.json, reuse_tables/*.csv)")

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import unicodedata
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from indexer.settings import get_settings
+from api.settings import get_settings
+from indexer.records import Evidence, Hit, SimilarHit
+from indexer.text import display_width
 
 if TYPE_CHECKING:
-    from indexer.records import Evidence, Hit
     from indexer.search import SearchIndex
 
 EVIDENCE_CHARS = 48
@@ -20,53 +21,20 @@ NAME_CHARS = 28
 
 def open_index() -> SearchIndex:
     """Corpus → encoder → search index, as configured (``JIXIAO_*`` settings)."""
-    from indexer.encoder import load_encoder
-    from indexer.errors import ArtifactError
-    from indexer.search import SearchIndex
-    from indexer.store import CorpusStore
+    from api.loaders import load_corpus, open_encoder
+    from api.loaders import open_index as load_index
 
     settings = get_settings()
-    if not settings.db_path.is_file():
-        raise ArtifactError(f"no corpus database at {settings.db_path} (run `jixiao build`)")
-    corpus = CorpusStore(settings.db_path).load()
-    encoder = load_encoder(settings)
-    return SearchIndex.load(settings.index_dir, corpus, encoder, settings=settings)
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    """A hit as a JSON-ready dict (highlights as ``[start, end]`` pairs)."""
-    ev = hit.evidence
-    return {
-        "project_id": hit.project_id,
-        "project_name": hit.project_name,
-        "district": hit.district,
-        "department": hit.department,
-        "score": hit.score,
-        "amount_total": None if hit.amount_total is None else float(hit.amount_total),
-        "evidence": {
-            "kind": ev.kind,
-            "text": ev.text,
-            "highlights": [[h.start, h.end] for h in ev.highlights],
-            "indicator_ordinal": ev.indicator_ordinal,
-            "level2_code": ev.level2_code,
-        },
-        "bm25_rank": hit.bm25_rank,
-        "bm25_score": hit.bm25_score,
-        "dense_rank": hit.dense_rank,
-        "dense_score": hit.dense_score,
-    }
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    corpus = load_corpus(settings)
+    return load_index(settings, corpus, open_encoder(settings))
 
 
 def _fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal columns (with …) and padded to it."""
     out, used = [], 0
     for ch in text:
-        w = _width(ch)
-        if used + w > width - (1 if _width(text) > width else 0):
+        w = display_width(ch)
+        if used + w > width - (1 if display_width(text) > width else 0):
             out.append("…")
             used += 1
             break
@@ -107,15 +75,24 @@ def _rank(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def render(hits: list[Hit] | tuple[Hit, ...], offset: int = 0, similar: bool = False) -> str:
-    """A readable table: rank, score, side ranks, district, project, evidence."""
+def render(hits: Sequence[Hit] | Sequence[SimilarHit], offset: int = 0) -> str:
+    """A readable table: rank, score, side ranks, district, project, evidence.
+
+    Search hits show their dense and BM25 ranks, similar projects their cosine and
+    indicator-overlap ranks.
+    """
+    similar = bool(hits) and isinstance(hits[0], SimilarHit)
     sides = ("cos#", "jac#") if similar else ("dense#", "bm25#")
     district, project = _fit("区", 6), _fit("项目", NAME_CHARS)
     header = f"{'#':>3}  {'score':>7}  {sides[0]:>6} {sides[1]:>5}  {district}  {project}  依据"
-    lines = [header, "-" * _width(header)]
+    lines = [header, "-" * display_width(header)]
     for i, hit in enumerate(hits, offset + 1):
+        if isinstance(hit, SimilarHit):
+            first, second = hit.cosine_rank, hit.overlap_rank
+        else:
+            first, second = hit.dense_rank, hit.bm25_rank
         lines.append(
-            f"{i:>3}  {hit.score:7.4f}  {_rank(hit.dense_rank):>6} {_rank(hit.bm25_rank):>5}  "
+            f"{i:>3}  {hit.score:7.4f}  {_rank(first):>6} {_rank(second):>5}  "
             f"{_fit(hit.district, 6)}  {_fit(hit.project_name, NAME_CHARS)}  "
             f"{_kind(hit.evidence)}: {_marked(hit.evidence)}"
         )
@@ -158,14 +135,13 @@ def register(app: typer.Typer) -> None:
             )
         )
         if as_json:
-            payload = {
-                "query": query,
-                "total": page.total,
-                "offset": page.offset,
-                "limit": page.limit,
-                "hits": [hit_json(h) for h in page.hits],
-            }
-            typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+            from api.schemas import HitOut, SearchResponse
+
+            hits = [HitOut.of(h) for h in page.hits]
+            payload = SearchResponse(
+                query=query, total=page.total, offset=page.offset, limit=page.limit, hits=hits
+            )
+            typer.echo(json.dumps(payload.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return
         typer.echo(f"{page.total} projects ranked; showing {len(page.hits)} from {page.offset + 1}")
         if page.hits:
@@ -185,13 +161,16 @@ def register(app: typer.Typer) -> None:
         source = index.corpus.get(project_id)
         hits = index.similar(project_id, k=k, include_same_district=include_same_district)
         if as_json:
-            payload = {
-                "project_id": source.id,
-                "project_name": source.name,
-                "district": source.district,
-                "hits": [hit_json(h) for h in hits],
-            }
-            typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+            from api.schemas import SimilarHitOut, SimilarResponse
+
+            payload = SimilarResponse(
+                project_id=source.id,
+                project_name=source.name,
+                district=source.district,
+                include_same_district=include_same_district,
+                hits=[SimilarHitOut.of(h) for h in hits],
+            )
+            typer.echo(json.dumps(payload.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return
         typer.echo(f"like {source.name} ({source.district}, id {source.id}):")
-        typer.echo(render(hits, similar=True))
+        typer.echo(render(hits))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from indexer.settings import get_settings
+from api.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:

@@ -22,9 +22,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import HolderDep, SettingsDep
 from api.errors import ApiError
+from api.pipeline import ingest_and_index
 from api.schemas import ErrorResponse, IngestResponse
-from api.state import ServiceHolder, ServiceState, consistency_problems
-from indexer.settings import Settings
+from api.settings import Settings
+from api.state import ServiceHolder, ServiceState
 
 log = logging.getLogger("jixiao.api")
 router = APIRouter(tags=["ingest"])
@@ -97,27 +98,23 @@ def _copy_limited(upload: UploadFile, dest: Path, limit: int) -> int:
 def ingest_file(holder: ServiceHolder, settings: Settings, path: Path) -> tuple[ServiceState, str, int]:
     """Store and index one table, then swap in the new state. Returns (state, report, added projects).
 
-    Caller holds ``holder.write_lock``.
+    Caller holds ``holder.write_lock``. The same pipeline as ``jixiao build``
+    (``api.pipeline.ingest_and_index``), lending it the vectors of the index in use.
     """
-    from indexer.store import CorpusStore
-
     state = holder.current
     old_index = state.require_index()
     old_corpus = state.require_corpus()
-    store = CorpusStore(settings.db_path)
-    report = store.ingest([path])  # parses first, one transaction: a bad file changes nothing
-    corpus = store.load()
-    if corpus.content_hash == old_corpus.content_hash:
-        return state, str(report), 0
-    # A new SearchIndex object (vectors of known texts reused, written atomically to
-    # index_dir); the old object is untouched, so in-flight searches stay consistent.
-    index = old_index.add_projects(corpus, settings.index_dir)
-    new_state = replace(state, corpus=corpus, index=index, generation=state.generation + 1, problems=())
-    new_state = replace(new_state, problems=tuple(consistency_problems(new_state)))
+    outcome = ingest_and_index(settings, [path], state.require_encoder(), previous=old_index)
+    if outcome.corpus.content_hash == old_corpus.content_hash:
+        return state, str(outcome.report), 0
+    # A new SearchIndex object (written atomically to index_dir); the old object is
+    # untouched, so in-flight searches stay consistent.
+    new_state = replace(
+        state, corpus=outcome.corpus, index=outcome.index, generation=state.generation + 1, problems=()
+    )
     holder.swap(new_state)
-    added = len(report.project_ids_added)
-    log.info("ingested %s: %s (generation %d)", path.name, report, new_state.generation)
-    return new_state, str(report), added
+    log.info("ingested %s: %s (generation %d)", path.name, outcome.report, new_state.generation)
+    return new_state, str(outcome.report), len(outcome.report.project_ids_added)
 
 
 @router.post(

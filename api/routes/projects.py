@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.deps import CorpusDep, IndexDep
-from api.schemas import ErrorResponse, HitOut, ProjectOut, SimilarResponse
+from api.schemas import ErrorResponse, ProjectOut, SimilarHitOut, SimilarResponse
 
 router = APIRouter(tags=["projects"])
 
@@ -39,10 +39,12 @@ def similar_projects(
     include_same_district: Annotated[bool, Query()] = False,
 ) -> SimilarResponse:
     """Nearest projects by goal, name and indicator set."""
-    corpus.get(project_id)  # 404 before any work
+    source = corpus.get(project_id)  # 404 before any work
     hits = index.similar(project_id, k=k, include_same_district=include_same_district)
     return SimilarResponse(
         project_id=project_id,
+        project_name=source.name,
+        district=source.district,
         include_same_district=include_same_district,
-        hits=[HitOut.of(hit) for hit in hits],
+        hits=[SimilarHitOut.of(hit) for hit in hits],
     )

@@ -34,7 +34,11 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> SearchResponse:
-    """Hybrid (BM25 + dense) search; each hit carries evidence, highlights and its score breakdown."""
+    """Hybrid (BM25 + dense) search; each hit carries evidence, highlights and its score breakdown.
+
+    The query itself is validated by ``SearchQuery.validate`` (blank text, amount range…);
+    only the length limit, a deployment setting, is checked here.
+    """
     from indexer.search.query import SearchQuery
 
     text = q.strip()
@@ -45,10 +49,6 @@ def search(
             f"q: query has {len(q)} characters, the limit is {settings.max_query_chars}",
             {"field": "q", "limit": settings.max_query_chars, "length": len(q)},
         )
-    if not text:
-        raise ApiError(422, "invalid_input", "q: query is blank", {"field": "q"})
-    if min_amount is not None and max_amount is not None and min_amount > max_amount:
-        raise ApiError(422, "invalid_input", "min_amount is greater than max_amount", {"field": "min_amount"})
     page = index.search(
         SearchQuery(
             text=text,

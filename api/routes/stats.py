@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from decimal import Decimal
-
 from fastapi import APIRouter
 
 from api.deps import HolderDep, StateDep
@@ -17,45 +14,34 @@ from api.schemas import (
     TaxonomyCodeOut,
     TaxonomyResponse,
 )
-from indexer.corpus import Corpus
+from indexer.stats import CorpusStats, GroupCount, corpus_stats
 
 router = APIRouter(tags=["corpus"])
 
 
-def _counts(corpus: Corpus, key: str) -> list[CountOut]:
-    projects: Counter[str] = Counter()
-    indicators: Counter[str] = Counter()
-    amounts: dict[str, Decimal] = defaultdict(Decimal)
-    for p in corpus.projects:
-        name = getattr(p, key)
-        projects[name] += 1
-        indicators[name] += len(p.indicators)
-        if p.amounts.total is not None:
-            amounts[name] += p.amounts.total
+def _counts(groups: tuple[GroupCount, ...]) -> list[CountOut]:
     return [
         CountOut(
-            name=name,
-            projects=n,
-            indicators=indicators[name],
-            amount_total=float(amounts[name]) if name in amounts else None,
+            name=g.name,
+            projects=g.projects,
+            indicators=g.indicators,
+            amount_total=None if g.amount_total is None else float(g.amount_total),
         )
-        for name, n in projects.most_common()
+        for g in groups
     ]
 
 
-def corpus_stats(corpus: Corpus, generation: int) -> StatsResponse:
-    """Counts per district, department, code and source table."""
+def stats_response(stats: CorpusStats, generation: int) -> StatsResponse:
+    """The HTTP form of the corpus statistics: counts per district, department, code and table."""
     from classifier.taxonomy import BY_CODE
 
-    codes: Counter[str | None] = Counter(i.level2_code for i in corpus.indicators())
-    per_file: Counter[str] = Counter(p.source_file for p in corpus.projects)
     return StatsResponse(
-        projects=len(corpus),
-        indicators=corpus.n_indicators,
-        corpus_hash=corpus.content_hash,
+        projects=stats.projects,
+        indicators=stats.indicators,
+        corpus_hash=stats.corpus_hash,
         generation=generation,
-        districts=_counts(corpus, "district"),
-        departments=_counts(corpus, "department"),
+        districts=_counts(stats.districts),
+        departments=_counts(stats.departments),
         codes=[
             CodeCountOut(
                 code=code,
@@ -63,11 +49,11 @@ def corpus_stats(corpus: Corpus, generation: int) -> StatsResponse:
                 level1=BY_CODE[code].level1 if code in BY_CODE else None,
                 indicators=n,
             )
-            for code, n in sorted(codes.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+            for code, n in stats.codes
         ],
         sources=[
-            SourceOut(file_name=name, sha256=digest, projects=per_file.get(name, 0))
-            for name, digest in corpus.source_hashes
+            SourceOut(file_name=s.source.file_name, sha256=s.source.sha256, projects=s.projects)
+            for s in stats.sources
         ],
     )
 
@@ -81,7 +67,9 @@ def corpus_stats(corpus: Corpus, generation: int) -> StatsResponse:
 def stats(state: StateDep, holder: HolderDep) -> StatsResponse:
     """Counts of the corpus the service currently answers from."""
     corpus = state.require_corpus()
-    return holder.cached("stats", corpus.content_hash, lambda: corpus_stats(corpus, state.generation))
+    return holder.cached(
+        "stats", corpus.content_hash, lambda: stats_response(corpus_stats(corpus), state.generation)
+    )
 
 
 @router.get("/api/taxonomy", response_model=TaxonomyResponse, summary="Level-1 names and level-2 codes")

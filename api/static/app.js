@@ -200,7 +200,7 @@
     results.replaceChildren(
       el("p", { class: "summary" }, "共 ", el("strong", { text: data.total }), " 个项目",
         data.hits.length ? "，本页来自 " + districts.size + " 个区域" : ""),
-      data.hits.length ? el("ol", { class: "hits", start: data.offset + 1 }, data.hits.map((h) => hitItem(h, "BM25")))
+      data.hits.length ? el("ol", { class: "hits", start: data.offset + 1 }, data.hits.map(hitItem))
         : el("p", { class: "empty", text: "没有找到匹配的项目，换个说法试试。" }),
       pager(data, params));
   }
@@ -216,12 +216,21 @@
   }
 
   // Search hits rank by BM25 and vectors; similar projects by indicator overlap and vectors.
-  function scoreTitle(hit, lexical) {
+  function scoreTitle(hit) {
     const s = hit.scores || {};
     return [
-      (lexical === "BM25" ? "融合得分 " : "相似度 ") + (s.fused !== undefined ? s.fused.toFixed(4) : "—"),
-      lexical + " 排名 " + (s.bm25_rank || "未命中") + (s.bm25_score != null ? "（" + s.bm25_score.toFixed(2) + "）" : ""),
+      "融合得分 " + (s.fused !== undefined ? s.fused.toFixed(4) : "—"),
+      "BM25 排名 " + (s.bm25_rank || "未命中") + (s.bm25_score != null ? "（" + s.bm25_score.toFixed(2) + "）" : ""),
       "向量排名 " + (s.dense_rank || "未命中") + (s.dense_score != null ? "（" + s.dense_score.toFixed(3) + "）" : ""),
+    ].join("\n");
+  }
+
+  function similarTitle(hit) {
+    const s = hit.scores || {};
+    return [
+      "相似度 " + (s.combined !== undefined ? s.combined.toFixed(4) : "—"),
+      "指标重合 排名 " + s.overlap_rank + "（" + s.overlap.toFixed(2) + "）",
+      "向量排名 " + s.cosine_rank + "（" + s.cosine.toFixed(3) + "）",
     ].join("\n");
   }
 
@@ -234,15 +243,24 @@
     return el("p", { class: "evidence" }, el("span", { class: "tag", text: label }), " ", highlighted(evidence.text, evidence.highlights));
   }
 
-  function hitItem(hit, lexical) {
-    const s = hit.scores || {};
-    return el("li", { class: "hit", title: scoreTitle(hit, lexical) },
+  function projectItem(hit, title, ranks) {
+    return el("li", { class: "hit", title: title },
       el("div", { class: "hit-head" },
         el("a", { class: "hit-title", href: "#/project/" + encodeURIComponent(hit.project_id), text: hit.project_name }),
         el("span", { class: "amount", text: fmtAmount(hit.amount_total) })),
       el("div", { class: "meta" }, el("span", { class: "district", text: hit.district }), el("span", { text: hit.department }),
-        el("span", { class: "score" , text: lexical + " #" + (s.bm25_rank || "–") + " · 向量 #" + (s.dense_rank || "–") })),
+        el("span", { class: "score", text: ranks })),
       evidenceBlock(hit.evidence));
+  }
+
+  function hitItem(hit) {
+    const s = hit.scores || {};
+    return projectItem(hit, scoreTitle(hit), "BM25 #" + (s.bm25_rank || "–") + " · 向量 #" + (s.dense_rank || "–"));
+  }
+
+  function similarItem(hit) {
+    const s = hit.scores;
+    return projectItem(hit, similarTitle(hit), "指标重合 #" + s.overlap_rank + " · 向量 #" + s.cosine_rank);
   }
 
   function pager(data, params) {
@@ -289,7 +307,7 @@
       el("section", { class: "similar" },
         el("h2", { text: "其他区域的相似项目" }),
         similar.error ? errorBox(similar.error)
-          : similar.hits.length ? el("ol", { class: "hits" }, similar.hits.map((h) => hitItem(h, "指标重合")))
+          : similar.hits.length ? el("ol", { class: "hits" }, similar.hits.map(similarItem))
             : el("p", { class: "empty", text: "没有找到其他区域的相似项目。" })));
   }
 

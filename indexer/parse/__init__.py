@@ -132,9 +132,11 @@ def parse_text(text: str, file_name: str, sha256: str | None = None) -> SourceTa
     return table
 
 
-def parse_bytes(data: bytes, file_name: str) -> SourceTable:
-    """Parse a table file's bytes; ids derive from the bytes' sha256."""
-    sha256 = hashlib.sha256(data).hexdigest()
+def parse_bytes(data: bytes, file_name: str, sha256: str | None = None) -> SourceTable:
+    """Parse a table file's bytes; ids derive from the bytes' sha256 (pass it when
+    already computed, as the store does)."""
+    if sha256 is None:
+        sha256 = hashlib.sha256(data).hexdigest()
     return parse_text(decode(data, file_name), file_name, sha256)
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from indexer.districts import UnknownDistrictError, district_of
 from indexer.errors import ParseError
 from indexer.records import Amounts, SourceTable
-from indexer.text import normalize
+from indexer.text import canonical
 
 AMOUNT_COLUMNS: dict[str, str] = {
     "总计": "total",
@@ -26,7 +26,7 @@ _UNIT = re.compile(r"单位\s*[:：]\s*(\S+)")
 
 def parse_amount(cell: str, *, file: str, line: int) -> Decimal | None:
     """An amount cell in 万元 (``1,338.00``); None when blank."""
-    text = normalize(cell).replace(" ", "")
+    text = canonical(cell).replace(" ", "")
     if not text:
         return None
     if not re.fullmatch(r"-?[\d,]*\.?\d+", text):
@@ -66,7 +66,7 @@ def find_department(lines: list[str], upto: int, file: str) -> str:
     for raw in lines[:upto]:
         m = _DEPARTMENT.search(raw.strip())
         if m:
-            return normalize(m.group(1))
+            return canonical(m.group(1))
     raise ParseError(file, None, "no 部门名称 (department) line before the table header")
 
 
@@ -74,7 +74,7 @@ def check_money_unit(lines: list[str], upto: int, file: str) -> None:
     """Refuse tables whose declared 单位 is not 万元 (amounts would be misread)."""
     for i, raw in enumerate(lines[:upto], start=1):
         for m in _UNIT.finditer(raw):
-            unit = normalize(m.group(1))
+            unit = canonical(m.group(1))
             # "预算单位：…" names a budget unit, not a currency unit.
             if unit.endswith("元") and unit != "万元":
                 raise ParseError(file, i, f"amounts are in {unit!r}; only 万元 is supported")

@@ -18,7 +18,7 @@ from indexer.errors import ParseError
 from indexer.parse.common import district_for, project_id, split_row
 from indexer.parse.indicators import parse_level1
 from indexer.records import Amounts, Project, SourceTable
-from indexer.text import display, normalize
+from indexer.text import canonical, display
 
 LAYOUT = "five_column"
 HEADER = ("主管部门", "预算单位", "项目名称", "绩效目标", "绩效指标")
@@ -28,7 +28,7 @@ def is_header(line: str) -> bool:
     """True for ``主管部门⇥预算单位⇥项目名称⇥绩效目标⇥绩效指标``."""
     if "\t" not in line or "主管部门" not in line:
         return False
-    cells = [normalize(c) for c in line.split("\t")]
+    cells = [canonical(c) for c in line.split("\t")]
     while cells and not cells[-1]:
         cells.pop()
     return tuple(cells) == HEADER
@@ -48,9 +48,9 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
         if not line.strip():
             continue
         cells = split_row(line, n_cols, file=file_name, line_no=line_no)
-        department = normalize(cells[0]).strip()
-        unit = normalize(cells[1]).strip() or None
-        name = normalize(cells[2]).strip()
+        department = canonical(cells[0]).strip()
+        unit = canonical(cells[1]).strip() or None
+        name = canonical(cells[2]).strip()
         if not department or not name:
             raise ParseError(file_name, line_no, "row without a 主管部门 or a 项目名称")
         district = district_for(department, file_name, line_no)
@@ -70,7 +70,7 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
                 name=name,
                 name_raw=display(cells[2]),
                 amounts=Amounts(),
-                goal=normalize(cells[3]).strip(),
+                goal=canonical(cells[3]).strip(),
                 goal_raw=display(cells[3]),
                 indicators=parse_level1(cells[4], pid, file=file_name, line_of=line_of),
             )

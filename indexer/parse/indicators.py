@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from indexer.errors import ParseError
 from indexer.records import Indicator
 from indexer.targets import parse_target
-from indexer.text import normalize_mapped, raw_slice
+from indexer.text import canonical_mapped, raw_slice
 
 _L1 = "(?:产出|效益|满意度|成本)"
 _CODED_START = rf"、\s*[1-4]\s*-\s*{_L1}指标"
@@ -125,7 +125,7 @@ def _parse(
     any_start: re.Pattern[str],
     head_re: re.Pattern[str],
 ) -> tuple[Indicator, ...]:
-    norm, positions = normalize_mapped(raw)
+    norm, positions = canonical_mapped(raw)
     segments = _segments(norm, expected_start, any_start)
     _check_prefix(norm, segments, file, line_of, positions)
     out: list[Indicator] = []

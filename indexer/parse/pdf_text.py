@@ -31,7 +31,6 @@ from __future__ import annotations
 import bisect
 import re
 import statistics
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -54,7 +53,7 @@ from indexer.parse.indicators import (
     parse_level1,
 )
 from indexer.records import Amounts, Indicator, Project, SourceTable, Subtotal
-from indexer.text import display, normalize, normalize_mapped
+from indexer.text import canonical, canonical_mapped, display, display_width
 
 LAYOUT = "pdf_text"
 _MAX_NAME_LINES = 8
@@ -76,7 +75,7 @@ def is_header(line: str) -> bool:
     tokens = line.split()
     if not tokens:
         return False
-    cells = [normalize(t) for t in tokens]
+    cells = [canonical(t) for t in tokens]
     return cells[0].startswith("项目名称") and "总计" in cells and "绩效目标" in cells and "绩效指标" in cells
 
 
@@ -119,16 +118,16 @@ class _Parser:
         self.department = find_department(self.lines, header_at, file_name)
         check_money_unit(self.lines, header_at, file_name)
         self.district = district_for(self.department, file_name, None)
-        self.preamble = {normalize(line) for line in self.lines[:header_at] if line.strip()}
+        self.preamble = {canonical(line) for line in self.lines[:header_at] if line.strip()}
         self.full_width = _full_width(self.lines[header_at + 1 :])
-        tokens = [normalize(t) for t in self.lines[header_at].split()]
+        tokens = [canonical(t) for t in self.lines[header_at].split()]
         self.amount_fields = [AMOUNT_COLUMNS[t] for t in tokens if t in AMOUNT_COLUMNS]
 
     def _is_page_furniture(self, line: str) -> bool:
         """Page numbers and the title/header lines a multi-page PDF repeats."""
         if len(line) > _MAX_FURNITURE:
             return False
-        text = normalize(line)
+        text = canonical(line)
         return bool(_PAGE_NUMBER.fullmatch(text)) or is_header(line) or text in self.preamble
 
     def amounts(self, values: list[str], line: int) -> Amounts:
@@ -159,7 +158,7 @@ class _Parser:
                 continue
             split = _split_amounts(raw)
             if split is not None and split[0] and not _NOT_A_UNIT.search(split[0]):
-                label = normalize(split[0])
+                label = canonical(split[0])
                 amounts = self.amounts(split[1], line_no)
                 if label == "合计":
                     grand_total = (line_no, amounts)
@@ -225,7 +224,7 @@ class _Parser:
                 )
 
     def _project(self, seq: int, d: _Draft) -> Project:
-        name = normalize(d.name_raw)
+        name = canonical(d.name_raw)
         pid = project_id(self.file, self.sha256, seq, name)
         goal_raw, indicators = self._body(pid, d)
         return Project(
@@ -238,7 +237,7 @@ class _Parser:
             name=name,
             name_raw=d.name_raw,
             amounts=d.amounts,
-            goal=normalize(goal_raw).strip(),
+            goal=canonical(goal_raw).strip(),
             goal_raw=goal_raw,
             indicators=indicators,
         )
@@ -259,7 +258,7 @@ class _Parser:
         def line_of(index: int) -> int:
             return body[max(0, bisect.bisect_right(starts, index) - 1)][0]
 
-        norm, pos = normalize_mapped(raw)
+        norm, pos = canonical_mapped(raw)
         m = _CODED_FIRST.search(norm)
         parse = parse_coded
         if m is None:
@@ -274,7 +273,7 @@ class _Parser:
             shift = first
         else:
             end = self._indicator_end(norm, pos, raw, starts, texts)
-            if ANY_CODED_START.search(normalize(raw[end:])) or ANY_LEVEL1_START.search(normalize(raw[end:])):
+            if ANY_CODED_START.search(canonical(raw[end:])) or ANY_LEVEL1_START.search(canonical(raw[end:])):
                 end = len(raw)  # what follows is still indicators, not a goal
             goal = _goal_text(raw[end:].split("\n"))
             tail = raw[:end]
@@ -293,10 +292,10 @@ class _Parser:
         line = bisect.bisect_right(starts, pos[value]) - 1
 
         def goes_on(line: int) -> bool:
-            if self.full_width is not None and display_width(texts[line]) >= self.full_width:
+            if self.full_width is not None and display_width(texts[line].rstrip()) >= self.full_width:
                 return True
             # "年度指标值:≥" then a break: the number is on the next line
-            so_far = normalize(raw[pos[value] : starts[line] + len(texts[line])])
+            so_far = canonical(raw[pos[value] : starts[line] + len(texts[line])])
             return not so_far or bool(BARE_COMPARATOR.fullmatch(so_far))
 
         while goes_on(line):
@@ -309,16 +308,11 @@ class _Parser:
         return starts[line] + len(texts[line])
 
 
-def display_width(line: str) -> int:
-    """Columns a line takes in print: CJK and full-width characters count 2."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line.rstrip())
-
-
 def _full_width(lines: list[str]) -> int | None:
     """Display width from which an indicator line counts as full (wrapped by
     the PDF column, so its text goes on): the typical width of the table's
     indicator lines, less a margin for proportional glyphs."""
-    widths = [display_width(line) for line in lines if "指标值" in line]
+    widths = [display_width(line.rstrip()) for line in lines if "指标值" in line]
     if len(widths) < _MIN_WIDTH_SAMPLE:
         return None
     return max(_MIN_FULL_WIDTH, int(statistics.median(widths)) - _FULL_MARGIN)

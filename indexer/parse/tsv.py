@@ -30,7 +30,7 @@ from indexer.parse.common import (
 )
 from indexer.parse.indicators import parse_coded
 from indexer.records import Amounts, Project, SourceTable, Subtotal
-from indexer.text import display, normalize
+from indexer.text import canonical, display
 
 LAYOUT = "tsv"
 
@@ -39,7 +39,7 @@ def is_header(line: str) -> bool:
     """True for the tab-separated header ``项目名称（资金使用单位）⇥总计⇥…⇥绩效指标``."""
     if "\t" not in line or "项目名称" not in line:
         return False
-    cells = [normalize(c) for c in line.split("\t")]
+    cells = [canonical(c) for c in line.split("\t")]
     return cells[0].startswith("项目名称") and "总计" in cells and "绩效目标" in cells and "绩效指标" in cells
 
 
@@ -51,7 +51,7 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
         raise ParseError(file_name, None, "no tab-separated header line")
     department = find_department(lines, header_at, file_name)
     check_money_unit(lines, header_at, file_name)
-    header = [normalize(c) for c in lines[header_at].rstrip("\r").split("\t")]
+    header = [canonical(c) for c in lines[header_at].rstrip("\r").split("\t")]
     while header and not header[-1]:
         header.pop()
     n_cols = len(header)
@@ -71,7 +71,7 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
             continue
         cells = split_row(line, n_cols, file=file_name, line_no=line_no)
         name_raw = display(cells[0])
-        name = normalize(cells[0]).strip()
+        name = canonical(cells[0]).strip()
         if not name:
             raise ParseError(file_name, line_no, "row without a project name")
         values: dict[str, Decimal | None] = {f: None for f in AMOUNT_COLUMNS.values()}
@@ -105,7 +105,7 @@ def parse(text: str, file_name: str, sha256: str) -> SourceTable:
                 name=name,
                 name_raw=name_raw,
                 amounts=amounts,
-                goal=normalize(cells[goal_col]).strip(),
+                goal=canonical(cells[goal_col]).strip(),
                 goal_raw=goal_raw,
                 indicators=indicators,
             )

@@ -13,7 +13,6 @@ of all members (linear instead of quadratic; bands give further chances).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,24 +22,17 @@ from datasketch import MinHash, MinHashLSH
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-_KEEP_SYMBOLS = set("≥≤%‰℃<>=+-.")
+from indexer.text import strip_punctuation_space
 
 
 @lru_cache(maxsize=1 << 20)
 def dup_key(text: str) -> str:
-    """Normalised key for exact duplicates: whitespace and punctuation dropped, ASCII lower-cased.
+    """Key of exact duplicates: :func:`indexer.text.strip_punctuation_space` (cached).
 
-    ``text`` is expected to be already :func:`indexer.text.normalize`-d (as
-    ``Project.goal`` and ``Indicator.name`` are); symbols that change meaning
-    (``≥ ≤ % .``) are kept.
+    ``text`` is expected to be already :func:`indexer.text.canonical` (as
+    ``Project.goal`` and ``Indicator.name`` are).
     """
-    out = []
-    for ch in text:
-        if ch in _KEEP_SYMBOLS or ch.isalnum():
-            out.append(ch.lower() if ch.isascii() else ch)
-        elif unicodedata.category(ch)[0] not in "PZSC":
-            out.append(ch)
-    return "".join(out)
+    return strip_punctuation_space(text)
 
 
 def char_shingles(key: str, k: int) -> frozenset[str]:

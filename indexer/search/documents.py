@@ -16,8 +16,10 @@ import numpy as np
 
 from indexer.corpus import Corpus
 from indexer.records import Project
-from indexer.tokenize import normalize_for_tokens
+from indexer.text import fold_width_case
 
+DOCUMENTS_VERSION = 1
+"""Version of the rules below (which texts, cut how): stored vectors are tied to it."""
 KIND_NAME, KIND_GOAL, KIND_INDICATOR = 0, 1, 2
 KINDS: tuple[str, ...] = ("name", "goal", "indicator")
 
@@ -79,16 +81,12 @@ class Documents:
 
     @cached_property
     def folded_texts(self) -> tuple[str, ...]:
-        """``texts`` folded like tokens (NFKC, lower case), for substring matching."""
-        return tuple(normalize_for_tokens(t) for t in self.texts)
+        """``texts`` folded like tokens (``fold_width_case``), for substring matching."""
+        return tuple(fold_width_case(t) for t in self.texts)
 
     def doc_text(self, doc: int) -> str:
         """The text of document ``doc``."""
         return self.texts[int(self.text[doc])]
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The column arrays, for ``np.savez``."""
-        return {"project": self.project, "kind": self.kind, "text": self.text, "indicator": self.indicator}
 
 
 def build_documents(corpus: Corpus) -> Documents:

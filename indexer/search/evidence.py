@@ -18,7 +18,7 @@ LEXICAL_BONUS = 0.1
 
 def lexical_coverage(folded: str, tokens: Iterable[str], idf: Callable[[str], float]) -> float:
     """Share (idf-weighted) of the distinct ``tokens`` that occur in ``folded``
-    (a text already passed through ``normalize_for_tokens``)."""
+    (a text already passed through ``indexer.text.fold_width_case``)."""
     total = found = 0.0
     for token in set(tokens):
         weight = idf(token)

@@ -1,4 +1,4 @@
-"""BM25 over jieba tokens, one document per project (``bm25s``, saved without pickle).
+"""BM25 over jieba tokens, one document per project (``bm25s``; rebuilt from the corpus on load).
 
 A project's lexical document is its name (twice: a name match is worth more
 than a word deep in a goal), its goal and its indicator names.
@@ -7,12 +7,10 @@ than a word deep in a goal), its goal and its indicator names.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 
 from indexer.corpus import Corpus
-from indexer.errors import ArtifactError
 from indexer.records import Project
 from indexer.tokenize import tokenize
 
@@ -56,27 +54,6 @@ class LexicalIndex:
         docs = [project_tokens(p) for p in corpus.projects]
         bm25.index(docs, show_progress=False)
         return cls(bm25, len(docs))
-
-    def save(self, directory: Path) -> None:
-        """Write the sparse score matrix and vocabulary (``.npy`` + JSON, no pickle)."""
-        self._bm25.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
-
-    @classmethod
-    def load(cls, directory: Path, n_docs: int) -> LexicalIndex:
-        """Read what :meth:`save` wrote; ``n_docs`` is checked against the matrix."""
-        import bm25s
-
-        _quiet()
-        try:
-            bm25 = bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise ArtifactError(f"{directory}: unreadable BM25 index: {exc}") from exc
-        found = int(bm25.scores.get("num_docs", -1))
-        if found != n_docs:
-            from indexer.errors import ArtifactMismatchError
-
-            raise ArtifactMismatchError(str(directory), "BM25 document count", n_docs, found)
-        return cls(bm25, n_docs)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every project (0 where no token matches)."""

@@ -1,0 +1,70 @@
+"""Settings → core objects: the one place the edge turns configuration into explicit values.
+
+The CLI commands, the build pipeline and the server's lifespan all open the
+corpus, encoder, search index and classifier through these functions. Heavy
+modules are imported inside them: importing ``api`` loads no model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from api.settings import Settings
+from indexer.corpus import Corpus
+from indexer.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from classifier.model import IndicatorClassifier
+    from indexer.encoder.base import Encoder
+    from indexer.search import SearchIndex
+    from indexer.store import CorpusStore
+
+
+def open_store(settings: Settings) -> CorpusStore:
+    """The corpus database at ``settings.db_path`` (created by the first ingest)."""
+    from indexer.store import CorpusStore
+
+    return CorpusStore(settings.db_path)
+
+
+def load_corpus(settings: Settings, required: bool = True) -> Corpus:
+    """The stored corpus; ``ArtifactError`` when ``required`` and nothing was ingested yet."""
+    if required and not settings.db_path.is_file():
+        raise ArtifactError(f"no corpus database at {settings.db_path} (run `jixiao build`)")
+    return open_store(settings).load()
+
+
+def open_encoder(settings: Settings, num_threads: int | None = None) -> Encoder:
+    """The configured encoder (``settings.encoder`` from ``settings.encoder_dir``)."""
+    from indexer.encoder import load_encoder
+
+    return load_encoder(
+        settings.encoder,
+        settings.encoder_dir,
+        batch_size=settings.encoder_batch_size,
+        num_threads=num_threads,
+    )
+
+
+def index_options(settings: Settings) -> dict[str, Any]:
+    """Query-time options of the search index: ``fusion`` and ``candidates``."""
+    return {"fusion": settings.fusion, "candidates": settings.candidates}
+
+
+def open_index(settings: Settings, corpus: Corpus, encoder: Encoder) -> SearchIndex:
+    """The stored search index, checked against ``corpus`` and ``encoder``."""
+    from indexer.search import load_index
+
+    return load_index(settings.index_dir, corpus, encoder, **index_options(settings))
+
+
+def open_classifier(
+    settings: Settings, encoder: Encoder, corpus: Corpus | None = None
+) -> IndicatorClassifier:
+    """The stored classifier (pinned to ``corpus`` when given), with the configured
+    review threshold if one is set, else the one it tuned when trained."""
+    from classifier.model import IndicatorClassifier
+
+    return IndicatorClassifier.load(
+        settings.classifier_dir, encoder, corpus=corpus, threshold=settings.review_threshold
+    )

@@ -1,0 +1,172 @@
+"""The fitted core of the classifier: features, linear weights and the kNN vote, plus the
+leave-one-table-out logits that calibration and evaluation are built on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from classifier import taxonomy
+from classifier.dataset import KNOWLEDGE_GROUP, Example, name_key
+from classifier.features import EmbeddingCache, FeatureBuilder
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Hyper-parameters of the classifier (recorded in the manifest)."""
+
+    C: float = 3.0
+    name_weight: float = 1.0
+    value_weight: float = 0.5
+    embedding_weight: float = 1.0
+    class_weight: str | None = "balanced"
+    use_knowledge: bool = True
+    knowledge_weight: float = 1.0  # sample weight of each knowledge-file example
+    knowledge_keywords: bool = True  # also train on each knowledge keyword as a name-only example
+    knn_weight: float = 0.5  # kNN-on-embeddings class vote added to the logits (0 = off; needs embeddings)
+    knn_k: int = 10
+
+
+@dataclass
+class Core:
+    """Fitted features + linear weights (no calibration, no threshold)."""
+
+    features: FeatureBuilder
+    classes: np.ndarray  # codes, shape (k,)
+    coef: np.ndarray  # (k, n_features)
+    intercept: np.ndarray  # (k,)
+    knn_vectors: np.ndarray | None = None  # (n_train, dim) unit embeddings of the training names
+    knn_labels: np.ndarray | None = None  # (n_train,) class index of each training name
+    knn_weight: float = 0.0
+    knn_k: int = 10
+
+    def set_knn(self, vectors: np.ndarray, labels: np.ndarray, params: ModelParams) -> None:
+        """Attach the kNN vote: unit ``vectors`` of the training names and their class indices."""
+        self.knn_vectors = vectors.astype(np.float32)
+        self.knn_labels = labels.astype(np.int64)
+        self.knn_weight, self.knn_k = params.knn_weight, params.knn_k
+
+    def knn_votes(self, names: Sequence[str]) -> np.ndarray:
+        """Similarity-weighted share of each class among the ``knn_k`` nearest training names."""
+        embed = self.features.embed
+        assert embed is not None and self.knn_vectors is not None and self.knn_labels is not None
+        queries = _unit(embed(list(names)))
+        sims = queries @ self.knn_vectors.T
+        k = min(self.knn_k, sims.shape[1])
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        weights = np.clip(np.take_along_axis(sims, top, axis=1), 0.0, None)
+        votes = np.zeros((len(names), len(self.classes)))
+        rows = np.repeat(np.arange(len(names)), k)
+        np.add.at(votes, (rows, self.knn_labels[top].ravel()), weights.ravel())
+        totals = votes.sum(axis=1, keepdims=True)
+        return np.divide(votes, totals, out=np.zeros_like(votes), where=totals > 0)
+
+    def logits(self, names: Sequence[str], values: Sequence[str | None]) -> np.ndarray:
+        """Raw class scores over ``classes`` (linear part plus the weighted kNN vote)."""
+        x = self.features.transform(names, values)
+        out = np.asarray(x @ self.coef.T) + self.intercept
+        if self.knn_weight and self.knn_vectors is not None and len(names):
+            out = out + self.knn_weight * self.knn_votes(names)
+        return out
+
+
+def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: ModelParams) -> Core:
+    """Fit features and logistic regression on ``examples``."""
+    names = [ex.name for ex in examples]
+    values = [ex.value for ex in examples]
+    labels = np.array([ex.code for ex in examples])
+    features = FeatureBuilder(
+        embed,
+        name_weight=params.name_weight,
+        value_weight=params.value_weight,
+        embedding_weight=params.embedding_weight,
+    ).fit(names, values)
+    x = features.transform(names, values)
+    weights = np.array([params.knowledge_weight if ex.source == "knowledge" else 1.0 for ex in examples])
+    if params.class_weight == "balanced":
+        classes, counts = np.unique(labels, return_counts=True)
+        per_class = dict(zip(classes, len(labels) / (len(classes) * counts), strict=True))
+        weights = weights * np.array([per_class[y] for y in labels])
+    classes = np.unique(labels)
+    if len(classes) == 1:  # degenerate training set: a constant model
+        return Core(features, classes, np.zeros((1, x.shape[1])), np.zeros(1))
+    lr = LogisticRegression(C=params.C, max_iter=3000, solver="newton-cg")
+    lr.fit(x, labels, sample_weight=weights)
+    coef, intercept = lr.coef_, lr.intercept_
+    if len(lr.classes_) == 2:  # sklearn stores one row for binary problems
+        coef = np.vstack([-coef[0], coef[0]]) / 2
+        intercept = np.array([-intercept[0], intercept[0]]) / 2
+    core = Core(features, lr.classes_, coef, intercept)
+    if params.knn_weight and params.embedding_weight and embed is not None:
+        # Only alongside the embedding block: a TF-IDF-only model must never call the encoder.
+        index = {c: i for i, c in enumerate(lr.classes_)}
+        core.set_knn(_unit(embed(names)), np.array([index[y] for y in labels]), params)
+    return core
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def dedupe_training(examples: Iterable[Example], exclude_keys: set[str] = frozenset()) -> list[Example]:
+    """Drop examples whose name is in ``exclude_keys`` and repeated (name, code) pairs."""
+    seen: set[tuple[str, str]] = set()
+    out: list[Example] = []
+    for ex in examples:
+        key = name_key(ex.name)
+        if key in exclude_keys or (key, ex.code) in seen:
+            continue
+        seen.add((key, ex.code))
+        out.append(ex)
+    return out
+
+
+def held_out_logits(
+    train_pool: Sequence[Example],
+    test: Sequence[tuple[str, str | None]],
+    test_group: str,
+    embed: EmbeddingCache | None,
+    params: ModelParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logits for ``test`` (name, value) pairs from a model that never saw ``test_group``.
+
+    Training excludes every example of ``test_group`` and any example whose
+    name equals a test name, so copy-pasted indicators cannot leak. Returns
+    ``(logits over taxonomy.CODES, classes)``: codes absent from training get
+    ``-inf``.
+    """
+    keys = {name_key(n) for n, _ in test}
+    train = dedupe_training((ex for ex in train_pool if ex.group != test_group), keys)
+    core = fit_core(train, embed, params)
+    raw = core.logits([n for n, _ in test], [v for _, v in test])
+    full = np.full((len(test), len(taxonomy.CODES)), -np.inf)
+    index = {c: i for i, c in enumerate(taxonomy.CODES)}
+    for j, code in enumerate(core.classes):
+        full[:, index[str(code)]] = raw[:, j]
+    return full, core.classes
+
+
+def cross_val_logits(
+    examples: Sequence[Example], embed: EmbeddingCache | None, params: ModelParams
+) -> tuple[np.ndarray, list[int]]:
+    """Leave-one-table-out logits (over ``taxonomy.CODES``) for every corpus example.
+
+    Knowledge examples are always on the training side. Returns the logits of
+    the corpus examples and their positions in ``examples``.
+    """
+    groups = sorted({ex.group for ex in examples if ex.group != KNOWLEDGE_GROUP})
+    positions: list[int] = []
+    blocks: list[np.ndarray] = []
+    for group in groups:
+        idx = [i for i, ex in enumerate(examples) if ex.group == group]
+        test = [(examples[i].name, examples[i].value) for i in idx]
+        logits, _ = held_out_logits(examples, test, group, embed, params)
+        blocks.append(logits)
+        positions += idx
+    if not blocks:
+        return np.zeros((0, len(taxonomy.CODES))), []
+    return np.vstack(blocks), positions

@@ -1,0 +1,23 @@
+"""``train_and_save``: what ``jixiao build`` does for the classifier (evaluate, train, save)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from classifier.evaluate import evaluate, manifest_block
+from classifier.features import EmbeddingCache
+from classifier.model import IndicatorClassifier
+from indexer.corpus import Corpus
+from indexer.encoder.base import Encoder
+
+
+def train_and_save(corpus: Corpus, encoder: Encoder, out_dir: Path) -> dict[str, Any]:
+    """Evaluate (leave-one-district-out), train on everything, save to ``out_dir``; returns the manifest.
+
+    Embeddings of unique texts are computed once and shared by evaluation and training.
+    """
+    cache = EmbeddingCache(encoder)
+    report = evaluate(corpus, encoder, cache=cache)
+    model = IndicatorClassifier.train(corpus, encoder, cache=cache)
+    return model.save(Path(out_dir), evaluation=manifest_block(report))

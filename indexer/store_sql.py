@@ -1,0 +1,190 @@
+"""The corpus database's SQLite schema, its migration, and row ↔ record conversion."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+from indexer.errors import InvalidInputError
+from indexer.records import AMOUNT_FIELDS, Amounts, Indicator, Project, Source, Subtotal, Target
+
+SCHEMA_VERSION = 2  # 2: sources.n_projects / n_indicators dropped (derivable, never read)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    file_name TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    district TEXT NOT NULL,
+    department TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY,
+    source_file TEXT NOT NULL REFERENCES sources(file_name) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    source_line INTEGER NOT NULL,
+    district TEXT NOT NULL,
+    department TEXT NOT NULL,
+    budget_unit TEXT,
+    name TEXT NOT NULL,
+    name_raw TEXT NOT NULL,
+    amount_total TEXT,
+    amount_fiscal TEXT,
+    amount_special_account TEXT,
+    amount_other TEXT,
+    goal TEXT NOT NULL,
+    goal_raw TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS indicators (
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    level1 TEXT NOT NULL,
+    level2_code TEXT,
+    name TEXT NOT NULL,
+    name_raw TEXT NOT NULL,
+    cycle_value TEXT,
+    annual_value TEXT,
+    target_text TEXT,
+    target_comparator TEXT,
+    target_number TEXT,
+    target_unit TEXT,
+    target_qualitative INTEGER,
+    PRIMARY KEY (project_id, ordinal)
+);
+CREATE TABLE IF NOT EXISTS subtotals (
+    source_file TEXT NOT NULL REFERENCES sources(file_name) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('total', 'unit')),
+    seq INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    amount_total TEXT,
+    amount_fiscal TEXT,
+    amount_special_account TEXT,
+    amount_other TEXT,
+    project_ids TEXT NOT NULL,
+    PRIMARY KEY (source_file, kind, seq)
+);
+CREATE INDEX IF NOT EXISTS projects_district ON projects(district);
+CREATE INDEX IF NOT EXISTS projects_source ON projects(source_file, seq);
+CREATE INDEX IF NOT EXISTS projects_department ON projects(department);
+CREATE INDEX IF NOT EXISTS indicators_level2 ON indicators(level2_code);
+CREATE INDEX IF NOT EXISTS indicators_project ON indicators(project_id);
+"""
+
+
+def dec(value: Decimal | None) -> str | None:
+    """A decimal as stored (exact text), None kept."""
+    return None if value is None else str(value)
+
+
+def undec(text: str | None) -> Decimal | None:
+    """The decimal a stored text stands for, None kept."""
+    return None if text is None else Decimal(text)
+
+
+def amount_values(amounts: Amounts) -> list[str | None]:
+    """The ``amount_*`` column values of ``amounts``, in :data:`AMOUNT_FIELDS` order."""
+    return [dec(getattr(amounts, f)) for f in AMOUNT_FIELDS]
+
+
+def amounts_from_row(row: sqlite3.Row) -> Amounts:
+    """The ``Amounts`` of a row with ``amount_*`` columns."""
+    return Amounts(**{f: undec(row[f"amount_{f}"]) for f in AMOUNT_FIELDS})
+
+
+def ensure_schema(conn: sqlite3.Connection, db_path: Path) -> None:
+    """Create the tables if needed and bring a version-1 database to this version."""
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    elif int(row["value"]) == 1:
+        # Version 1 also stored per-source counts, which the projects table determines.
+        conn.execute("ALTER TABLE sources DROP COLUMN n_projects")
+        conn.execute("ALTER TABLE sources DROP COLUMN n_indicators")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+    elif int(row["value"]) != SCHEMA_VERSION:
+        raise InvalidInputError(
+            f"{db_path}: corpus schema version {row['value']}, expected {SCHEMA_VERSION}; "
+            "delete the database and ingest again"
+        )
+
+
+def has_schema(conn: sqlite3.Connection) -> bool:
+    """True once the tables exist."""
+    row = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='sources'").fetchone()
+    return row is not None
+
+
+def read_sources(conn: sqlite3.Connection) -> tuple[Source, ...]:
+    """Every stored source with its subtotal rows, by file name."""
+    subtotals: dict[tuple[str, str], list[Subtotal]] = {}
+    for r in conn.execute("SELECT * FROM subtotals ORDER BY source_file, kind, seq"):
+        subtotals.setdefault((r["source_file"], r["kind"]), []).append(
+            Subtotal(r["label"], r["line"], amounts_from_row(r), tuple(json.loads(r["project_ids"])))
+        )
+    return tuple(
+        Source(
+            file_name=s["file_name"],
+            sha256=s["sha256"],
+            layout=s["layout"],
+            department=s["department"],
+            district=s["district"],
+            grand_total=next(iter(subtotals.get((s["file_name"], "total"), ())), None),
+            unit_subtotals=tuple(subtotals.get((s["file_name"], "unit"), ())),
+        )
+        for s in conn.execute("SELECT * FROM sources ORDER BY file_name")
+    )
+
+def read_projects(conn: sqlite3.Connection) -> tuple[Project, ...]:
+    """Every stored project with its indicators, by source file then line."""
+    indicators: dict[str, list[Indicator]] = {}
+    for r in conn.execute("SELECT * FROM indicators ORDER BY project_id, ordinal"):
+        target = None
+        if r["target_text"] is not None:
+            target = Target(
+                text=r["target_text"],
+                comparator=r["target_comparator"],
+                number=undec(r["target_number"]),
+                unit=r["target_unit"],
+                qualitative=bool(r["target_qualitative"]),
+            )
+        indicators.setdefault(r["project_id"], []).append(
+            Indicator(
+                project_id=r["project_id"],
+                ordinal=r["ordinal"],
+                level1=r["level1"],
+                level2_code=r["level2_code"],
+                name=r["name"],
+                name_raw=r["name_raw"],
+                cycle_value=r["cycle_value"],
+                annual_value=r["annual_value"],
+                target=target,
+            )
+        )
+    projects = tuple(
+        Project(
+            id=r["id"],
+            source_file=r["source_file"],
+            source_line=r["source_line"],
+            district=r["district"],
+            department=r["department"],
+            budget_unit=r["budget_unit"],
+            name=r["name"],
+            name_raw=r["name_raw"],
+            amounts=amounts_from_row(r),
+            goal=r["goal"],
+            goal_raw=r["goal_raw"],
+            indicators=tuple(indicators.get(r["id"], ())),
+        )
+        for r in conn.execute("SELECT * FROM projects ORDER BY source_file, source_line, seq")
+    )
+    return projects
