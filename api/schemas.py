@@ -100,8 +100,8 @@ class ScoreOut(BaseModel):
     dense_score: float | None = None
 
 
-class HitOut(BaseModel):
-    """One ranked project."""
+class ProjectHitOut(BaseModel):
+    """What every ranked project shows: the project, its score and the evidence."""
 
     project_id: str
     project_name: str
@@ -109,28 +109,38 @@ class HitOut(BaseModel):
     department: str
     amount_total: float | None = Field(default=None, description="万元")
     score: float
+
+    @staticmethod
+    def project_fields(hit: Hit | SimilarHit) -> dict[str, Any]:
+        """The fields a search hit and a similar-project hit share, from either record."""
+        return {
+            "project_id": hit.project_id,
+            "project_name": hit.project_name,
+            "district": hit.district,
+            "department": hit.department,
+            "amount_total": _num(hit.amount_total),
+            "score": hit.score,
+            "evidence": EvidenceOut.of(hit.evidence),
+        }
+
+
+class HitOut(ProjectHitOut):
+    """One ranked project of a search."""
+
     scores: ScoreOut
     evidence: EvidenceOut
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
         """From the domain record."""
-        return cls(
-            project_id=hit.project_id,
-            project_name=hit.project_name,
-            district=hit.district,
-            department=hit.department,
-            amount_total=_num(hit.amount_total),
-            score=hit.score,
-            scores=ScoreOut(
-                fused=hit.score,
-                bm25_rank=hit.bm25_rank,
-                dense_rank=hit.dense_rank,
-                bm25_score=hit.bm25_score,
-                dense_score=hit.dense_score,
-            ),
-            evidence=EvidenceOut.of(hit.evidence),
+        scores = ScoreOut(
+            fused=hit.score,
+            bm25_rank=hit.bm25_rank,
+            dense_rank=hit.dense_rank,
+            bm25_score=hit.bm25_score,
+            dense_score=hit.dense_score,
         )
+        return cls(**cls.project_fields(hit), scores=scores)
 
 
 class SearchResponse(BaseModel):
@@ -211,37 +221,23 @@ class SimilarScoreOut(BaseModel):
     overlap_rank: int
 
 
-class SimilarHitOut(BaseModel):
+class SimilarHitOut(ProjectHitOut):
     """One similar project."""
 
-    project_id: str
-    project_name: str
-    district: str
-    department: str
-    amount_total: float | None = Field(default=None, description="万元")
-    score: float
     scores: SimilarScoreOut
     evidence: EvidenceOut
 
     @classmethod
     def of(cls, hit: SimilarHit) -> SimilarHitOut:
         """From the domain record."""
-        return cls(
-            project_id=hit.project_id,
-            project_name=hit.project_name,
-            district=hit.district,
-            department=hit.department,
-            amount_total=_num(hit.amount_total),
-            score=hit.score,
-            scores=SimilarScoreOut(
-                combined=hit.score,
-                cosine=hit.cosine,
-                cosine_rank=hit.cosine_rank,
-                overlap=hit.overlap,
-                overlap_rank=hit.overlap_rank,
-            ),
-            evidence=EvidenceOut.of(hit.evidence),
+        scores = SimilarScoreOut(
+            combined=hit.score,
+            cosine=hit.cosine,
+            cosine_rank=hit.cosine_rank,
+            overlap=hit.overlap,
+            overlap_rank=hit.overlap_rank,
         )
+        return cls(**cls.project_fields(hit), scores=scores)
 
 
 class SimilarResponse(BaseModel):

@@ -30,6 +30,14 @@ class Corpus:
         except KeyError:
             raise NotFoundError(f"no project with id {project_id!r}") from None
 
+    @cached_property
+    def by_source(self) -> dict[str, tuple[Project, ...]]:
+        """Projects keyed by source file name, in corpus order."""
+        groups: dict[str, list[Project]] = {}
+        for p in self.projects:
+            groups.setdefault(p.source_file, []).append(p)
+        return {name: tuple(ps) for name, ps in groups.items()}
+
     def indicators(self) -> Iterator[Indicator]:
         """Every indicator of every project, in corpus order."""
         for project in self.projects:

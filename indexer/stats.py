@@ -134,9 +134,6 @@ def _source_stats(source: Source, projects: Sequence[Project]) -> SourceStats:
 
 def corpus_stats(corpus: Corpus) -> CorpusStats:
     """The statistics of ``corpus`` (its projects and the sources they came from)."""
-    by_file: dict[str, list[Project]] = {}
-    for p in corpus.projects:
-        by_file.setdefault(p.source_file, []).append(p)
     indicators = list(corpus.indicators())
     codes = Counter(i.level2_code or None for i in indicators)
     return CorpusStats(
@@ -144,7 +141,7 @@ def corpus_stats(corpus: Corpus) -> CorpusStats:
         projects=len(corpus),
         indicators=len(indicators),
         coded_indicators=sum(1 for i in indicators if i.level2_code),
-        sources=tuple(_source_stats(s, by_file.get(s.file_name, [])) for s in corpus.sources),
+        sources=tuple(_source_stats(s, corpus.by_source.get(s.file_name, ())) for s in corpus.sources),
         districts=_groups(corpus.projects, "district"),
         departments=_groups(corpus.projects, "department"),
         level1=tuple(sorted(Counter(i.level1 for i in indicators).items())),

@@ -28,7 +28,7 @@ from pathlib import Path
 from indexer.corpus import Corpus
 from indexer.errors import InvalidInputError
 from indexer.parse import parse_bytes, read_table_bytes
-from indexer.records import Project, SourceTable
+from indexer.records import SourceTable
 from indexer.store_sql import amount_values, dec, ensure_schema, has_schema, read_projects, read_sources
 
 _BUSY_TIMEOUT_S = 30.0
@@ -272,23 +272,3 @@ class CorpusStore:
             projects = read_projects(conn)
             sources = read_sources(conn)
         return Corpus(projects=projects, sources=sources)
-
-    def tables(self) -> tuple[SourceTable, ...]:
-        """Every stored table with its projects and subtotals, by file name."""
-        corpus = self.load()
-        by_file: dict[str, list[Project]] = {}
-        for p in corpus.projects:
-            by_file.setdefault(p.source_file, []).append(p)
-        return tuple(
-            SourceTable(
-                file_name=s.file_name,
-                sha256=s.sha256,
-                layout=s.layout,
-                department=s.department,
-                district=s.district,
-                projects=tuple(by_file.get(s.file_name, ())),
-                grand_total=s.grand_total,
-                unit_subtotals=s.unit_subtotals,
-            )
-            for s in corpus.sources
-        )

@@ -12,6 +12,7 @@ import pytest
 
 from indexer.errors import InvalidInputError, ParseError, UnknownLayoutError
 from indexer.parse import parse_file
+from indexer.records import Source
 from indexer.store import CorpusStore, IngestReport
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -47,10 +48,12 @@ def test_ingest_and_load_round_trip(store: CorpusStore, seed_paths: list[Path]) 
     assert corpus.n_indicators == 778
     # exactly what the parser produced, Decimals and all, in file then line order
     assert corpus.projects == tuple(p for t in parsed for p in t.projects)
-    assert [(s.file_name, s.sha256, s.grand_total) for s in corpus.sources] == [
-        (t.file_name, t.sha256, t.grand_total) for t in parsed
-    ]
-    assert store.tables() == tuple(parsed)
+    # and every table's own facts: layout, department, district, 合计 and unit subtotal rows
+    assert corpus.sources == tuple(
+        Source(t.file_name, t.sha256, t.layout, t.department, t.district, t.grand_total, t.unit_subtotals)
+        for t in parsed
+    )
+    assert corpus.by_source == {t.file_name: t.projects for t in parsed}
 
 
 def test_reingest_is_a_no_op(seeded: CorpusStore, seed_paths: list[Path]) -> None:
@@ -176,8 +179,7 @@ def test_duplicate_file_names_are_refused(store: CorpusStore, tmp_path: Path) ->
 
 def test_load_before_any_ingest_is_empty_and_creates_nothing(store: CorpusStore) -> None:
     corpus = store.load()
-    assert len(corpus) == 0 and corpus.sources == ()
-    assert store.tables() == ()
+    assert len(corpus) == 0 and corpus.sources == () and corpus.by_source == {}
     assert not store.db_path.exists()
 
 
