@@ -37,9 +37,10 @@ lint: install
 test: build chromium lint
 	$(VENV)/bin/pytest -q
 
-# The unit tier: fake encoder, no built artifacts, no browser (under a minute).
+# The unit tier: fake encoder, no built artifacts, no browser, none of the few
+# CPU-heavy synthetic tests (under a minute).
 test-fast: install lint
-	$(VENV)/bin/pytest -q -m "not slow"
+	$(VENV)/bin/pytest -q -m "not slow and not heavy"
 
 bench: build
 	$(PY) bench/run_all.py

@@ -61,12 +61,30 @@ def real_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_models(real_encoder_dir: Path, seed_paths: list[Path]) -> Settings:
+def real_encoder(real_encoder_dir: Path):
+    """The real encoder of the session store, loaded once."""
+    from indexer.encoder import load_encoder
+
+    return load_encoder("e5-small", real_encoder_dir)
+
+
+@pytest.fixture(scope="session")
+def real_embedding_cache(real_encoder):
+    """Query embeddings of the real encoder, shared by the session's training and evaluations."""
+    from classifier.features import EmbeddingCache
+
+    return EmbeddingCache(real_encoder)
+
+
+@pytest.fixture(scope="session")
+def real_models(
+    real_encoder_dir: Path, real_encoder, real_embedding_cache, seed_paths: list[Path]
+) -> Settings:
     """Settings of a complete real-encoder store of the seed corpus (corpus, encoder, search
     index, classifier), built once per session beside :func:`real_encoder_dir`."""
     from pydantic import SecretStr
 
-    from api.loaders import index_options, open_encoder
+    from api.loaders import index_options
     from classifier.model import IndicatorClassifier
     from indexer.errors import JixiaoError
     from indexer.search import build_index, stored_vectors
@@ -84,21 +102,13 @@ def real_models(real_encoder_dir: Path, seed_paths: list[Path]) -> Settings:
         store = CorpusStore(settings.db_path)
         store.ingest(seed_paths)
         corpus = store.load()
-        encoder = open_encoder(settings)
+        encoder = real_encoder
         # The vectors `make build` already computed for the repository's index are read
         # (never written) so that the session does not embed the corpus a second time;
         # texts it lacks are embedded here.
         reuse = stored_vectors(REPO_ROOT / "models" / "index", encoder)
         build_index(corpus, encoder, settings.index_dir, reuse=reuse, **index_options(settings))
-        IndicatorClassifier.train(corpus, encoder).save(settings.classifier_dir)
+        IndicatorClassifier.train(corpus, encoder, cache=real_embedding_cache).save(settings.classifier_dir)
     except (JixiaoError, OSError) as exc:
         require_artifacts(f"cannot build the real-encoder artifacts: {exc}")
     return settings
-
-
-@pytest.fixture(scope="session")
-def real_encoder(real_encoder_dir: Path):
-    """The real encoder of the session store."""
-    from indexer.encoder import load_encoder
-
-    return load_encoder("e5-small", real_encoder_dir)

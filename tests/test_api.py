@@ -456,6 +456,7 @@ def test_safe_file_name_is_bounded():
 # ---------------------------------------------------------------- reuse report
 
 
+@pytest.mark.heavy
 def test_reuse_report_is_computed_once_per_corpus(settings, tmp_path, monkeypatch):
     import api.routes.reports as reports
 

@@ -45,6 +45,7 @@ def _operations(api_schema):
     return [op.ok() for op in api_schema.get_all_operations()]
 
 
+@pytest.mark.heavy
 def test_schema_fuzz_no_5xx_and_one_error_shape(api_schema, fuzz_client):
     operations = _operations(api_schema)
     assert len(operations) >= 9

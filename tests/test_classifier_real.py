@@ -32,8 +32,8 @@ def encoder(real_encoder) -> Encoder:
 
 
 @pytest.fixture(scope="module")
-def cache(encoder: Encoder) -> EmbeddingCache:
-    return EmbeddingCache(encoder)
+def cache(real_embedding_cache) -> EmbeddingCache:
+    return real_embedding_cache
 
 
 @pytest.fixture(scope="module")

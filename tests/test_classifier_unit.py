@@ -331,6 +331,7 @@ def test_a_configured_review_threshold_is_used_and_none_keeps_the_tuned_one(
 # --------------------------------------------------------------------------- evaluation and audit
 
 
+@pytest.mark.heavy
 def test_evaluate_reports_everything(corpus, encoder):
     report = evaluate(corpus, encoder)
     s = report["summary"]
@@ -399,6 +400,7 @@ def test_audit_flags_planted_misfiling_and_tags_level1_only(corpus, encoder, mod
     json.dumps(report.to_dict(), ensure_ascii=False)
 
 
+@pytest.mark.heavy
 def test_train_and_save_writes_evaluation(tmp_path, corpus, encoder):
     settings = Settings(models_dir=tmp_path / "models", encoder="fake")
     manifest = train_and_save(corpus, encoder, settings.classifier_dir)

@@ -48,6 +48,7 @@ def test_flat_equals_numpy_brute_force() -> None:
     np.testing.assert_allclose(scores, np.take_along_axis(sims, expected_ids, axis=1), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.heavy
 def test_hnsw_recall_at_10_on_clustered_vectors(clustered_20k: tuple[np.ndarray, np.ndarray]) -> None:
     data, queries = clustered_20k
     exact = vectors.build(data, "flat").search(queries, 10)[1]
@@ -56,6 +57,7 @@ def test_hnsw_recall_at_10_on_clustered_vectors(clustered_20k: tuple[np.ndarray,
     assert _recall_at_k(hnsw.search(queries, 10)[1], exact) >= 0.95
 
 
+@pytest.mark.heavy
 def test_ivf_recall_grows_with_nprobe(clustered_20k: tuple[np.ndarray, np.ndarray]) -> None:
     data, queries = clustered_20k
     exact = vectors.build(data, "flat").search(queries, 10)[1]
@@ -79,7 +81,7 @@ def test_incremental_add_continues_ids() -> None:
         assert ids[:, 0].tolist() == [0, 450, 599]
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", "ivfpq"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", pytest.param("ivfpq", marks=pytest.mark.heavy)])
 def test_save_load_round_trip(tmp_path: Path, kind: str) -> None:
     data = _clustered(4000, 32, 20, seed=4)
     params = AnnParams(hnsw_ef_search=77, ivf_nlist=16, ivf_nprobe=5, pq_m=8)
