@@ -129,15 +129,15 @@ class Document:
     def position(self, sheet: Sheet, row: int | None = None, col: int | None = None) -> Position:
         """The place of a 0-based cell (or row) of one of this document's sheets.
 
-        A text sheet's rows are lines; a text file (.txt, .csv) has one grid,
-        so its sheet is not named.
+        The rows of a text sheet and of a PDF page's sheet are lines; a text
+        file (.txt, .csv) has one grid, so its sheet is not named.
         """
         page = None
         if sheet.row_pages is not None and row is not None:
             page = sheet.row_pages[row]
-        elif sheet.kind == "page":
-            page = sheet.index
-        line = row + 1 if sheet.kind == "text" and row is not None else None
+        elif sheet.kind == "page" and sheet.row_pages:
+            page = sheet.row_pages[0]
+        line = row + 1 if sheet.kind in ("text", "page") and row is not None else None
         return Position(
             self.file_name,
             sheet=None if self.format in ("txt", "csv") else sheet.name,

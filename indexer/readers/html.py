@@ -96,13 +96,13 @@ class _Text:
             if block:
                 self.parts.append("\n")
             if el.text:
-                self.parts.append(el.text)
+                self.parts.append(_SPACES.sub(" ", el.text))
             for child in el:
                 self.walk(child, True)
             if block:
                 self.parts.append("\n")
         if el.tail:
-            self.parts.append(el.tail)
+            self.parts.append(_SPACES.sub(" ", el.tail))
 
     def chunks(self) -> Iterator[list[str] | etree._Element]:
         """Runs of text lines (whitespace collapsed, empty lines dropped) and table markers."""
@@ -118,13 +118,14 @@ class _Text:
 
 
 def _lines(text: str) -> list[str]:
-    return [line for line in (_SPACES.sub(" ", raw).strip() for raw in text.split("\n")) if line]
+    """Lines of walked text: source whitespace is already one space, ``\n`` is a break."""
+    return [line for line in (raw.strip(" ") for raw in text.split("\n")) if line]
 
 
 def _cell_text(cell: etree._Element) -> str:
     walker = _Text()
     if cell.text:
-        walker.parts.append(cell.text)
+        walker.parts.append(_SPACES.sub(" ", cell.text))
     for child in cell:
         walker.walk(child, True)
     lines: list[str] = []

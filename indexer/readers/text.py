@@ -77,7 +77,9 @@ def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
     if b"\x00" in data:
         at = data.index(b"\x00")
         line = _line_of(data, at)
-        hint = " (UTF-16 without a byte-order mark? save it as UTF-8)" if data[1:40:2].count(0) > 10 else ""
+        zeros = [i % 2 for i in range(min(len(data), 400)) if data[i] == 0]
+        utf16 = len(zeros) >= 2 and len(set(zeros)) == 1
+        hint = " (UTF-16 without a byte-order mark? save it as UTF-8)" if utf16 else ""
         raise ParseError(
             file_name,
             line,
