@@ -188,6 +188,12 @@ class Deadline:
             )
 
 
+def library_reason(exc: BaseException) -> str:
+    """The first line of a library's exception, for a message that names what it could not read."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def check_size(data: bytes, file_name: str, limits: ReadLimits) -> None:
     """Refuse a file larger than ``limits.max_bytes``."""
     if len(data) > limits.max_bytes:

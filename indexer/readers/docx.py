@@ -21,7 +21,16 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from indexer.errors import LimitExceededError, ParseError
-from indexer.readers.base import Deadline, Document, Position, ReadLimits, Sheet, check_cells, check_size
+from indexer.readers.base import (
+    Deadline,
+    Document,
+    Position,
+    ReadLimits,
+    Sheet,
+    check_cells,
+    check_size,
+    library_reason,
+)
 from indexer.readers.grid import Span, clean_text, grid_from_spans
 from indexer.readers.zipcheck import open_zip, package_kind
 
@@ -104,7 +113,7 @@ class DocxReader:
             document = docx.Document(io.BytesIO(data))
             blocks = list(document.iter_inner_content())
         except Exception as exc:  # python-docx raises anything on a malformed package
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = library_reason(exc)
             raise ParseError(
                 file_name, None, f"damaged or truncated .docx document, python-docx cannot read it: {reason}"
             ) from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from collections import Counter
 from pathlib import PurePath
 
@@ -36,9 +37,13 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")  # control characters but \t \n \v \f \r
 _CSV_MIN_ROWS = 2
 _CSV_AGREEMENT = 0.8  # share of non-empty rows with the most common field count
+
+
+def _at_line(file_name: str, line: int, message: str) -> ParseError:
+    return ParseError(file_name, line, message, position=Position(file_name, line=line))
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -46,15 +51,13 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _check_controls(text: str, file_name: str, encoding: str) -> None:
-    for i, ch in enumerate(text):
-        if ch < " " and ch not in _ALLOWED_CONTROLS:
-            line = text.count("\n", 0, i) + 1
-            raise ParseError(
-                file_name,
-                line,
-                f"binary data, not text: control character U+{ord(ch):04X} as {encoding}",
-                position=Position(file_name, line=line),
-            )
+    found = _CONTROL.search(text)
+    if found is not None:
+        raise _at_line(
+            file_name,
+            text.count("\n", 0, found.start()) + 1,
+            f"binary data, not text: control character U+{ord(found.group()):04X} as {encoding}",
+        )
 
 
 def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
@@ -64,59 +67,47 @@ def decode_text(data: bytes, file_name: str) -> tuple[str, str]:
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:
-                line = _line_of(data, exc.start)
-                raise ParseError(
+                raise _at_line(
                     file_name,
-                    line,
+                    _line_of(data, exc.start),
                     f"invalid {codec.upper()} text (the file starts with its byte-order mark): "
                     f"{exc.reason} at byte offset {exc.start} (truncated?)",
-                    position=Position(file_name, line=line),
                 ) from None
             _check_controls(text, file_name, codec)
             return text, codec
     if b"\x00" in data:
         at = data.index(b"\x00")
-        line = _line_of(data, at)
         zeros = [i % 2 for i in range(min(len(data), 400)) if data[i] == 0]
         utf16 = len(zeros) >= 2 and len(set(zeros)) == 1
         hint = " (UTF-16 without a byte-order mark? save it as UTF-8)" if utf16 else ""
-        raise ParseError(
-            file_name,
-            line,
-            f"binary data, not a text table: NUL byte at offset {at}{hint}",
-            position=Position(file_name, line=line),
+        raise _at_line(
+            file_name, _line_of(data, at), f"binary data, not a text table: NUL byte at offset {at}{hint}"
         )
     try:
         text = data.decode("utf-8")
         encoding = "utf-8"
     except UnicodeDecodeError as utf8_error:
         if utf8_error.reason == "unexpected end of data" and utf8_error.end == len(data):
-            line = _line_of(data, utf8_error.start)
-            raise ParseError(
+            raise _at_line(
                 file_name,
-                line,
+                _line_of(data, utf8_error.start),
                 "truncated: the file ends in the middle of a UTF-8 character",
-                position=Position(file_name, line=line),
             ) from None
         try:
             text = data.decode("gb18030")
             encoding = "gb18030"
         except UnicodeDecodeError as gb_error:
             if gb_error.end == len(data) and utf8_error.start < gb_error.start:
-                line = _line_of(data, gb_error.start)
-                raise ParseError(
+                raise _at_line(
                     file_name,
-                    line,
+                    _line_of(data, gb_error.start),
                     "truncated: the file ends in the middle of a GB18030 character",
-                    position=Position(file_name, line=line),
                 ) from None
-            line = _line_of(data, utf8_error.start)
-            raise ParseError(
+            raise _at_line(
                 file_name,
-                line,
+                _line_of(data, utf8_error.start),
                 f"neither UTF-8 text (invalid byte 0x{data[utf8_error.start]:02x} at offset "
                 f"{utf8_error.start}) nor GB18030 text (invalid at offset {gb_error.start})",
-                position=Position(file_name, line=line),
             ) from None
     _check_controls(text, file_name, encoding)
     return text, encoding

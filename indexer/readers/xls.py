@@ -33,6 +33,7 @@ from indexer.readers.base import (
     ReadWarning,
     Sheet,
     check_size,
+    library_reason,
 )
 from indexer.readers.cells import datetime_text, number_text
 from indexer.readers.grid import clean_text, grid_from_values
@@ -61,7 +62,7 @@ def _cell_text(book: xlrd.book.Book, sheet: xlrd.sheet.Sheet, row: int, col: int
 
 
 def _refusal(file_name: str, exc: BaseException) -> ParseError:
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    reason = library_reason(exc)
     if "encrypted" in reason.lower():
         return ParseError(
             file_name, None, "password-protected .xls workbook: remove the password (save it unprotected)"

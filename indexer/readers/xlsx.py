@@ -35,6 +35,7 @@ from indexer.readers.base import (
     Sheet,
     check_cells,
     check_size,
+    library_reason,
 )
 from indexer.readers.cells import value_text
 from indexer.readers.grid import clean_text, grid_from_values
@@ -55,7 +56,7 @@ class _SheetScan:
 
 
 def _damaged(file_name: str, exc: BaseException, position: Position | None = None) -> ParseError:
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    reason = library_reason(exc)
     return ParseError(
         file_name,
         None,
