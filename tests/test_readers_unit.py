@@ -10,10 +10,17 @@ import pytest
 
 from indexer.errors import ParseError
 from indexer.position import Position, column_letters
-from indexer.readers import read_document
+from indexer.readers import READERS, Reader, read_document
 from indexer.readers.cells import number_text, value_text
 from indexer.readers.grid import Span, grid_from_spans, grid_from_values, unfill
 from indexer.readers.pdf_tables import PageTable, continues, is_furniture, join
+
+
+def test_every_reader_offers_the_interface():
+    assert all(isinstance(reader, Reader) for reader in READERS)
+    assert sorted(f for reader in READERS for f in reader.formats) == sorted(
+        ["pdf", "xls", "xlsx", "docx", "html", "txt", "csv"]
+    )
 
 
 def test_positions_read_as_places():
