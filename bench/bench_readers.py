@@ -197,7 +197,8 @@ def main() -> None:
             "in the same process, rounds interleaved, median round.",
             "",
             "Files: tests/fixtures/render.py renderings of the five seed tables (.pdf: ruled tables over "
-            "several pages with split rows) and of the synthetic national forms; .xls are the committed "
+            "several pages with split rows) and of the national forms (tests/fixtures/national: the real "
+            "transcriptions and the synthetic ones); .xls are the committed "
             "LibreOffice conversions. `reader` is `indexer.readers.read_document` with default `ReadLimits`.",
             "",
             *lines,
