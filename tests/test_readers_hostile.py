@@ -7,6 +7,7 @@ import io
 import os
 import tracemalloc
 import zipfile
+import zlib
 
 import docx
 import msoffcrypto.format.ooxml
@@ -67,6 +68,27 @@ def _pdf(pages: int, *, text: str | None = "page {n}", **kwargs: object) -> byte
     return buf.getvalue()
 
 
+def _pdf_with_content(payload: bytes) -> bytes:
+    """A one-page PDF whose page content is the given Flate stream (written by hand: reportlab
+    compresses what it draws, so it cannot make a bomb)."""
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(payload) + payload + b"\nendstream",
+    ]
+    out = io.BytesIO(b"%PDF-1.4\n")
+    out.seek(0, io.SEEK_END)
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
+    out.write(b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
 def _xlsx(fill) -> bytes:
     wb = Workbook()
     fill(wb.active)
@@ -81,7 +103,7 @@ def _encrypted(office_file: bytes) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(60, func_only=True)
 @pytest.mark.parametrize(
     ("fmt", "member"), [("xlsx", "xl/worksheets/sheet1.xml"), ("docx", "word/document.xml")]
 )
@@ -99,14 +121,14 @@ def test_zip_bomb_is_refused_from_the_declared_sizes(renderings, fmt, member):
     assert "would expand to more than 100.0 MB" in str(error)
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(120, func_only=True)
 def test_pdf_with_ten_thousand_pages_is_refused_from_its_page_count():
     error = refused(_pdf(10_000, text=None), "pages.pdf")
     assert isinstance(error, LimitExceededError)
     assert "10,000 pages" in str(error) and "before reading any page" in str(error)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(60, func_only=True)
 def test_pdf_lying_about_its_page_count_is_stopped_at_the_limit():
     honest = _pdf(50)
     lying = honest.replace(b"/Count 50", b"/Count 5 ")
@@ -115,7 +137,21 @@ def test_pdf_lying_about_its_page_count_is_stopped_at_the_limit():
     assert str(error).startswith("lying.pdf, page 11:") and "limit of 10 pages" in str(error)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(60, func_only=True)
+def test_pdf_decompression_bomb_is_measured_before_pdfminer_inflates_it():
+    deflate = zlib.compressobj(9)
+    payload = b"".join(deflate.compress(b" " * MB) for _ in range(400)) + deflate.flush()
+    bomb = _pdf_with_content(payload)
+    assert len(bomb) < MB
+    error = refused(bomb, "bomb.pdf")
+    assert isinstance(error, LimitExceededError)
+    assert str(error).startswith("bomb.pdf, page 1: decompression bomb?")
+    # The same construction with a small, readable stream is read.
+    text = zlib.compress(b"BT /F1 12 Tf 100 700 Td (hello) Tj ET")
+    assert read_document(_pdf_with_content(text), "small.pdf").format == "pdf"
+
+
+@pytest.mark.timeout(60, func_only=True)
 def test_deeply_nested_html_is_refused_at_the_depth_limit():
     page = b"<html><body>\n" + b"<div>" * 100_000 + b"x" + b"</div>" * 100_000 + b"</body></html>"
     error = refused(page, "deep.html")
@@ -123,7 +159,7 @@ def test_deeply_nested_html_is_refused_at_the_depth_limit():
     assert str(error).startswith("deep.html, line 2:") and "deeper than the limit of 200" in str(error)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(60, func_only=True)
 def test_huge_and_sparse_sheets_are_refused_by_the_cell_limit():
     def many(ws):
         for _ in range(300):

@@ -2,7 +2,9 @@
 
 The page count is read from the document's page tree before any page is
 parsed, and refused above ``limits.max_pages``; pages are then opened one at a
-time (a page tree that lies about its count is stopped at the limit too).
+time (a page tree that lies about its count is stopped at the limit too), and
+each page's content streams are measured before pdfminer inflates them
+(:mod:`indexer.readers.pdf_streams`: decompression bombs).
 Each page gives a ``page`` sheet ``第N页`` whose ``lines`` are its text layer
 (pdfplumber's layout text: indentation and column gaps kept as spaces, the
 common left margin removed, runs of blank lines shortened to one) and the
@@ -38,6 +40,7 @@ from indexer.readers.base import (
     check_cells,
     check_size,
 )
+from indexer.readers.pdf_streams import content_size
 from indexer.readers.pdf_tables import PageTable, continues, join, page_tables, text_lines
 
 _CID_SHARE = 0.5  # pages where more than this share of characters are "(cid:N)" are unreadable
@@ -115,7 +118,7 @@ class PdfReader:
         page_sheets: list[tuple[tuple[str, ...], int]] = []  # (lines, page)
         groups: list[list[PageTable]] = []  # parts of each table, in order of their first page
         notes: list[ReadWarning] = []
-        n_chars = n_image_pages = cells = 0
+        n_chars = n_image_pages = cells = inflated = 0
         pages = PDFPage.create_pages(pdf.doc)
         doctop = 0.0
         while True:
@@ -133,6 +136,15 @@ class PdfReader:
                         position=position,
                     )
                 number = len(page_sheets) + 1
+                inflated += content_size(page_obj, limits.max_uncompressed_bytes - inflated)
+                if inflated > limits.max_uncompressed_bytes:
+                    raise LimitExceededError(
+                        file_name,
+                        None,
+                        "decompression bomb? the content streams of the pages up to here inflate to more "
+                        f"than the limit of {limits.max_uncompressed_bytes / 2**20:,.0f} MB",
+                        position=position,
+                    )
                 page = Page(pdf, page_obj, page_number=number, initial_doctop=doctop)
                 doctop += page.height
                 chars = page.chars
