@@ -14,7 +14,7 @@ import msoffcrypto.format.ooxml
 import pytest
 from openpyxl import Workbook
 from PIL import Image
-from readers_support import renderings
+from readers_support import FIXTURES, renderings
 from reportlab.lib import pdfencrypt
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
@@ -264,6 +264,12 @@ def test_binary_garbage_and_other_containers_are_refused():
     assert "neither an Excel workbook" in str(refused(plain_zip.getvalue(), "archive.xlsx"))
     assert "empty file" in str(refused(b"  \n", "blank.csv"))
     assert "empty file" in str(refused(b"", "nothing.xlsx"))
+
+
+def test_legacy_word_file_is_refused_saying_what_it_is():
+    doc = (FIXTURES / "legacy" / "synthetic-county-transport.doc").read_bytes()
+    for name in ("forms.doc", "forms.xls"):  # the content decides, not the name
+        assert "Word 97–2003 document (.doc) is not supported: save it as .docx" in str(refused(doc, name))
 
 
 def test_empty_workbooks_documents_and_pages_are_refused_and_empty_sheets_noted():
