@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from indexer.position import Position
+
 
 class JixiaoError(Exception):
     """Base of every error jixiao raises on purpose."""
@@ -16,16 +18,31 @@ class InvalidInputError(JixiaoError, ValueError):
 
 
 class ParseError(InvalidInputError):
-    """A table file could not be parsed; names the file and line."""
+    """A table file could not be read or parsed; names the file and the place in it.
+
+    ``ParseError(file, line, message)`` names a line of a text file; the readers
+    pass ``position=`` (a :class:`~indexer.position.Position`: sheet, page, row,
+    cell or line), whose text then leads the message. ``line`` defaults to the
+    position's line.
+    """
 
     code = "parse_error"
 
-    def __init__(self, file: str, line: int | None, message: str) -> None:
+    def __init__(
+        self, file: str, line: int | None, message: str, *, position: Position | None = None
+    ) -> None:
         self.file = file
-        self.line = line
+        self.line = line if line is not None or position is None else position.line
         self.message = message
+        self.position = position
         where = f"{file}:{line}" if line is not None else file
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{position if position is not None else where}: {message}")
+
+
+class LimitExceededError(ParseError):
+    """A file over a read limit (bytes, uncompressed size, pages, cells, depth, time)."""
+
+    code = "limit_exceeded"
 
 
 class UnknownLayoutError(ParseError):
