@@ -48,6 +48,9 @@ class AmountsOut(BaseModel):
     fiscal: float | None = None
     special_account: float | None = None
     other: float | None = None
+    central: float | None = None
+    local: float | None = None
+    printed_unit: str | None = Field(None, description="the unit the form printed (元), when not 万元")
 
     @classmethod
     def of(cls, amounts: Amounts) -> AmountsOut:
@@ -57,6 +60,9 @@ class AmountsOut(BaseModel):
             fiscal=_num(amounts.fiscal),
             special_account=_num(amounts.special_account),
             other=_num(amounts.other),
+            central=_num(amounts.central),
+            local=_num(amounts.local),
+            printed_unit=amounts.printed_unit,
         )
 
 
@@ -192,6 +198,11 @@ class ProjectOut(BaseModel):
     goal: str
     source_file: str
     source_line: int
+    origin: str | None = Field(None, description="where the project starts in its file (sheet/page, row)")
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    budget_year: int | None = None
     indicators: list[IndicatorOut]
 
     @classmethod
@@ -207,6 +218,11 @@ class ProjectOut(BaseModel):
             goal=project.goal_raw,
             source_file=project.source_file,
             source_line=project.source_line,
+            origin=None if project.origin is None else str(project.origin),
+            province=project.province,
+            city=project.city,
+            county=project.county,
+            budget_year=project.budget_year,
             indicators=[IndicatorOut.of(i) for i in project.indicators],
         )
 

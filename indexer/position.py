@@ -43,6 +43,15 @@ class Position:
     col: int | None = None
     line: int | None = None
 
+    def to_dict(self) -> dict[str, str | int]:
+        """The position as JSON-ready fields, the unset ones left out (its one serialisation)."""
+        return {k: v for k in self.__slots__ if (v := getattr(self, k)) is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str | int]) -> Position:
+        """The position :meth:`to_dict` wrote."""
+        return cls(**data)  # type: ignore[arg-type]
+
     def __str__(self) -> str:
         parts = [self.file]
         if self.page is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from indexer.position import Position
+
 LEVEL1_NAMES: tuple[str, ...] = ("产出", "效益", "满意度", "成本")
 """First-level indicator categories, without the trailing 指标."""
 
@@ -32,18 +34,26 @@ class Target:
     qualitative: bool
 
 
-AMOUNT_FIELDS: tuple[str, ...] = ("total", "fiscal", "special_account", "other")
+AMOUNT_FIELDS: tuple[str, ...] = ("total", "fiscal", "special_account", "other", "central", "local")
 """The fields of :class:`Amounts`, in table column order."""
 
 
 @dataclass(frozen=True, slots=True)
 class Amounts:
-    """Project amounts in 万元; a field is None when the table has no such column."""
+    """Project amounts in 万元; a field is None when the table has no such column.
+
+    ``printed_unit`` is the unit the form printed the amounts in when it was not
+    万元 (``"元"``): the values are converted, the original is that unit times
+    the conversion, so nothing is lost.
+    """
 
     total: Decimal | None = None
     fiscal: Decimal | None = None  # 财政拨款
     special_account: Decimal | None = None  # 财政专户拨款
     other: Decimal | None = None  # 其他资金
+    central: Decimal | None = None  # 中央补助 (national forms)
+    local: Decimal | None = None  # 地方资金 (national forms)
+    printed_unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,7 @@ class Indicator:
     cycle_value: str | None  # 实施周期指标值, as written (normalised whitespace)
     annual_value: str | None  # 年度指标值, as written
     target: Target | None  # parsed from the annual value, else the cycle value
+    origin: Position | None = None  # where the indicator's row is in its file (sheet/page, row)
 
     @property
     def id(self) -> str:
@@ -82,6 +93,11 @@ class Project:
     goal: str  # normalised goal text (绩效目标)
     goal_raw: str
     indicators: tuple[Indicator, ...] = field(default_factory=tuple)
+    province: str | None = None  # 省级 division, e.g. 陕西省; None when it cannot be told
+    city: str | None = None  # 地级 division, e.g. 安康市
+    county: str | None = None  # 县级 division, e.g. 汉阴县
+    budget_year: int | None = None  # the budget year the targets are for
+    origin: Position | None = None  # where the project starts in its file (sheet/page, row)
 
 
 @dataclass(frozen=True, slots=True)

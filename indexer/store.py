@@ -29,7 +29,16 @@ from indexer.corpus import Corpus
 from indexer.errors import InvalidInputError
 from indexer.parse import parse_bytes, read_table_bytes
 from indexer.records import SourceTable
-from indexer.store_sql import amount_values, dec, ensure_schema, has_schema, read_projects, read_sources
+from indexer.store_sql import (
+    amount_values,
+    dec,
+    ensure_schema,
+    has_schema,
+    needs_migration,
+    origin_json,
+    read_projects,
+    read_sources,
+)
 
 _BUSY_TIMEOUT_S = 30.0
 
@@ -186,8 +195,9 @@ class CorpusStore:
         conn.executemany(
             "INSERT INTO projects(id, source_file, seq, source_line, district, department, budget_unit, "
             "name, name_raw, amount_total, amount_fiscal, amount_special_account, amount_other, "
-            "goal, goal_raw) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "amount_central, amount_local, amount_printed_unit, goal, goal_raw, "
+            "province, city, county, budget_year, origin) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     p.id,
@@ -200,16 +210,23 @@ class CorpusStore:
                     p.name,
                     p.name_raw,
                     *amount_values(p.amounts),
+                    p.amounts.printed_unit,
                     p.goal,
                     p.goal_raw,
+                    p.province,
+                    p.city,
+                    p.county,
+                    p.budget_year,
+                    origin_json(p.origin),
                 )
                 for seq, p in enumerate(table.projects)
             ],
         )
         conn.executemany(
             "INSERT INTO indicators(project_id, ordinal, level1, level2_code, name, name_raw, cycle_value, "
-            "annual_value, target_text, target_comparator, target_number, target_unit, target_qualitative) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "annual_value, target_text, target_comparator, target_number, target_unit, target_qualitative, "
+            "origin) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     i.project_id,
@@ -231,6 +248,7 @@ class CorpusStore:
                         if i.target is not None
                         else (None, None, None, None, None)
                     ),
+                    origin_json(i.origin),
                 )
                 for p in table.projects
                 for i in p.indicators
@@ -240,7 +258,8 @@ class CorpusStore:
         subtotals += [("unit", k, s) for k, s in enumerate(table.unit_subtotals)]
         conn.executemany(
             "INSERT INTO subtotals(source_file, kind, seq, label, line, amount_total, amount_fiscal, "
-            "amount_special_account, amount_other, project_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "amount_special_account, amount_other, amount_central, amount_local, project_ids) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     table.file_name,
@@ -266,6 +285,11 @@ class CorpusStore:
         sources and their subtotal rows. An empty corpus when nothing was ingested yet."""
         if not self.exists():
             return Corpus(projects=())
+        with self._transaction(write=False) as conn:
+            migrate = needs_migration(conn)
+        if migrate:
+            with self._transaction(write=True) as conn:
+                ensure_schema(conn, self.db_path)
         with self._transaction(write=False) as conn:
             if not has_schema(conn):
                 return Corpus(projects=())

@@ -8,9 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from indexer.errors import InvalidInputError
+from indexer.position import Position
 from indexer.records import AMOUNT_FIELDS, Amounts, Indicator, Project, Source, Subtotal, Target
 
-SCHEMA_VERSION = 2  # 2: sources.n_projects / n_indicators dropped (derivable, never read)
+SCHEMA_VERSION = 3
+# 2: sources.n_projects / n_indicators dropped (derivable, never read).
+# 3: national-form amounts (central, local, printed unit), region, budget year, provenance.
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -38,8 +41,16 @@ CREATE TABLE IF NOT EXISTS projects (
     amount_fiscal TEXT,
     amount_special_account TEXT,
     amount_other TEXT,
+    amount_central TEXT,
+    amount_local TEXT,
+    amount_printed_unit TEXT,
     goal TEXT NOT NULL,
-    goal_raw TEXT NOT NULL
+    goal_raw TEXT NOT NULL,
+    province TEXT,
+    city TEXT,
+    county TEXT,
+    budget_year INTEGER,
+    origin TEXT
 );
 CREATE TABLE IF NOT EXISTS indicators (
     project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -55,6 +66,7 @@ CREATE TABLE IF NOT EXISTS indicators (
     target_number TEXT,
     target_unit TEXT,
     target_qualitative INTEGER,
+    origin TEXT,
     PRIMARY KEY (project_id, ordinal)
 );
 CREATE TABLE IF NOT EXISTS subtotals (
@@ -67,12 +79,15 @@ CREATE TABLE IF NOT EXISTS subtotals (
     amount_fiscal TEXT,
     amount_special_account TEXT,
     amount_other TEXT,
+    amount_central TEXT,
+    amount_local TEXT,
     project_ids TEXT NOT NULL,
     PRIMARY KEY (source_file, kind, seq)
 );
 CREATE INDEX IF NOT EXISTS projects_district ON projects(district);
 CREATE INDEX IF NOT EXISTS projects_source ON projects(source_file, seq);
 CREATE INDEX IF NOT EXISTS projects_department ON projects(department);
+CREATE INDEX IF NOT EXISTS projects_year ON projects(budget_year);
 CREATE INDEX IF NOT EXISTS indicators_level2 ON indicators(level2_code);
 CREATE INDEX IF NOT EXISTS indicators_project ON indicators(project_id);
 """
@@ -93,29 +108,73 @@ def amount_values(amounts: Amounts) -> list[str | None]:
     return [dec(getattr(amounts, f)) for f in AMOUNT_FIELDS]
 
 
-def amounts_from_row(row: sqlite3.Row) -> Amounts:
+def amounts_from_row(row: sqlite3.Row, printed_unit: str | None = None) -> Amounts:
     """The ``Amounts`` of a row with ``amount_*`` columns."""
-    return Amounts(**{f: undec(row[f"amount_{f}"]) for f in AMOUNT_FIELDS})
+    return Amounts(**{f: undec(row[f"amount_{f}"]) for f in AMOUNT_FIELDS}, printed_unit=printed_unit)
+
+
+def origin_json(origin: Position | None) -> str | None:
+    """A record's provenance as stored."""
+    return None if origin is None else json.dumps(origin.to_dict(), ensure_ascii=False)
+
+
+def origin_from_json(text: str | None) -> Position | None:
+    """The provenance a stored text stands for."""
+    return None if text is None else Position.from_dict(json.loads(text))
+
+
+# Columns version 3 added, for bringing an older database up to date.
+_V3_COLUMNS = (
+    ("projects", "amount_central TEXT"),
+    ("projects", "amount_local TEXT"),
+    ("projects", "amount_printed_unit TEXT"),
+    ("projects", "province TEXT"),
+    ("projects", "city TEXT"),
+    ("projects", "county TEXT"),
+    ("projects", "budget_year INTEGER"),
+    ("projects", "origin TEXT"),
+    ("indicators", "origin TEXT"),
+    ("subtotals", "amount_central TEXT"),
+    ("subtotals", "amount_local TEXT"),
+)
 
 
 def ensure_schema(conn: sqlite3.Connection, db_path: Path) -> None:
-    """Create the tables if needed and bring a version-1 database to this version."""
+    """Create the tables if needed and bring a version-1 or -2 database to this version."""
+    row = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+    version = None
+    if row is not None:
+        found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = None if found is None else int(found["value"])
+    if version in (1, 2):
+        if version == 1:
+            # Version 1 also stored per-source counts, which the projects table determines.
+            conn.execute("ALTER TABLE sources DROP COLUMN n_projects")
+            conn.execute("ALTER TABLE sources DROP COLUMN n_indicators")
+        for table, column in _V3_COLUMNS:
+            present = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if column.split()[0] not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        version = SCHEMA_VERSION
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
-    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if row is None:
+    if version is None:
         conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-    elif int(row["value"]) == 1:
-        # Version 1 also stored per-source counts, which the projects table determines.
-        conn.execute("ALTER TABLE sources DROP COLUMN n_projects")
-        conn.execute("ALTER TABLE sources DROP COLUMN n_indicators")
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
-    elif int(row["value"]) != SCHEMA_VERSION:
+    elif version != SCHEMA_VERSION:
         raise InvalidInputError(
-            f"{db_path}: corpus schema version {row['value']}, expected {SCHEMA_VERSION}; "
+            f"{db_path}: corpus schema version {version}, expected {SCHEMA_VERSION}; "
             "delete the database and ingest again"
         )
+
+
+def needs_migration(conn: sqlite3.Connection) -> bool:
+    """True when the stored schema is older than this version (load brings it up to date first)."""
+    if not has_schema(conn):
+        return False
+    found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return found is not None and int(found["value"]) < SCHEMA_VERSION
 
 
 def has_schema(conn: sqlite3.Connection) -> bool:
@@ -144,6 +203,7 @@ def read_sources(conn: sqlite3.Connection) -> tuple[Source, ...]:
         for s in conn.execute("SELECT * FROM sources ORDER BY file_name")
     )
 
+
 def read_projects(conn: sqlite3.Connection) -> tuple[Project, ...]:
     """Every stored project with its indicators, by source file then line."""
     indicators: dict[str, list[Indicator]] = {}
@@ -168,6 +228,7 @@ def read_projects(conn: sqlite3.Connection) -> tuple[Project, ...]:
                 cycle_value=r["cycle_value"],
                 annual_value=r["annual_value"],
                 target=target,
+                origin=origin_from_json(r["origin"]),
             )
         )
     projects = tuple(
@@ -180,10 +241,15 @@ def read_projects(conn: sqlite3.Connection) -> tuple[Project, ...]:
             budget_unit=r["budget_unit"],
             name=r["name"],
             name_raw=r["name_raw"],
-            amounts=amounts_from_row(r),
+            amounts=amounts_from_row(r, r["amount_printed_unit"]),
             goal=r["goal"],
             goal_raw=r["goal_raw"],
             indicators=tuple(indicators.get(r["id"], ())),
+            province=r["province"],
+            city=r["city"],
+            county=r["county"],
+            budget_year=r["budget_year"],
+            origin=origin_from_json(r["origin"]),
         )
         for r in conn.execute("SELECT * FROM projects ORDER BY source_file, source_line, seq")
     )

@@ -14,6 +14,7 @@ from indexer.errors import InvalidInputError, ParseError, UnknownLayoutError
 from indexer.parse import parse_file
 from indexer.records import Source
 from indexer.store import CorpusStore, IngestReport
+from indexer.store_sql import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -244,7 +245,7 @@ def test_a_version_1_database_is_migrated_on_the_next_ingest(seeded: CorpusStore
         version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     finally:
         conn.close()
-    assert "n_projects" not in columns and "n_indicators" not in columns and version == "2"
+    assert "n_projects" not in columns and "n_indicators" not in columns and version == str(SCHEMA_VERSION)
     assert seeded.load().projects[: len(before)] == before.projects
 
 
