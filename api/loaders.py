@@ -15,6 +15,7 @@ from indexer.errors import ArtifactError
 
 if TYPE_CHECKING:
     from classifier.model import IndicatorClassifier
+    from classifier.review import Reviewer
     from indexer.encoder.base import Encoder
     from indexer.search import SearchIndex
     from indexer.store import CorpusStore
@@ -68,3 +69,16 @@ def open_classifier(
     return IndicatorClassifier.load(
         settings.classifier_dir, encoder, corpus=corpus, threshold=settings.review_threshold
     )
+
+
+def open_reviewer(
+    settings: Settings,
+    corpus: Corpus,
+    encoder: Encoder | None,
+    index: SearchIndex | None,
+    classifier: IndicatorClassifier | None,
+) -> Reviewer:
+    """The review assistant over these components, with the configured thresholds (built lazily)."""
+    from classifier.review import Reviewer
+
+    return Reviewer(corpus, encoder, index, classifier, settings.review_config)

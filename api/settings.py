@@ -14,7 +14,10 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from classifier.review.config import ReviewConfig
 from indexer.search.fusion import DEFAULT_CANDIDATES, TUNED, Fusion
+
+_REVIEW = ReviewConfig()
 
 
 class Settings(BaseSettings):
@@ -47,6 +50,16 @@ class Settings(BaseSettings):
     # classifier tuned on its out-of-fold predictions when it was trained.
     review_threshold: float | None = None
 
+    # Review and recommendation thresholds (``classifier.review.config.ReviewConfig``
+    # documents each default and why).
+    review_name_jaccard: float = _REVIEW.name_jaccard
+    review_min_peers: int = _REVIEW.min_peers
+    review_weak_gap: float = _REVIEW.weak_gap
+    review_code_confidence: float = _REVIEW.code_confidence
+    review_goal_quantile: float = _REVIEW.goal_quantile
+    review_require_cost: bool | None = _REVIEW.require_cost
+    review_max_projects: int = 200  # projects per POST /api/review
+
     host: str = "127.0.0.1"
     port: int = 8000
     ingest_token: SecretStr | None = None
@@ -73,6 +86,18 @@ class Settings(BaseSettings):
     def classifier_dir(self) -> Path:
         """Classifier artifact directory."""
         return self.models_dir / "classifier"
+
+    @property
+    def review_config(self) -> ReviewConfig:
+        """The review thresholds these settings configure."""
+        return ReviewConfig(
+            name_jaccard=self.review_name_jaccard,
+            min_peers=self.review_min_peers,
+            weak_gap=self.review_weak_gap,
+            code_confidence=self.review_code_confidence,
+            goal_quantile=self.review_goal_quantile,
+            require_cost=self.review_require_cost,
+        )
 
     @property
     def fusion(self) -> Fusion:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import classify, health, ingest, projects, reports, search, stats
+from api.routes import classify, health, ingest, projects, reports, review, search, stats
 
 ROUTERS: tuple[APIRouter, ...] = (
     search.router,
@@ -14,4 +14,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     ingest.router,
     reports.router,
+    review.router,
 )

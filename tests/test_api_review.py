@@ -1,0 +1,66 @@
+"""``POST /api/review`` on the seed corpus (fake-encoder artifacts): JSON drafts and uploads."""
+
+from __future__ import annotations
+
+import pytest
+from api_support import SEED_DIR, session_models
+from fastapi.testclient import TestClient
+from review_support import DEFECTS
+from test_api import assert_error
+
+from api.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    with TestClient(create_app(session_models(tmp_path_factory)), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_review_a_json_draft(client):
+    r = client.post("/api/review", json={"projects": [DEFECTS["missing_level1"]]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["layout"] == "json" and body["n_projects"] == 1
+    (project,) = body["projects"]
+    missing = [f for f in project["findings"] if f["kind"] == "missing_level1"]
+    assert missing and missing[0]["severity"] == "error" and "满意度" in missing[0]["message"]
+    assert missing[0]["evidence"]["rule"] and missing[0]["label"] == "缺少一级指标"
+    assert project["counts"]["error"] >= 1
+
+
+def test_review_an_uploaded_table_stores_nothing(client):
+    before = client.get("/api/stats").json()["projects"]
+    path = sorted(SEED_DIR.glob("*.txt"))[2]
+    r = client.post("/api/review", files={"file": (path.name, path.read_bytes(), "text/plain")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["file_name"] == path.name and body["n_projects"] == 11
+    assert all(f["evidence"]["rule"] for p in body["projects"] for f in p["findings"])
+    assert client.get("/api/stats").json()["projects"] == before
+
+
+def test_review_refuses_bad_input_clearly(client):
+    err = assert_error(
+        client.post("/api/review", files={"file": ("draft.txt", "没有表头的文字\n".encode(), "text/plain")}),
+        422,
+    )
+    assert "draft.txt" in err["message"]
+    err = assert_error(client.post("/api/review", json={"projects": [{"indicators": []}]}), 422)
+    assert "name" in err["message"]
+    err = assert_error(
+        client.post(
+            "/api/review", json={"projects": [{"name": "x", "indicators": [{"level1": "甲", "name": "a"}]}]}
+        ),
+        422,
+    )
+    assert "level-1" in err["message"]
+    assert_error(client.post("/api/review", content=b"{", headers={"content-type": "application/json"}), 422)
+    assert_error(client.post("/api/review", content=b"x", headers={"content-type": "text/plain"}), 415)
+    assert_error(client.post("/api/review", files={"other": ("a.txt", b"x", "text/plain")}), 422)
+
+
+def test_review_is_documented(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    content = paths["/api/review"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "multipart/form-data"}
