@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from indexer.enrich import enrich_table
 from indexer.errors import ParseError, UnknownLayoutError
 from indexer.parse import five_column, pdf_text, tsv
 from indexer.parse.common import check_grand_total
@@ -56,6 +57,13 @@ def detect_layout(text: str, file_name: str = "<text>") -> str:
         "unknown table layout: no header line of a known layout "
         "(项目名称（资金使用单位） 总计 … 绩效指标, or 主管部门 预算单位 项目名称 绩效目标 绩效指标)",
     )
+
+
+def _preamble(text: str) -> list[str]:
+    """The title and preamble lines before the table's header line (region and year come from them)."""
+    lines = text.split("\n")[:_HEADER_SCAN_LINES]
+    upto = next((i for i, ln in enumerate(lines) if any(h(ln) for h, _ in LAYOUTS.values())), 0)
+    return [strip_html(ln).strip() for ln in lines[:upto] if ln.strip()]
 
 
 def _recognised(text: str) -> bool:
@@ -127,6 +135,7 @@ def parse_text(text: str, file_name: str, sha256: str | None = None) -> SourceTa
     _refuse_cut_file(text, file_name, layout)
     table = LAYOUTS[layout][1](text, file_name, sha256)
     check_grand_total(table)
+    table = enrich_table(table, _preamble(text))
     if not table.projects:
         raise ParseError(file_name, None, f"{layout} table without any project row")
     return table
