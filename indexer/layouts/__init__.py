@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from indexer.errors import UnknownLayoutError
 from indexer.layouts.base import MIN_SCORE, Interpreter, LayoutScore
+from indexer.layouts.national_form import NationalFormInterpreter
 from indexer.readers.base import Document
 from indexer.records import SourceTable
 
 __all__ = ["INTERPRETERS", "MIN_SCORE", "Interpreter", "LayoutScore", "detect", "interpret"]
 
 # One entry per layout module (append yours; order only breaks exact ties).
-INTERPRETERS: tuple[Interpreter, ...] = ()
+INTERPRETERS: tuple[Interpreter, ...] = (NationalFormInterpreter(),)
 
 
 def detect(document: Document) -> list[LayoutScore]:

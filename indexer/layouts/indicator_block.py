@@ -1,0 +1,291 @@
+"""The indicator table of a national form: 一级 | 二级 | 三级 | 指标值, with its printed variants.
+
+The header row names the columns (三级指标, 指标内容 or 指标名称 for the indicator; 指标值,
+目标值, 年度数值 …; a value split over 指标性质/指标方向 | 目标值 | 计量单位 is joined; 分值,
+权重, 完成值, 备注 … are left out). Column roles are checked against the body: a column
+headed 指标名称 whose cells are level-2 labels (临海) is the level-2 column. Two column
+groups (二级 | 三级 | 指标值 twice) are the 中期/长期 and the 年度 targets; separate
+实施期 and 年度 value columns likewise. Label cells are filled down (a delimited file
+loses the merges). The block ends at a note or sign-off row, a new form, or the sheet's end.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from indexer.errors import ParseError
+from indexer.layouts.form_common import is_comparator, join_value
+from indexer.layouts.labels import Level, classify, is_shifted_level1, level1_label, level2_label
+from indexer.layouts.sheet_view import SheetView, squeeze
+
+__all__ = ["BlockColumns", "Row", "is_indicator_header", "read_columns", "read_rows"]
+
+_IGNORED = re.compile(r"完成|得分|分值|权重|备注|标准|解释|说明|偏差|方向性|依据|来源|评分")
+_NAME_HEADERS = (
+    "三级",
+    "指标内容",
+    "指标名称",
+    "具体指标",
+    "绩效指标名称",
+    "指标",
+    "指标描述",
+    "绩效指标描述",
+)
+_DIRECTION = frozenset({"指标性质", "指标方向", "计算符号", "符号", "运算符号", "比较符"})
+_UNIT = frozenset({"计量单位", "度量单位", "单位", "指标单位"})
+_CYCLE = re.compile(r"长期|中期|实施期|周期")
+_ANNUAL = re.compile(r"年度|本年|当年")
+_PROJECT_COLUMN = re.compile(r"^(?:项目|专项|项目支出)名称$")
+
+
+def _role(header: str) -> str | None:
+    h = re.sub(r"（[^（）]*）$", "", header) if not header.startswith("指标值") else header
+    if not h or (_IGNORED.search(header) and not header.startswith(("指标值", "目标值"))):
+        return None
+    if h.startswith("一级") or h in ("指标类型", "评价指标"):
+        return "level1"
+    if h.startswith("二级") or h == "评价内容":
+        return "level2"
+    if h.startswith("三级") or h in _NAME_HEADERS:
+        return "name"
+    if "指标值" in h or "目标值" in h or h.endswith("数值"):
+        return "value"
+    if h in _DIRECTION:
+        return "direction"
+    if h in _UNIT:
+        return "unit"
+    return None
+
+
+def is_indicator_header(view: SheetView, row: int) -> bool:
+    """True for a row heading an indicator table (a value column and a level or indicator column)."""
+    roles = {_role(squeeze(cell.text)) for cell in view.cells(row)}
+    return "value" in roles and bool(roles & {"level1", "level2", "name"})
+
+
+def has_project_column(view: SheetView, row: int) -> bool:
+    """True when an indicator header row also has a 项目名称 column (a long table)."""
+    return any(_PROJECT_COLUMN.match(squeeze(cell.text)) for cell in view.cells(row))
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One 二级 | 三级 | 指标值 column group; ``period`` is ``"annual"`` or ``"cycle"``.
+
+    A value may be split over a direction (``≥``/``大于等于``; 正向/定性 are not part of it), the
+    value proper and a unit column; ``cycle_value`` is a separate 实施期 value column.
+    """
+
+    level2: int | None
+    name: int | None
+    value: int | None
+    direction: int | None = None
+    unit: int | None = None
+    cycle_value: int | None = None
+    period: str = "annual"
+
+
+@dataclass(frozen=True, slots=True)
+class BlockColumns:
+    """Where an indicator table's parts are."""
+
+    header_row: int
+    level1: int | None
+    groups: tuple[Group, ...]
+    header_texts: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _content_column(view: SheetView, rows: range, cols: list[int], test: object) -> int | None:
+    """The first of ``cols`` whose non-empty body cells are mostly labels ``test`` recognises."""
+    for col in cols:
+        texts = [view.text(r, col) for r in rows if view.text(r, col)]
+        hits = sum(test(t) is not None for t in texts)  # type: ignore[operator]
+        if hits >= 2 and hits >= 0.6 * len(texts):
+            return col
+    return None
+
+
+def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
+    """The column roles of the indicator table headed at ``header_row`` (body rows ``body``)."""
+    roles: dict[int, str] = {}
+    texts: dict[int, str] = {}
+    for cell in view.cells(header_row):
+        text = squeeze(cell.text)
+        role = _role(text)
+        texts[cell.col] = text
+        if role is not None:
+            roles[cell.col] = role
+    level2s = [c for c, r in roles.items() if r == "level2"]
+    if not level2s:  # 临海: the column headed 指标名称 holds the level-2 labels
+        candidates = [c for c, r in roles.items() if r in ("name", None)]
+        col = _content_column(view, body, sorted(candidates), level2_label)
+        if col is not None:
+            roles[col] = "level2"
+            level2s = [col]
+    level1s = [c for c, r in roles.items() if r == "level1"]
+    if not level1s:
+        first = min(level2s) if level2s else view.n_cols
+        left = [c for c in range(first) if c not in roles]
+        col = _content_column(view, body, left, lambda t: level1_label(t) or (is_shifted_level1(t) or None))
+        level1s = [col] if col is not None else []
+    level1 = min(level1s) if level1s else None
+    if level1 is None and not level2s:
+        raise ParseError(
+            view.document.file_name,
+            None,
+            "expected 一级指标/二级指标 columns in the indicator table (indicators without a printed "
+            "category cannot be coded)",
+            position=view.position(header_row),
+        )
+    edges = sorted(level2s) or [level1 + 1 if level1 is not None else 0]
+    groups = []
+    for k, start in enumerate(edges):
+        stop = edges[k + 1] if k + 1 < len(edges) else view.n_cols
+        groups.append(_group(roles, texts, start, stop, level2=start if level2s else None))
+    if len(groups) > 1:
+        periods = [_period(texts, g) for g in groups]
+        if not any(periods):
+            periods = ["cycle"] * (len(groups) - 1) + ["annual"]
+        groups = [_with_period(g, p or "annual") for g, p in zip(groups, periods, strict=True)]
+    return BlockColumns(header_row, level1, tuple(groups), tuple(texts.values()))
+
+
+def _group(roles: dict[int, str], texts: dict[int, str], start: int, stop: int, level2: int | None) -> Group:
+    cols = [c for c in sorted(roles) if start <= c < stop]
+    names = [c for c in cols if roles[c] == "name"]
+    name = min(names, key=lambda c: _name_rank(texts[c]), default=None)
+    values = [c for c in cols if roles[c] == "value"]
+    cycle = [c for c in values if _CYCLE.search(texts[c])] if len(values) > 1 else []
+    annual = next((c for c in values if c not in cycle), None)
+    direction = unit = None
+    if annual is not None:
+        direction = next((c for c in reversed(cols) if c < annual and roles[c] == "direction"), None)
+        unit = next((c for c in cols if c > annual and roles[c] == "unit"), None)
+    return Group(level2, name, annual, direction, unit, cycle[0] if cycle else None)
+
+
+def _name_rank(header: str) -> int:
+    if header.startswith("三级"):
+        return 0
+    return _NAME_HEADERS.index(header) if header in _NAME_HEADERS else len(_NAME_HEADERS)
+
+
+def _period(texts: dict[int, str], group: Group) -> str | None:
+    cols = [c for c in (group.level2, group.name, group.value) if c is not None]
+    joined = "".join(texts.get(c, "") for c in cols)
+    if _CYCLE.search(joined):
+        return "cycle"
+    if _ANNUAL.search(joined):
+        return "annual"
+    return None
+
+
+def _with_period(group: Group, period: str) -> Group:
+    return Group(
+        group.level2, group.name, group.value, group.direction, group.unit, group.cycle_value, period
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One indicator row of the table, as printed."""
+
+    row: int
+    name_col: int
+    level: Level
+    name: str
+    cycle_value: str | None
+    annual_value: str | None
+
+
+def _value(view: SheetView, row: int, group: Group, col: int | None) -> str | None:
+    """A group's value in a row: direction (when a comparator) + value + unit, joined."""
+    if col is None or not view.text(row, col) or is_comparator(view.text(row, col)):
+        return None  # a lone ≥ is a value cut off
+    parts = [view.text(row, col)]
+    if col == group.value:
+        if group.direction is not None and is_comparator(view.text(row, group.direction)):
+            parts.insert(0, view.text(row, group.direction))
+        if group.unit is not None:
+            parts.append(view.text(row, group.unit))
+    return join_value(parts)
+
+
+def _is_note_row(view: SheetView, row: int, columns: BlockColumns, group: Group) -> bool:
+    """A note, sign-off or total row: one merged cell across the label and indicator columns."""
+    label = group.level2 if group.level2 is not None else columns.level1
+    probe = group.name if group.name is not None else group.value
+    return label is not None and probe is not None and view.same_cell(row, label, probe)
+
+
+def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: object) -> tuple[list[Row], int]:
+    """The indicator rows of the body, and the row where the table ended (exclusive).
+
+    ``stop_at(row)`` says whether a row starts something else (a new form). A row whose
+    category cannot be told is skipped when it holds no value, else a ParseError.
+    """
+    annual = next((g for g in reversed(columns.groups) if g.period == "annual"), columns.groups[-1])
+    cycle = next((g for g in columns.groups if g.period == "cycle"), None)
+    filled: dict[int, str] = {}
+    rows: list[Row] = []
+    header = [squeeze(view.text(columns.header_row, c)) for c in range(view.n_cols)]
+    end = body.stop
+    for r in body:
+        if [squeeze(view.text(r, c)) for c in range(view.n_cols)] == header:
+            continue  # the header repeated on a new page
+        if stop_at(r) or _is_note_row(view, r, columns, annual):  # type: ignore[operator]
+            end = r
+            break
+        l1 = _fill(view, r, columns.level1, filled)
+        if (
+            rows
+            and l1 != filled.get(-1)
+            and not _any_label(l1)
+            and not view.continues_above(r, columns.level1)
+        ):
+            end = r  # a row after the table (其他需要说明事项, 审核意见 …)
+            break
+        l2 = _fill(view, r, annual.level2, filled, reset=l1 != filled.get(-1))
+        filled[-1] = l1
+        name_group = annual if annual.name is not None and view.text(r, annual.name) else cycle or annual
+        name = view.text(r, name_group.name) if name_group.name is not None else ""
+        annual_value = _value(view, r, annual, annual.value)
+        if cycle is not None and cycle is not annual:
+            cycle_value = _value(view, r, cycle, cycle.value)
+            if not l2:
+                l2 = _fill(view, r, cycle.level2, filled)
+        else:
+            cycle_value = _value(view, r, annual, annual.cycle_value)
+        if not name and not annual_value and not cycle_value:
+            continue
+        level = classify(l1, l2)
+        if level is None:
+            if not annual_value and not cycle_value:
+                continue
+            col = annual.level2 if annual.level2 is not None else columns.level1
+            raise ParseError(
+                view.document.file_name,
+                None,
+                f"expected a level-1/level-2 label such as 产出指标 / 数量指标 for the indicator {name!r}, "
+                f"found {l1!r} / {l2!r}",
+                position=view.position(r, col),
+            )
+        name_col = name_group.name if name_group.name is not None else 0
+        rows.append(Row(r, name_col, level, name or l2 or l1, cycle_value, annual_value))
+    return rows, end
+
+
+def _fill(view: SheetView, row: int, col: int | None, filled: dict[int, str], reset: bool = False) -> str:
+    if col is None:
+        return ""
+    text = view.text(row, col)
+    if text:
+        filled[col] = text
+    elif reset:
+        filled.pop(col, None)
+    return filled.get(col, "")
+
+
+def _any_label(text: str) -> bool:
+    return bool(level1_label(text) or is_shifted_level1(text) or level2_label(text))

@@ -1,0 +1,142 @@
+"""Indicator level labels as forms print them → level-1 name and level-2 code.
+
+Forms print the same categories in many spellings: ``数量指标``, ``数量``, ``产出数量``,
+``数量值``, ``数量指标 (必填硬性指标)``, ``产\\n出\\n指\\n标``, ``产出指标(50分)``,
+``项目完成指标``, ``社会公众或服务对象满意度指标``, ``环境效益指标`` … :func:`compact`
+folds a label (width, line breaks and spaces, score and 必填 tags, a trailing
+指标/值/等) and :func:`level1_label` / :func:`level2_label` read it.
+
+The code follows the level-2 label, and the level-1 follows the code
+(``LEVEL1_NAMES[first digit - 1]``): satisfaction filed under 效益指标 is 满意度
+/ 31; ``成本指标`` as a level-2 is 14 under 产出 but, under a 成本 level-1 of the
+2021 framework, only its level-1 is known. Shifted levels (一级 = 实施效果指标,
+二级 = 产出指标/效益指标) give the level-1 and no code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.records import LEVEL1_NAMES
+from indexer.text import canonical
+
+__all__ = ["Level", "classify", "compact", "is_shifted_level1", "level1_label", "level2_label"]
+
+# Tags printed inside label cells that say nothing about the category.
+_TAGS = re.compile(
+    r"（[^（）]*(?:分|必填|选填|硬性|可选)[^（）]*）|\(\d+(?:-\d+)?\)分|（\d+(?:-\d+)?）分|\*|★"
+)
+_SPACE = re.compile(r"\s+")
+_TRAILER = re.compile(r"(?:指标)?(?:等|值)?$")
+
+# Compacted level-2 text (without 指标/值) → code; checked as exact names first, then as endings.
+_LEVEL2_NAMES: dict[str, str] = {
+    "数量": "11",
+    "产出数量": "11",
+    "质量": "12",
+    "产出质量": "12",
+    "时效": "13",
+    "产出时效": "13",
+    "进度": "13",
+    "产出成本": "14",
+    "经济效益": "21",
+    "社会效益": "22",
+    "生态效益": "23",
+    "环境效益": "23",
+    "生态环境效益": "23",
+    "可持续影响": "24",
+    "可持续性影响": "24",
+    "可持续发展影响": "24",
+    "可持续性发展影响": "24",
+    "经济成本": "41",
+    "社会成本": "42",
+    "生态环境成本": "43",
+    "生态成本": "43",
+    "环境成本": "43",
+}
+_SATISFACTION = re.compile(r"满意度$|满意$")
+
+_LEVEL1_NAMES: dict[str, str] = {
+    "产出": "产出",
+    "项目完成": "产出",
+    "项目产出": "产出",
+    "效益": "效益",
+    "项目效益": "效益",
+    "满意度": "满意度",
+    "服务对象满意度": "满意度",
+    "成本": "成本",
+}
+_SHIFTED_LEVEL1 = frozenset({"实施效果", "项目实施效果"})
+
+
+def compact(label: str | None) -> str:
+    """The label folded for lookup: canonical width, no whitespace or line breaks, no score or
+    必填 tags, no trailing 指标/值/等 (``"经济效益\\n指标 (选填)"`` → ``"经济效益"``)."""
+    if not label:
+        return ""
+    text = _SPACE.sub("", canonical(label))
+    text = _TAGS.sub("", text).strip("：:")
+    return _TRAILER.sub("", text) if len(text) > 2 else text
+
+
+def level2_label(label: str | None) -> str | None:
+    """The code of a level-2 label, or None when it names no known category.
+
+    ``成本`` alone is 14 (under 产出); :func:`classify` withdraws it under a 成本
+    level-1. Satisfaction spellings (``社会公众或服务对象满意度``, ``满意度``) are 31.
+    """
+    key = compact(label)
+    if not key:
+        return None
+    if key in _LEVEL2_NAMES:
+        return _LEVEL2_NAMES[key]
+    if key == "成本":
+        return "14"
+    if _SATISFACTION.search(key):
+        return "31"
+    for name in sorted(_LEVEL2_NAMES, key=len, reverse=True):
+        if len(name) >= 2 and key.endswith(name) and len(key) <= len(name) + 4:
+            return _LEVEL2_NAMES[name]
+    return None
+
+
+def level1_label(label: str | None) -> str | None:
+    """The level-1 name (one of ``LEVEL1_NAMES``) of a level-1 label, or None."""
+    key = compact(label)
+    return _LEVEL1_NAMES.get(key)
+
+
+def is_shifted_level1(label: str | None) -> bool:
+    """True for a level-1 label above the usual ones (``实施效果指标``): its level-2 column then
+    holds 产出指标/效益指标 and the level-3 the indicators."""
+    return compact(label) in _SHIFTED_LEVEL1
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """An indicator's category: level-1 name and level-2 code (None where only level-1 is known)."""
+
+    level1: str
+    code: str | None
+
+
+def classify(level1_text: str | None, level2_text: str | None) -> Level | None:
+    """The category of an indicator row from its printed level-1 and level-2 labels; None when
+    neither tells it. The level-2 label wins over the level-1 one (its code fixes the level-1)."""
+    level1 = level1_label(level1_text)
+    if is_shifted_level1(level1_text):  # 实施效果指标 | 产出指标 | indicator: only the level-1 is printed
+        shifted = level1_label(level2_text)
+        return Level(shifted, None) if shifted is not None else None
+    if level1 is None:
+        # A level-1 cell holding a level-2 label (forms without a level-1 column).
+        code = level2_label(level1_text)
+        if code is not None and not compact(level2_text):
+            return Level(LEVEL1_NAMES[int(code[0]) - 1], code)
+    code = level2_label(level2_text)
+    if code == "14" and level1 == "成本":
+        return Level("成本", None)  # "成本指标" under the 2021 成本 level-1: which cost is not said
+    if code is not None:
+        return Level(LEVEL1_NAMES[int(code[0]) - 1], code)
+    level1 = level1 or level1_label(level2_text)  # no level-1 column: 产出指标 in the level-2 one
+    return Level(level1, None) if level1 is not None else None

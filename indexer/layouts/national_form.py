@@ -1,0 +1,187 @@
+"""The national one-form-per-project layout (项目支出绩效目标申报表 / 绩效目标表 / 部门专项申报表).
+
+A form is a key–value header block (:mod:`indexer.layouts.header_block`) over an
+indicator table (:mod:`indexer.layouts.indicator_block`). A document may hold several
+forms: one per sheet, table or page, or one after another in the same grid; each gives
+a project. The region is not resolved here: ``Project.district`` gets the most specific
+place name printed (unit, department, title), and a form naming none is read all the same.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.errors import ParseError
+from indexer.layouts.base import LayoutScore
+from indexer.layouts.form_common import clean_org, make_indicator, org_like, place_hint
+from indexer.layouts.header_block import HeaderBlock, field_of_label, read_header_block
+from indexer.layouts.indicator_block import has_project_column, is_indicator_header, read_columns, read_rows
+from indexer.layouts.sheet_view import SheetView, squeeze
+from indexer.parse.common import project_id
+from indexer.readers.base import Document
+from indexer.records import Project, SourceTable
+from indexer.text import canonical, display
+
+__all__ = ["LAYOUT", "NationalFormInterpreter", "find_header_rows", "title_name"]
+
+LAYOUT = "national_form"
+_TITLE = re.compile(r"(?:绩效目标|绩效指标|目标)(?:申报|审批|申请)?表|申报表$")
+_FORM_WORDS = re.compile(r"(?:项目)?(?:支出)?(?:预算)?绩效(?:目标|评价|自评|指标)")
+_TRAILING_PAREN = re.compile(r"表\s*[（(]([^（）()]{4,})[）)]\s*$")
+_START_KINDS = ("name", "department0", "department1", "department2")
+
+
+def find_header_rows(view: SheetView) -> list[int]:
+    """Rows heading a national form's indicator table (not a long table's)."""
+    return [r for r in range(view.n_rows) if is_indicator_header(view, r) and not has_project_column(view, r)]
+
+
+def title_name(texts: list[str]) -> str:
+    """A project name read from a form's title when its header block names none:
+    ``绩效目标表(甘孜…机关 食品安全工作)`` → the bracketed part,
+    ``2019年度宁晋县高中助学金项目绩效评价指标表`` → the part before the form words."""
+    for text in texts:
+        m = _TRAILING_PAREN.search(text)
+        if m:
+            return m.group(1).strip()
+        head = _FORM_WORDS.split(text, maxsplit=1)[0].strip()
+        if len(squeeze(head)) >= 4 and head != text.strip():
+            return head
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    view: SheetView
+    start: int
+    header_row: int
+    end: int
+
+
+def _starts_form(view: SheetView, row: int, header_texts: list[str]) -> bool:
+    cells = [c for c in view.cells(row) if not view.continues_above(row, c.col)]
+    if not cells:
+        return False
+    if len(cells) == 1 and len(cells[0].text) <= 60 and _TITLE.search(squeeze(cells[0].text)):
+        return True
+    if cells[0].col <= 1 and field_of_label(cells[0].text) in _START_KINDS:
+        return True
+    texts = [squeeze(view.text(row, c)) for c in range(view.n_cols)]
+    return is_indicator_header(view, row) and texts != header_texts
+
+
+def _forms(view: SheetView) -> list[_Form]:
+    forms: list[_Form] = []
+    start = 0
+    for header in find_header_rows(view):
+        if header < start:
+            continue
+        texts = [squeeze(view.text(header, c)) for c in range(view.n_cols)]
+        columns = read_columns(view, header, range(header + 1, view.n_rows))
+        _, end = read_rows(
+            view, columns, range(header + 1, view.n_rows), lambda r, t=texts: _starts_form(view, r, t)
+        )
+        forms.append(_Form(view, start, header, end))
+        start = end
+    return forms
+
+
+class NationalFormInterpreter:
+    """The national one-form-per-project layout."""
+
+    layout = LAYOUT
+
+    def score(self, document: Document) -> LayoutScore:
+        """0.95 with an indicator table under a 项目名称/主管部门 block, 0.7 for the table alone."""
+        best, reason = 0.0, "no 一级/二级/三级指标 | 指标值 table"
+        for sheet in document.sheets:
+            view = SheetView(document, sheet)
+            for header in find_header_rows(view):
+                above = range(max(0, header - 40), header)
+                labelled = any(field_of_label(c.text) in _START_KINDS for r in above for c in view.cells(r))
+                score = 0.95 if labelled else 0.7
+                if score > best:
+                    what = "under a 项目名称/主管部门 block" if labelled else "without a header block"
+                    best, reason = score, f"indicator table at {view.position(header)} {what}"
+                if best >= 0.95:
+                    return LayoutScore(LAYOUT, best, reason)
+        return LayoutScore(LAYOUT, best, reason)
+
+    def interpret(self, document: Document) -> SourceTable:
+        """Every form of every sheet as a project, in document order."""
+        projects: list[Project] = []
+        for sheet in document.sheets:
+            view = SheetView(document, sheet)
+            for k, form in enumerate(_forms(view)):
+                preamble = sheet.preamble if k == 0 else ()
+                projects.append(_project(document, form, preamble, len(projects)))
+        if not projects:
+            raise ParseError(
+                document.file_name,
+                None,
+                "no national form found: expected a table headed 一级指标 | 二级指标 | 三级指标 | 指标值",
+                position=document.position(document.sheets[0]) if document.sheets else None,
+            )
+        first = projects[0]
+        return SourceTable(
+            file_name=document.file_name,
+            sha256=document.sha256,
+            layout=LAYOUT,
+            department=first.department,
+            district=first.district,
+            projects=tuple(projects),
+            grand_total=None,
+        )
+
+
+def _project(document: Document, form: _Form, preamble: tuple[str, ...], seq: int) -> Project:
+    view = form.view
+    block: HeaderBlock = read_header_block(view, form.start, form.header_row, preamble)
+    single = [view.cells(r) for r in range(form.start, form.header_row)]
+    titles = [*preamble, *(cells[0].text for cells in single if len(cells) == 1 and len(cells[0].text) <= 60)]
+    region_cells = [c.text for r in range(form.start, form.header_row) for c in view.cells(r)]
+    name_raw = block.name.text if block.name is not None else title_name(titles)
+    if not name_raw:
+        raise ParseError(
+            document.file_name,
+            None,
+            "expected a 项目名称 or 专项名称 in the form's header block (or a project named in its title)",
+            position=view.position(form.header_row),
+        )
+    name = canonical(name_raw).strip()
+    orgs = [t for t in (*preamble, *region_cells) if org_like(t) and field_of_label(t) is None]
+    department = clean_org(block.department) or (clean_org(orgs[0]) if orgs else "")
+    pid = project_id(document.file_name, document.sha256, seq, name)
+    columns = read_columns(view, form.header_row, range(form.header_row + 1, form.end))
+    rows, _ = read_rows(view, columns, range(form.header_row + 1, form.end), lambda r: False)
+    indicators = tuple(
+        make_indicator(
+            pid,
+            k,
+            row.level,
+            row.name,
+            row.cycle_value,
+            row.annual_value,
+            view.position(row.row, row.name_col),
+        )
+        for k, row in enumerate(rows, start=1)
+    )
+    origin_row, origin_col = (
+        (block.name.row, block.name.col) if block.name is not None else (form.header_row, 0)
+    )
+    return Project(
+        id=pid,
+        source_file=document.file_name,
+        source_line=origin_row + 1,
+        district=place_hint([*block.places, *orgs, *titles, name_raw]),
+        department=department,
+        budget_unit=clean_org(block.budget_unit) or None,
+        name=name,
+        name_raw=display(name_raw),
+        amounts=block.amounts,
+        goal="；".join(canonical(part).strip() for part in block.goal.split("\n") if part.strip()),
+        goal_raw=display(block.goal),
+        indicators=indicators,
+        origin=view.position(origin_row, origin_col),
+    )

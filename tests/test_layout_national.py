@@ -1,0 +1,231 @@
+"""The national-form interpreter on every rendering of the real forms and the synthetic ones.
+
+Oracle: ``eval/external/{north,south}.jsonl`` transcribed the same published forms as
+indicator rows (held out from classifier training; used here only as the ingest's
+expected output). For every source the interpreter's (name, value, 实施期 value, level-1,
+code) rows must equal the oracle's, but for the disagreements listed in ``EXTRA`` with the
+reason: rows the oracle leaves out on purpose (cut by the page, or printed without a value),
+which the interpreter keeps because nothing read is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from readers_support import SOURCES, rendering_cases, renderings
+
+from indexer.errors import ParseError
+from indexer.layouts import detect
+from indexer.layouts.national_form import NationalFormInterpreter
+from indexer.readers import read_document
+from indexer.text import canonical
+
+__all__ = ["renderings"]  # the session fixture, imported for pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+INTERPRETER = NationalFormInterpreter()
+
+# stem → [(project name, 年度资金总额 in 万元, printed unit, indicator count)]
+EXPECTED: dict[str, list[tuple[str, str | None, str | None, int]]] = {
+    "ah-bozhou-qxj-2023": [("亳州市人工增雨飞机作业项目", "189.8", None, 2)],
+    "ah-huaibei-wlt-ncwh-2025": [("农村文化建设配套补助经费", "5.00", None, 9)],
+    "ah-jinan-tyj-2025": [
+        ("2025金安国际网球公开赛（国际系列赛事）", "1000.00", None, 11),
+        ("安徽省常规赛费用", "1200.00", None, 0),  # cut by the page after its first label
+    ],
+    "ah-jinzhai-kfq-2021": [("物业管理", "1125", None, 9)],
+    "ah-luan-nyncj-zjtx-2024": [("发展建设类-农产品质检体系建设和“三品一标”发展项目", "51.35", None, 7)],
+    "ah-mengcheng-wjw-2024": [("国家基本公共卫生服务项目", "2279.048", None, 3)],
+    "hb-ningjin-gzzxj-2019-pj": [("2019年度宁晋县高中助学金", None, None, 6)],
+    "s-chongqing-fengjie-yunwu-2023": [("2023年云雾土家族乡加工园配套设施建设项目", "65", None, 1)],
+    "s-hubei-qingshan-bogai-2020": [("农村义务教育薄弱学校改造补助资金", "16", None, 9)],
+    "s-hubei-qingshan-jichusheshi-2020": [("教育系统基础设施建设和设备购置", "10000", None, 7)],
+    "s-hunan-nanyue-lvyou-2018": [("2018年市级专项扶贫资金基础设施（人大代表扶贫基地）", "10", None, 16)],
+    "s-hunan-nanyue-zichan-2018": [("2018年南岳镇资产收益扶贫项目", "214.06", None, 11)],
+    "s-hunan-xiangtan-wupao-2023": [("雾炮车降尘抑尘服务", "250", None, 7)],
+    "s-hunan-xiangtan-wupao-2024": [("雾炮车抑尘降尘服务", "250", None, 7)],
+    "s-hunan-yueyang-gbnt-2022": [("岳阳县2022年高标准农田建设项目", "854", None, 12)],
+    "s-ningxia-yuanzhou-hanyanglin-2022": [("原州区2022年南部水源涵养林建设项目", "6070.00", None, 11)],
+    "s-shaanxi-hanyin-puhui-2022": [("普惠金融发展专项资金", "112", None, 7)],
+    "s-sichuan-ganzi-shijian-food": [("甘孜藏族自治州市场监督管理局机关食品安全工作", None, None, 11)],
+    "s-sichuan-zhaohua-tekun-2021": [("特困家庭再扶助（独生子女死亡再扶助）", None, None, 9)],
+    "s-yunnan-yongde-yingyang-2022": [("义务教育营养改善计划专项资金", "38.766462", "元", 9)],
+    "sd-linyi-sfxx-2025": [("小学教育公用经费", "438.768", None, 8)],
+    "sx-lvliang-hgpx-2021-pj": [("2021年吕梁山护工培训", None, None, 13)],
+    "tj-baodi-xqfw-2022": [("农业绿色发展专项（畜禽粪污资源化利用整县推进项目）", "2350", None, 5)],
+    "tj-hbq-fy-2023": [
+        ("安全隐患维修", "20.00", None, 6),
+        ("办案业务费（陪审员及互联网专线）", "24.00", None, 5),
+    ],
+    "tj-qcgw-kyzq-hw-2020": [("疫情期间区域病媒防治环境卫生清洁等费用", "5652", None, 11)],
+    "zj-linhai-lhyh": [("绿化养护经费", None, None, 7)],
+    "synthetic-county-transport": [("乡村道路养护", "120.00", None, 2), ("农村客运补贴", "86.50", None, 2)],
+    "synthetic-culture-special": [("2024年市级文化旅游发展专项资金", "360", "元", 6)],
+    "synthetic-hanyin-water": [("汉阴县农村饮水安全巩固提升工程", "2279.048", "元 (other)", 9)],
+    "synthetic-stacked-costs": [("社区养老服务补助", "48.00", None, 7), ("老年人能力评估", "15", "元", 4)],
+}
+
+# Rows the interpreter reads that the oracle leaves out, by indicator name, and why.
+EXTRA: dict[str, tuple[set[str], str]] = {
+    "ah-bozhou-qxj-2023": (
+        {"围绕农业生产、生态环境修复、改善空气质量等需求"},
+        "the page is cut inside the annual value (解…): the oracle skips the row, the interpreter keeps it",
+    ),
+    "ah-mengcheng-wjw-2024": (
+        {"0-6岁儿童眼保健和视力检查覆盖率"},
+        "the page is cut after the value's ≧; read as an indicator without a value, skipped by the oracle",
+    ),
+    "s-ningxia-yuanzhou-hanyanglin-2022": (
+        {
+            "增加就业机会，提高农民收入。",
+            "提高森林覆盖率，促进生物多样性保护。",
+            "提高森林生态系统服务功能，显著改善项目区及周边地区的生态环境。",
+        },
+        "qualitative rows printed without a value: the oracle transcribes only rows with a value",
+    ),
+    "tj-baodi-xqfw-2022": (
+        {"完工项目县规模养殖场畜禽粪污处理"},
+        "the page is cut inside this indicator's name, before its value; skipped by the oracle",
+    ),
+}
+NOT_NATIONAL = {"nm-zhalaite-jcy-2025", "s-sichuan-jingyan-mata-2023"}  # long tables
+CASES = [(stem, fmt) for stem, fmt in rendering_cases() if stem in EXPECTED]
+
+
+def _oracle() -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = defaultdict(list)
+    for name in ("north", "south"):
+        for line in (ROOT / "eval" / "external" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            rows[row["source_id"]].append(row)
+    return rows
+
+
+ORACLE = _oracle()
+
+
+def _key(text: str | None) -> str:
+    return canonical(text or "").replace(" ", "")
+
+
+def _read(renderings: dict, stem: str, fmt: str):
+    path = renderings[stem][fmt]
+    return read_document(path.read_bytes(), path.name)
+
+
+def test_every_expected_stem_is_a_fixture():
+    assert set(EXPECTED) | NOT_NATIONAL | {"s-chongqing-tongnan-wugui-2023"} == {
+        stem for stem in SOURCES if not stem.startswith("seed-")
+    }
+
+
+@pytest.mark.parametrize(("stem", "fmt"), CASES)
+def test_national_form_reads_every_rendering(renderings, stem, fmt):
+    document = _read(renderings, stem, fmt)
+    best = detect(document)[0]
+    assert best.layout == "national_form" and best.score >= 0.7, best
+    table = INTERPRETER.interpret(document)
+    got = [
+        (
+            p.name,
+            None if p.amounts.total is None else p.amounts.total.normalize(),
+            p.amounts.printed_unit,
+            len(p.indicators),
+        )
+        for p in table.projects
+    ]
+    want = [(n, None if t is None else Decimal(t).normalize(), u, k) for n, t, u, k in EXPECTED[stem]]
+    assert got == want
+    for project in table.projects:
+        assert project.origin is not None and project.origin.file == document.file_name
+        assert project.origin.row is not None or project.origin.line is not None
+        assert project.id and project.source_file == document.file_name
+        assert [i.ordinal for i in project.indicators] == list(range(1, len(project.indicators) + 1))
+        for ind in project.indicators:
+            assert ind.origin is not None and ind.origin.file == document.file_name
+            assert (ind.origin.sheet or ind.origin.page) is not None or fmt.endswith(("csv", "txt"))
+            assert ind.origin.row is not None or ind.origin.line is not None
+    if stem.startswith("synthetic-"):
+        return
+    mine = [
+        (_key(i.name), _key(i.annual_value), _key(i.cycle_value) or None, i.level1, i.level2_code)
+        for p in table.projects
+        for i in p.indicators
+    ]
+    oracle = [
+        (
+            _key(r["name"]),
+            _key(r["value"]),
+            _key(r["cycle_value"]) or None,
+            r["level1"],
+            r["code"] and str(r["code"]),
+        )
+        for r in ORACLE[stem]
+    ]
+    extra_names, _reason = EXTRA.get(stem, (set(), ""))
+    assert [m for m in mine if m[0] not in {_key(n) for n in extra_names}] == oracle
+    assert {m[0] for m in mine} - {o[0] for o in oracle} == {_key(n) for n in extra_names}
+
+
+@pytest.mark.parametrize("stem", sorted(NOT_NATIONAL))
+def test_long_tables_are_not_national_forms(renderings, stem):
+    assert INTERPRETER.score(_read(renderings, stem, "xlsx")).score < 0.5
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx", "html", "pdf"])
+def test_indicators_without_level_columns_are_refused_naming_the_place(renderings, fmt):
+    """潼南区五桂镇 prints 指标 | 指标权重 | 计量单位 | 指标性质 | 指标值: no category to code."""
+    document = _read(renderings, "s-chongqing-tongnan-wugui-2023", fmt)
+    with pytest.raises(ParseError) as info:
+        INTERPRETER.interpret(document)
+    message = str(info.value)
+    assert message.startswith(document.file_name) and "一级指标/二级指标" in message
+    assert info.value.position is not None and info.value.position.row is not None
+
+
+def test_stacked_forms_2021_costs_and_environment_benefit(renderings):
+    table = INTERPRETER.interpret(_read(renderings, "synthetic-stacked-costs", "xlsx"))
+    first, second = table.projects
+    assert [(i.level1, i.level2_code) for i in first.indicators] == [
+        ("产出", "11"), ("产出", "13"), ("成本", "41"), ("成本", "42"), ("成本", "43"), ("效益", "23"),
+        ("满意度", "31"),
+    ]  # fmt: skip
+    assert first.indicators[0].annual_value == "≥1,200人次" and first.indicators[0].target.number == 1200
+    assert first.indicators[4].annual_value == "≤2万千瓦时"
+    assert first.district == "" and first.department == "某单位"  # no region printed: read all the same
+    assert second.amounts.fiscal == Decimal(15) and second.amounts.printed_unit == "元"
+    assert second.origin.row == 20 and second.indicators[-1].name == "评估对象满意度"
+
+
+def test_separate_cycle_and_annual_value_columns(renderings):
+    table = INTERPRETER.interpret(_read(renderings, "synthetic-culture-special", "html"))
+    (project,) = table.projects
+    first = project.indicators[0]
+    assert (first.name, first.cycle_value, first.annual_value) == ("公益性文化活动场次", "≥360场", "≥120场")
+    assert first.target.number == 120
+    assert project.indicators[-1].level1 == "满意度" and project.indicators[-1].level2_code == "31"
+    assert project.goal.startswith("完成平台一期建设") and "三年内建成" in project.goal
+    assert project.amounts.total == Decimal(360) and project.amounts.printed_unit == "元"
+
+
+def test_mixed_units_are_converted_and_named(renderings):
+    (project,) = INTERPRETER.interpret(_read(renderings, "synthetic-hanyin-water", "docx")).projects
+    a = project.amounts
+    assert (a.total, a.fiscal, a.central, a.local, a.other) == (
+        Decimal("2279.048"), Decimal("2000.00"), Decimal(1500), Decimal(500), Decimal("279.048"),
+    )  # fmt: skip
+    assert a.printed_unit == "元 (other)"  # only 其他资金 was printed in 元
+    assert project.department == "汉阴县水利局" and project.district == "汉阴县"
+    assert project.indicators[4].level1 == "成本" and project.indicators[4].level2_code == "41"
+
+
+def test_shifted_levels_give_level1_only(renderings):
+    table = INTERPRETER.interpret(_read(renderings, "tj-baodi-xqfw-2022", "pdf"))
+    assert {(i.level1, i.level2_code) for i in table.projects[0].indicators} == {
+        ("产出", None),
+        ("效益", None),
+    }
