@@ -4,7 +4,8 @@ Contradictions use out-of-fold predictions: every table's indicators are
 classified by a model trained without that table (and without any indicator
 of the same name elsewhere), so the model cannot simply echo the filed code it
 memorised. Indicators whose table gives only the level-1 category (the 花都
-table) are tagged by the full model, restricted to codes of that level-1.
+table) are tagged by the full model, restricted to codes of that level-1 and to
+the framework the table's structure shows (成本 as a level-1 → 2021).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import numpy as np
 from classifier import taxonomy
 from classifier.calibration import probabilities
 from classifier.core import held_out_logits
-from classifier.dataset import clean_value, corpus_examples, knowledge_examples
+from classifier.dataset import clean_value, corpus_examples
+from classifier.levels import table_framework
 from classifier.model import IndicatorClassifier
+from classifier.pool import pool_of
 from classifier.records import Prediction
 from indexer.corpus import Corpus
 
@@ -87,9 +90,7 @@ def audit(
     encoder; the level-1-only indicators are tagged by ``model`` itself.
     """
     embed = model.embedding_cache
-    pool = corpus_examples(corpus, per_table=True)
-    if model.params.use_knowledge:
-        pool += knowledge_examples()
+    pool = pool_of(corpus_examples(corpus, per_table=True), model.params)
     codes = np.array(taxonomy.CODES)
     contradictions: list[Contradiction] = []
     n_checked = 0
@@ -142,12 +143,24 @@ def tag_level1_only(corpus: Corpus, model: IndicatorClassifier) -> tuple[Tagged,
         for ind in project.indicators
         if ind.level2_code is None and ind.level1
     ]
+    frameworks = {
+        table: table_framework(
+            [i.level1 for p in projects for i in p.indicators],
+            [i.level2_code for p in projects for i in p.indicators],
+        )
+        for table, projects in corpus.by_source.items()
+    }
     items = [
-        (ind.name, clean_value(ind.annual_value) or clean_value(ind.cycle_value), ind.level1)
-        for _, ind in rows
+        (
+            ind.name,
+            clean_value(ind.annual_value) or clean_value(ind.cycle_value),
+            ind.level1,
+            frameworks[project.source_file],
+        )
+        for project, ind in rows
     ]
     predictions = model.predict_many(items)
     return tuple(
         Tagged(ind.id, project.name, project.district, ind.name, value, ind.level1, pred)
-        for (project, ind), (_, value, _), pred in zip(rows, items, predictions, strict=True)
+        for (project, ind), (_, value, _, _), pred in zip(rows, items, predictions, strict=True)
     )

@@ -28,6 +28,11 @@ class ModelParams:
     knowledge_keywords: bool = True  # also train on each knowledge keyword as a name-only example
     knn_weight: float = 0.5  # kNN-on-embeddings class vote added to the logits (0 = off; needs embeddings)
     knn_k: int = 10
+    cue_weight: float = 1.0  # value/unit/noun cues (classifier.cues)
+    use_library: bool = True  # train on the indicator library too
+    library_weight: float = 1.0  # sample weight of each library example
+    conflicts: str = "majority"  # how names filed under different codes are resolved (classifier.pool)
+    inner_folds: int = 5  # group folds of the out-of-fold logits that calibration is tuned on
 
 
 @dataclass
@@ -83,9 +88,11 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
         name_weight=params.name_weight,
         value_weight=params.value_weight,
         embedding_weight=params.embedding_weight,
+        cue_weight=params.cue_weight,
     ).fit(names, values)
     x = features.transform(names, values)
-    weights = np.array([params.knowledge_weight if ex.source == "knowledge" else 1.0 for ex in examples])
+    by_source = {"knowledge": params.knowledge_weight, "library": params.library_weight}
+    weights = np.array([by_source.get(ex.source, 1.0) for ex in examples])
     if params.class_weight == "balanced":
         classes, counts = np.unique(labels, return_counts=True)
         per_class = dict(zip(classes, len(labels) / (len(classes) * counts), strict=True))
@@ -128,19 +135,21 @@ def dedupe_training(examples: Iterable[Example], exclude_keys: set[str] = frozen
 def held_out_logits(
     train_pool: Sequence[Example],
     test: Sequence[tuple[str, str | None]],
-    test_group: str,
+    test_group: str | set[str],
     embed: EmbeddingCache | None,
     params: ModelParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logits for ``test`` (name, value) pairs from a model that never saw ``test_group``.
 
-    Training excludes every example of ``test_group`` and any example whose
+    ``test_group`` is one group or a set of them. Training excludes every example of
+    those groups and any example whose
     name equals a test name, so copy-pasted indicators cannot leak. Returns
     ``(logits over taxonomy.CODES, classes)``: codes absent from training get
     ``-inf``.
     """
     keys = {name_key(n) for n, _ in test}
-    train = dedupe_training((ex for ex in train_pool if ex.group != test_group), keys)
+    held = {test_group} if isinstance(test_group, str) else test_group
+    train = dedupe_training((ex for ex in train_pool if ex.group not in held), keys)
     core = fit_core(train, embed, params)
     raw = core.logits([n for n, _ in test], [v for _, v in test])
     full = np.full((len(test), len(taxonomy.CODES)), -np.inf)
@@ -150,21 +159,31 @@ def held_out_logits(
     return full, core.classes
 
 
+def group_folds(groups: Sequence[str], n_folds: int) -> list[list[str]]:
+    """``groups`` dealt round-robin (sorted) into at most ``n_folds`` folds; every group alone if fewer."""
+    ordered = sorted(set(groups))
+    n = max(1, min(n_folds, len(ordered)))
+    return [ordered[i::n] for i in range(n)]
+
+
 def cross_val_logits(
     examples: Sequence[Example], embed: EmbeddingCache | None, params: ModelParams
 ) -> tuple[np.ndarray, list[int]]:
-    """Leave-one-table-out logits (over ``taxonomy.CODES``) for every corpus example.
+    """Out-of-fold logits (over ``taxonomy.CODES``) for every corpus and library example.
 
-    Knowledge examples are always on the training side. Returns the logits of
-    the corpus examples and their positions in ``examples``.
+    Groups (tables, library sectors) are dealt into ``params.inner_folds`` folds; each
+    fold is predicted by a model trained on the others (minus its names). Knowledge
+    examples are always on the training side. Returns the logits and the positions
+    in ``examples`` they belong to.
     """
-    groups = sorted({ex.group for ex in examples if ex.group != KNOWLEDGE_GROUP})
+    groups = [ex.group for ex in examples if ex.group != KNOWLEDGE_GROUP]
     positions: list[int] = []
     blocks: list[np.ndarray] = []
-    for group in groups:
-        idx = [i for i, ex in enumerate(examples) if ex.group == group]
+    for fold in group_folds(groups, params.inner_folds):
+        members = set(fold)
+        idx = [i for i, ex in enumerate(examples) if ex.group in members]
         test = [(examples[i].name, examples[i].value) for i in idx]
-        logits, _ = held_out_logits(examples, test, group, embed, params)
+        logits, _ = held_out_logits(examples, test, members, embed, params)
         blocks.append(logits)
         positions += idx
     if not blocks:

@@ -10,12 +10,12 @@ training side only. Predictions of all folds are pooled for the metrics.
 
 Compared in the same run, on the same folds:
 
-* ``model`` — TF-IDF + embeddings logistic regression with the knowledge file,
-  plus the kNN-on-embeddings vote;
-* ``model_no_knowledge`` — the same without the knowledge file;
-* ``model_tfidf_only`` — the same (with knowledge) without embeddings (hence
-  without the kNN vote): no encoder call at prediction time, so it is the
-  low-latency option;
+* ``model`` — TF-IDF + value/unit cues + embeddings logistic regression trained on
+  the other tables, the indicator library and the knowledge file, plus the
+  kNN-on-embeddings vote;
+* ``model_no_library`` — the model before the library (no library, no cues, conflicts kept);
+* ``model_tfidf_only`` — the full pool without embeddings (hence without the kNN
+  vote): no encoder call at prediction time, the low-latency option;
 * ``majority`` — the training side's most frequent code;
 * ``tfidf_svc`` — character 1–3-gram TF-IDF of the name + LinearSVC;
 * ``embed_lr`` — encoder embeddings of the name + logistic regression.
@@ -39,8 +39,9 @@ from sklearn.svm import LinearSVC
 from classifier import taxonomy
 from classifier.calibration import CODES, Calibration, calibrate, probabilities, restrict_to_level1
 from classifier.core import ModelParams, dedupe_training, held_out_logits
-from classifier.dataset import Example, corpus_examples, knowledge_examples, name_key
+from classifier.dataset import Example, corpus_examples, name_key
 from classifier.features import EmbeddingCache
+from classifier.pool import pool_of
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
 
@@ -96,6 +97,11 @@ def model_fold(
     return FoldOutcome(probabilities(logits, cal.temperature), cal)
 
 
+def previous_params(params: ModelParams) -> ModelParams:
+    """``params`` as the classifier had them before the library: no library, no cues, conflicts kept."""
+    return ModelParams(**{**params.__dict__, "use_library": False, "cue_weight": 0.0, "conflicts": "keep"})
+
+
 def _baseline_train(pool: list[Example], test: list[Example], group: str) -> list[Example]:
     keys = {name_key(ex.name) for ex in test}
     return dedupe_training((ex for ex in pool if ex.group != group and ex.source == "corpus"), keys)
@@ -144,10 +150,9 @@ def evaluate(
     params = params or ModelParams()
     embed = cache if cache is not None else EmbeddingCache(encoder)
     tests = corpus_examples(corpus, per_table=True)
-    knowledge = knowledge_examples(keywords=params.knowledge_keywords)
     groups = sorted({ex.group for ex in tests})
-    no_knowledge = ModelParams(**{**params.__dict__, "use_knowledge": False})
-    tfidf_only = ModelParams(**{**params.__dict__, "embedding_weight": 0.0})
+    no_library = previous_params(params)
+    tfidf_only = ModelParams(**{**params.__dict__, "embedding_weight": 0.0, "knn_weight": 0.0})
 
     y_true: list[str] = []
     level1s: list[str] = []
@@ -160,13 +165,15 @@ def evaluate(
     for group in groups:
         test = [ex for ex in tests if ex.group == group]
         corpus_pool = [ex for ex in tests if ex.group != group]
-        fold = model_fold(corpus_pool + knowledge, test, group, embed, params)
+        fold = model_fold(pool_of(corpus_pool, params), test, group, embed, params)
         probs, temperature, threshold = fold.probs, fold.calibration.temperature, fold.calibration.threshold
         probs_all.append(probs)
         answered_all.append(probs.max(axis=1) >= threshold)
         if baselines:
-            probs_nok.append(model_fold(corpus_pool, test, group, embed, no_knowledge).probs)
-            probs_tfidf.append(model_fold(corpus_pool + knowledge, test, group, None, tfidf_only).probs)
+            before = model_fold(pool_of(corpus_pool, no_library), test, group, embed, no_library)
+            fast = model_fold(pool_of(corpus_pool, tfidf_only), test, group, None, tfidf_only)
+            probs_nok.append(before.probs)
+            probs_tfidf.append(fast.probs)
             train = _baseline_train(corpus_pool, test, group)
             majority = Counter(ex.code for ex in train).most_common(1)[0][0]
             preds["majority"] += [majority] * len(test)
@@ -201,7 +208,7 @@ def evaluate(
         "model_level1_known": _scores(y_true, list(restricted_pred)),
     }
     if baselines:
-        for name, blocks in (("model_no_knowledge", probs_nok), ("model_tfidf_only", probs_tfidf)):
+        for name, blocks in (("model_no_library", probs_nok), ("model_tfidf_only", probs_tfidf)):
             variant = np.vstack(blocks)
             variant_pred = CODES[variant.argmax(axis=1)]
             models[name] = {

@@ -6,6 +6,8 @@
   digits folded to ``9``, so ``≥95%`` and ``≥98%`` share grams and units
   (天/次/家/%/万元) and words (年底前/及时/满意) stand out.
 * Embedding: the encoder's query vector of the name, cached per unique text.
+* Cues: the value/unit/noun cues of ``classifier.cues`` (kind of measure, unit class,
+  comparator, qualitative words), unfitted.
 
 The blocks are L2-normalised and weighted, then concatenated into one sparse
 matrix. State is plain JSON (vocabularies, weights) + numpy arrays (idf), so
@@ -22,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from classifier.cues import CUE_NAMES, cue_matrix
 from indexer.encoder.base import Encoder
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -84,8 +87,10 @@ class FeatureBuilder:
         name_weight: float = 1.0,
         value_weight: float = 0.5,
         embedding_weight: float = 1.0,
+        cue_weight: float = 0.0,
     ) -> None:
         self.embed = embed
+        self.cue_weight = cue_weight
         self.name_weight = name_weight
         self.value_weight = value_weight
         self.embedding_weight = embedding_weight if embed is not None else 0.0
@@ -107,6 +112,8 @@ class FeatureBuilder:
         blocks = [self.name_weight * self.name_tfidf.transform(list(names))]
         if self.value_weight:
             blocks.append(self.value_weight * self.value_tfidf.transform(self._values(values)))
+        if self.cue_weight:
+            blocks.append(sp.csr_matrix(self.cue_weight * cue_matrix(names, values)))
         if self.embed is not None and self.embedding_weight:
             blocks.append(sp.csr_matrix(self.embedding_weight * self.embed(list(names))))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
@@ -117,6 +124,8 @@ class FeatureBuilder:
         width = len(self.name_tfidf.vocabulary_)
         if self.value_weight:
             width += len(self.value_tfidf.vocabulary_)
+        if self.cue_weight:
+            width += len(CUE_NAMES)
         if self.embed is not None and self.embedding_weight:
             width += self.embed.encoder.dim
         return width
@@ -127,6 +136,7 @@ class FeatureBuilder:
             "name_weight": self.name_weight,
             "value_weight": self.value_weight,
             "embedding_weight": self.embedding_weight,
+            "cue_weight": self.cue_weight,
             "name_vocabulary": {k: int(v) for k, v in self.name_tfidf.vocabulary_.items()},
             "value_vocabulary": {k: int(v) for k, v in self.value_tfidf.vocabulary_.items()},
         }
@@ -146,6 +156,7 @@ class FeatureBuilder:
             name_weight=float(params["name_weight"]),
             value_weight=float(params["value_weight"]),
             embedding_weight=float(params["embedding_weight"]),
+            cue_weight=float(params["cue_weight"]),
         )
         for vec, vocab, idf in (
             (builder.name_tfidf, params["name_vocabulary"], arrays["name_idf"]),

@@ -10,7 +10,13 @@ from indexer.errors import InvalidInputError
 MAX_CHARS = 500
 _STRIP_CF = {"\u200b", "\u200c", "\u200d", "\ufeff", "\u2060", "\u00ad"}
 
-Item = str | tuple[str, str | None, str | None] | tuple[str, str | None] | tuple[str]
+Item = (
+    str
+    | tuple[str, str | None, str | None, str | None]
+    | tuple[str, str | None, str | None]
+    | tuple[str, str | None]
+    | tuple[str]
+)
 
 
 def has_cjk(text: str) -> bool:
@@ -57,3 +63,12 @@ def as_triple(item: Item | dict[str, Any]) -> tuple[object, object, object]:
     raise InvalidInputError(
         f"cannot classify {type(item).__name__}: expected a name or (name, value, level1)"
     )
+
+
+def as_fields(item: Item | dict[str, Any]) -> tuple[object, object, object, object]:
+    """``(name, value, level1, framework)`` of a name, a tuple of up to four or a dict (unchecked)."""
+    if isinstance(item, dict):
+        return item.get("name"), item.get("value"), item.get("level1"), item.get("framework")
+    if isinstance(item, tuple) and len(item) == 4:
+        return item[0], item[1], item[2], item[3]
+    return (*as_triple(item), None)

@@ -25,9 +25,12 @@ import numpy as np
 from classifier import taxonomy
 from classifier.calibration import calibrate, probabilities, restrict_to_level1
 from classifier.core import Core, ModelParams, dedupe_training, fit_core
-from classifier.dataset import class_counts, data_hash, training_examples
+from classifier.dataset import class_counts, corpus_examples, data_hash
 from classifier.features import EmbeddingCache, FeatureBuilder
-from classifier.inputs import Item, as_triple, clean_text, has_cjk
+from classifier.inputs import Item, as_fields, clean_text, has_cjk
+from classifier.levels import normalize_framework
+from classifier.library import library_hash, load_library
+from classifier.pool import pool_of
 from classifier.records import Prediction
 from indexer.artifacts import read_manifest, write_artifact
 from indexer.corpus import Corpus
@@ -35,7 +38,7 @@ from indexer.encoder.base import Encoder
 from indexer.errors import ArtifactError, InvalidInputError
 
 KIND = "classifier"
-FORMAT_VERSION = 2  # 2: kNN vectors/labels in arrays.npz
+FORMAT_VERSION = 3  # 2: kNN vectors/labels in arrays.npz; 3: cue features, library in training
 # What training records about its data and encoder (in ``info`` and the manifest).
 INFO_FIELDS = (
     "training_data_hash",
@@ -43,6 +46,8 @@ INFO_FIELDS = (
     "n_examples",
     "n_corpus_examples",
     "n_knowledge_examples",
+    "n_library_examples",
+    "library_hash",
     "class_counts",
     "encoder",
     "encoder_dim",
@@ -83,16 +88,15 @@ class IndicatorClassifier:
         params: ModelParams | None = None,
         cache: EmbeddingCache | None = None,
     ) -> IndicatorClassifier:
-        """Train on the corpus's coded indicators (+ knowledge file unless disabled).
+        """Train on the corpus's coded indicators + the indicator library + the knowledge file
+        (each unless disabled in ``params``), deduplicated with conflicts resolved (``classifier.pool``).
 
-        Temperature and review threshold come from leave-one-table-out logits
-        of the training data itself.
+        Temperature and review threshold come from out-of-fold logits (group folds of
+        tables and library sectors) of the training data itself.
         """
         params = params or ModelParams()
         embed = cache if cache is not None else EmbeddingCache(encoder)
-        examples = dedupe_training(
-            training_examples(corpus, use_knowledge=params.use_knowledge, keywords=params.knowledge_keywords)
-        )
+        examples = dedupe_training(pool_of(corpus_examples(corpus), params))
         if not examples:
             raise InvalidInputError("no coded indicators to train the classifier on")
         calibration = calibrate(examples, embed, params)
@@ -103,6 +107,8 @@ class IndicatorClassifier:
             "n_examples": len(examples),
             "n_corpus_examples": sum(ex.source == "corpus" for ex in examples),
             "n_knowledge_examples": sum(ex.source == "knowledge" for ex in examples),
+            "n_library_examples": sum(ex.source == "library" for ex in examples),
+            "library_hash": library_hash(load_library()),
             "class_counts": class_counts(examples),
             "encoder": encoder.name,
             "encoder_dim": encoder.dim,
@@ -152,29 +158,38 @@ class IndicatorClassifier:
         """Calibrated probabilities over ``self.classes`` (no level-1 restriction)."""
         return probabilities(self._core.logits(names, values), self.temperature)
 
-    def predict(self, name: str, value: str | None = None, level1: str | None = None) -> Prediction:
-        """Classify one indicator. ``level1`` (e.g. ``"产出"`` or ``"1-产出指标"``) restricts the codes."""
+    def predict(
+        self, name: str, value: str | None = None, level1: str | None = None, framework: str | None = None
+    ) -> Prediction:
+        """Classify one indicator. ``level1`` (e.g. ``"产出"`` or ``"1-产出指标"``) restricts the codes;
+        ``framework`` (``"pre2021"``/``"2021"``, the table's) picks 14 or 41 for a cost
+        (``classifier.levels``)."""
         clean_name, clean_value, clean_level1 = self.validate(name, value, level1)
+        clean_framework = normalize_framework(framework)
         probs = self.predict_proba([clean_name], [clean_value])
-        restricted = restrict_to_level1(probs, self.classes, [clean_level1])
+        restricted = restrict_to_level1(probs, self.classes, [clean_level1], [clean_framework])
         return self._prediction(restricted[0], clean_level1, clean_name)
 
     def predict_many(self, items: Iterable[Item | dict[str, Any]]) -> list[Prediction]:
-        """Classify many indicators at once (names, or ``(name, value, level1)`` tuples/dicts).
+        """Classify many indicators at once: names, ``(name, value, level1[, framework])`` tuples
+        or dicts with those keys.
 
         Every item is validated first; an invalid one raises ``InvalidInputError``
         naming its position, and nothing is classified.
         """
         cleaned: list[tuple[str, str | None, str | None]] = []
+        frameworks: list[str | None] = []
         for pos, item in enumerate(items):
+            name, value, level1, framework = as_fields(item)
             try:
-                cleaned.append(self.validate(*as_triple(item)))
+                cleaned.append(self.validate(name, value, level1))
+                frameworks.append(normalize_framework(framework))
             except InvalidInputError as exc:
                 raise InvalidInputError(f"item {pos + 1}: {exc}") from None
         if not cleaned:
             return []
         probs = self.predict_proba([c[0] for c in cleaned], [c[1] for c in cleaned])
-        restricted = restrict_to_level1(probs, self.classes, [c[2] for c in cleaned])
+        restricted = restrict_to_level1(probs, self.classes, [c[2] for c in cleaned], frameworks)
         return [self._prediction(p, lvl, name) for p, (name, _, lvl) in zip(restricted, cleaned, strict=True)]
 
     # ---- persistence ----------------------------------------------------------------
@@ -227,7 +242,9 @@ class IndicatorClassifier:
         """
         expected: dict[str, Any] = {"encoder": encoder.name, "encoder_dim": encoder.dim}
         if corpus is not None:
+            # A changed corpus or a changed shipped library both mean: retrain.
             expected["corpus_hash"] = corpus.content_hash
+            expected["library_hash"] = library_hash(load_library())
         manifest = read_manifest(Path(model_dir), KIND, FORMAT_VERSION, expected=expected)
         try:
             model = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))

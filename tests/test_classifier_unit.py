@@ -157,9 +157,13 @@ def test_level1_restriction_is_always_obeyed(model, level1):
         pred = model.predict(name, level1=level1)
         assert pred.code in allowed
         assert all(code in allowed for code, _, _ in pred.top3)
-        # The free probabilities renormalised within the level-1: same order, same ratios.
-        free = model.predict_proba([name], [None])[0]
-        expected = dict(zip(model.classes, free * inside / free[inside].sum(), strict=True))
+        # The free probabilities renormalised within the level-1 (a cost is 14 under 产出 and 41
+        # under 成本: the other's probability joins it first): same order, same ratios.
+        free = dict(zip(model.classes, model.predict_proba([name], [None])[0], strict=True))
+        cost = free["14"] + free["41"]
+        free["14"], free["41"] = (cost, 0.0) if "14" in allowed else (0.0, cost)
+        total = sum(free[c] for c in allowed)
+        expected = {c: (free[c] / total if c in allowed else 0.0) for c in model.classes}
         ranked = sorted((c for c in model.classes if c in allowed), key=lambda c: -expected[c])
         assert [c for c, _, _ in pred.top3] == ranked[:3]
         assert [p for _, _, p in pred.top3] == pytest.approx([expected[c] for c in ranked[:3]])
@@ -339,7 +343,7 @@ def test_evaluate_reports_everything(corpus, encoder):
     assert set(report["models"]) == {
         "model",
         "model_level1_known",
-        "model_no_knowledge",
+        "model_no_library",
         "model_tfidf_only",
         "majority",
         "tfidf_svc",
