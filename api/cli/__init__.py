@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 import typer
 
-from api.cli import build_cmd, classify_cmd, corpus_cmd, report_cmd, review_cmd, search_cmd, serve_cmd
+from api.cli import (
+    build_cmd,
+    classify_cmd,
+    corpus_cmd,
+    library_cmd,
+    report_cmd,
+    review_cmd,
+    search_cmd,
+    serve_cmd,
+)
 
 app = typer.Typer(
     name="jixiao",
@@ -15,7 +24,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (corpus_cmd, build_cmd, search_cmd, classify_cmd, report_cmd, review_cmd, serve_cmd):
+COMMANDS = (corpus_cmd, build_cmd, search_cmd, classify_cmd, library_cmd, report_cmd, review_cmd, serve_cmd)
+for module in COMMANDS:
     module.register(app)
 
 

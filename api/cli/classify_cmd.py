@@ -61,6 +61,10 @@ def register(app: typer.Typer) -> None:
         level1: Annotated[
             str | None, typer.Option("--level1", help="Known level-1: 产出, 效益, 满意度 or 成本.")
         ] = None,
+        framework: Annotated[
+            str | None,
+            typer.Option("--framework", help="The table's framework: pre2021 (成本 under 产出) or 2021."),
+        ] = None,
         file: Annotated[
             Path | None,
             typer.Option("--file", help="One indicator per line, or name<TAB>value<TAB>level1 (TSV)."),
@@ -76,7 +80,7 @@ def register(app: typer.Typer) -> None:
             raise InvalidInputError("give either an indicator NAME or --file F (not both)")
         model = _load_model()
         if file is None:
-            pred = model.predict(name or "", value, level1)
+            pred = model.predict(name or "", value, level1, framework)
             typer.echo(
                 json.dumps(pred.to_dict(), ensure_ascii=False) if as_json else _render(pred, name or "")
             )
@@ -95,7 +99,7 @@ def register(app: typer.Typer) -> None:
                     if as_json
                     else f"line {number}: error: {exc}"
                 )
-        predictions = model.predict_many([(n, v, lvl) for _, n, v, lvl in valid])
+        predictions = model.predict_many([(n, v, lvl, framework) for _, n, v, lvl in valid])
         for (number, item_name, _, _), pred in zip(valid, predictions, strict=True):
             results[number] = (
                 json.dumps({"line": number, "name": item_name, **pred.to_dict()}, ensure_ascii=False)

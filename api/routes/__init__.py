@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import classify, health, ingest, projects, reports, review, search, stats
+from api.routes import classify, health, ingest, library, projects, reports, review, search, stats
 
 ROUTERS: tuple[APIRouter, ...] = (
     search.router,
@@ -15,4 +15,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     ingest.router,
     reports.router,
     review.router,
+    library.router,
 )

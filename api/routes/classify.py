@@ -26,7 +26,9 @@ def classify(body: ClassifyRequest, model: ClassifierDep, settings: SettingsDep)
             f"items: {len(body.items)} indicators, the limit is {settings.max_batch} per request",
             {"field": "items", "limit": settings.max_batch, "length": len(body.items)},
         )
-    predictions = model.predict_many([(item.name, item.value, item.level1) for item in body.items])
+    predictions = model.predict_many(
+        [(item.name, item.value, item.level1, item.framework) for item in body.items]
+    )
     return ClassifyResponse(
         predictions=[PredictionOut.of(item.name, p) for item, p in zip(body.items, predictions, strict=True)]
     )

@@ -127,6 +127,9 @@
       } else if (parts[0] === "reuse") {
         setNav("reuse");
         await renderReuse(current);
+      } else if (parts[0] === "library") {
+        setNav("library");
+        await renderLibrary(params, current);
       } else {
         setNav("search");
         await renderSearch(params, current);
@@ -503,6 +506,37 @@
     const known = new Set([...REUSE_SKIP, "summary", "by_district", "by_department", "goal_clusters", "set_clusters", "name_clusters", "top_names", "amount_only", "themes", "theme_silhouette"]);
     for (const [key, value] of Object.entries(data || {})) if (!known.has(key)) parts.push(reportSection(key, value));
     show(parts);
+  }
+
+  // ---------- indicator library ----------
+  async function renderLibrary(params, current) {
+    document.title = "指标库 · 绩效目标检索";
+    const query = { q: params.get("q") || "", sector: params.get("sector") || "", code: params.get("code") || "" };
+    const search = new URLSearchParams({ limit: "200" });
+    for (const [k, v] of Object.entries(query)) if (v) search.set(k, v);
+    const data = await api("/api/library?" + search.toString());
+    if (!current()) return;
+    const taxonomy = await loadTaxonomy().catch(() => null);
+    const codes = ((taxonomy && taxonomy.codes) || []).map((c) => [c.code, c.code + " " + c.label]);
+    const q = el("input", { type: "search", id: "library-q", value: query.q, placeholder: "指标名称关键词，如 成活率", "aria-label": "指标名称关键词" });
+    const sector = el("select", { id: "library-sector", "aria-label": "行业" }, option("", "全部行业"),
+      data.sectors.map((s) => option(s.sector, s.sector + "（" + s.count + "）", s.sector === query.sector)));
+    const code = el("select", { id: "library-code", "aria-label": "二级指标" }, option("", "全部二级指标"),
+      codes.map(([c, label]) => option(c, label, c === query.code)));
+    const form = el("form", { class: "tag-form", onsubmit: (event) => {
+      event.preventDefault();
+      const next = new URLSearchParams();
+      if (q.value.trim()) next.set("q", q.value.trim());
+      if (sector.value) next.set("sector", sector.value);
+      if (code.value) next.set("code", code.value);
+      go("/library", next);
+    } }, el("div", { class: "tag-actions" }, q, sector, code, el("button", { type: "submit", class: "primary", text: "查询" })));
+    const rows = data.entries.map((e) => [e.code + " " + e.level2_label, e.sector, e.name, e.printed_value,
+      e.url ? el("td", {}, el("a", { href: e.url, target: "_blank", rel: "noopener noreferrer", text: "来源" })) : "团队编写"]);
+    show(el("h1", { text: "绩效指标库" }),
+      el("p", { class: "muted", text: "按行业与二级指标浏览典型绩效指标及常用指标值；也是自动标注的训练数据。" }), form,
+      el("p", { class: "muted", id: "library-total", text: "共 " + data.total + " 条" + (data.total > data.entries.length ? "，显示前 " + data.entries.length + " 条" : "") }),
+      data.entries.length ? simpleTable(["二级指标", "行业", "指标名称", "典型指标值", "来源"], rows) : el("p", { class: "empty", text: "没有符合条件的指标。" }));
   }
 
   // ---------- health ----------

@@ -1,0 +1,251 @@
+"""The classifier's evaluation, one script: three held-out protocols, four models, three input modes.
+
+    nice -n 19 .venv/bin/python bench/clf_eval.py              # writes bench/results/classifier_eval.md
+    .venv/bin/python bench/clf_eval.py --protocols external    # one protocol (quick look, prints only)
+
+Protocols (each test indicator's normalised name is removed from training as well):
+
+* ``external`` — the 404 real indicators of 19 provinces in ``eval/external/`` (rows with a code):
+  trained on everything the product trains on (seed tables + library + knowledge file); the external
+  sources are never trained on and nothing here is chosen by their errors;
+* ``lodo`` — leave-one-district-out on the five seed tables (trained on the other tables + library);
+* ``loso`` — leave-one-sector-out on the library (trained on the seed tables + the other sectors).
+
+Models, all in the same run on the same folds:
+
+* ``new`` — ``ModelParams()``: char TF-IDF + value TF-IDF + value/unit cues + embeddings + kNN vote,
+  on corpus + library + knowledge;
+* ``new_fast`` — the same without the encoder (no embeddings, no kNN): the low-latency path;
+* ``current`` — the model as it was before the library (no library, no cues, conflicts kept);
+* ``tfidf_svc`` — char 1–3-gram TF-IDF of the name + LinearSVC, on the same pool as ``new``.
+
+Modes: ``text`` (name + value), ``text+framework`` (the table's framework when it shows one) and
+``level1`` (the filed level-1 and the framework given). Temperature and the review threshold of each
+model come from group-fold cross-validation on its training side only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from clf_report import metrics, render  # noqa: E402
+from machine import load_average, load_note  # noqa: E402
+from scipy.special import softmax  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.svm import LinearSVC  # noqa: E402
+
+from api.loaders import open_encoder  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from classifier import taxonomy  # noqa: E402
+from classifier.calibration import calibrate, probabilities  # noqa: E402
+from classifier.core import ModelParams, dedupe_training, fit_core  # noqa: E402
+from classifier.dataset import Example, corpus_examples, name_key  # noqa: E402
+from classifier.evaluate import previous_params  # noqa: E402
+from classifier.features import EmbeddingCache  # noqa: E402
+from classifier.levels import restrict, table_framework  # noqa: E402
+from classifier.pool import LIBRARY_PREFIX, library_examples, pool_of  # noqa: E402
+from indexer.encoder.build import build_encoder  # noqa: E402
+from indexer.store import CorpusStore  # noqa: E402
+
+CODES = np.array(taxonomy.CODES)
+EXTERNAL = [REPO_ROOT / "eval" / "external" / "north.jsonl", REPO_ROOT / "eval" / "external" / "south.jsonl"]
+MODES = ("text", "text+framework", "level1")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test indicator with what a form tells about it."""
+
+    name: str
+    value: str | None
+    code: str
+    level1: str
+    framework: str | None
+    group: str  # source id, seed table or library sector
+
+
+def external_cases() -> list[Case]:
+    """The external rows that have a code (north uses int codes, south strings: both become str)."""
+    cases = []
+    for path in EXTERNAL:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row["code"] is None:
+                continue
+            code = str(row["code"])
+            cases.append(
+                Case(
+                    row["name"],
+                    row["value"],
+                    code,
+                    taxonomy.level1_of(code),
+                    row["framework"],
+                    row["source_id"],
+                )
+            )
+    return cases
+
+
+def _case(ex: Example, framework: str | None) -> Case:
+    return Case(ex.name, ex.value, ex.code, ex.level1, framework, ex.group)
+
+
+@dataclass
+class Fold:
+    probs: np.ndarray  # (n, len(CODES)) calibrated, unrestricted
+    threshold: float | None
+
+
+def fit_predict(
+    variant: str, params: ModelParams | None, train: list[Example], test: list[Case], embed: EmbeddingCache
+) -> Fold:
+    """Train ``variant`` on ``train`` minus the test names; its probabilities for ``test``."""
+    keys = {name_key(c.name) for c in test}
+    train = dedupe_training(train, keys)
+    names, values = [c.name for c in test], [c.value for c in test]
+    if params is None:  # tfidf_svc
+        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+        svc = LinearSVC(C=1.0).fit(vec.fit_transform([e.name for e in train]), [e.code for e in train])
+        scores = np.full((len(test), len(CODES)), -np.inf)
+        decision = svc.decision_function(vec.transform(names))
+        for j, code in enumerate(svc.classes_):
+            scores[:, list(CODES).index(code)] = decision[:, j]
+        return Fold(softmax(scores, axis=1), None)
+    use = embed if params.embedding_weight else None
+    cal = calibrate(train, use, params)
+    core = fit_core(train, use, params)
+    raw = core.logits(names, values)
+    full = np.full((len(test), len(CODES)), -np.inf)
+    for j, code in enumerate(core.classes):
+        full[:, list(CODES).index(str(code))] = raw[:, j]
+    return Fold(probabilities(full, cal.temperature), cal.threshold)
+
+
+def variants() -> dict[str, ModelParams | None]:
+    new = ModelParams()
+    return {
+        "new": new,
+        "new_fast": ModelParams(embedding_weight=0.0, knn_weight=0.0),
+        "current": previous_params(new),
+        "tfidf_svc": None,
+    }
+
+
+FoldSpec = tuple[Callable[[ModelParams], list[Example]], list[Case]]
+
+
+def run(
+    protocol: str, folds: list[FoldSpec], chosen: dict[str, ModelParams | None], embed: EmbeddingCache
+) -> dict:
+    """Pooled predictions of every variant over ``folds`` [(train pools per variant, test cases)]."""
+    out: dict[str, dict] = {}
+    for variant, params in chosen.items():
+        start = time.perf_counter()
+        cases: list[Case] = []
+        probs: list[np.ndarray] = []
+        thresholds: list[float] = []
+        for make_train, test in folds:
+            fold = fit_predict(variant, params, make_train(params or ModelParams()), test, embed)
+            cases += test
+            probs.append(fold.probs)
+            if fold.threshold is not None:
+                thresholds.append(fold.threshold)
+        stacked = np.vstack(probs)
+        modes = {}
+        for mode in MODES:
+            level1s = [c.level1 if mode == "level1" else None for c in cases]
+            frameworks = [c.framework if mode != "text" else None for c in cases]
+            p = restrict(stacked, list(CODES), level1s, frameworks) if mode != "text" else stacked
+            threshold_of = _per_case_threshold(folds, thresholds) if thresholds else None
+            modes[mode] = metrics([c.code for c in cases], p, threshold_of)
+        out[variant] = {"modes": modes, "seconds": time.perf_counter() - start, "thresholds": thresholds}
+        m = modes["text"]
+        print(
+            f"{protocol:9} {variant:10} acc {m['accuracy']:.3f} F1 {m['macro_f1']:.3f} "
+            f"lvl1 {modes['level1']['accuracy']:.3f} ({out[variant]['seconds']:.0f}s)",
+            flush=True,
+        )
+    return out
+
+
+def _per_case_threshold(folds: list[FoldSpec], thresholds: list[float]) -> np.ndarray:
+    return np.concatenate([np.full(len(test), t) for (_, test), t in zip(folds, thresholds, strict=True)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--protocols", default="external,lodo,loso")
+    parser.add_argument("--variants", default=",".join(variants()))
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
+    args = parser.parse_args()
+    load_before = load_average()
+    settings = Settings(
+        models_dir=REPO_ROOT / "models", data_dir=REPO_ROOT / "data" / "raw", encoder="e5-small"
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="clf-eval-"))
+    store = CorpusStore(tmp / "corpus.sqlite")
+    store.ingest(sorted(Path(settings.data_dir).glob("*.txt")))
+    corpus = store.load()
+    build_encoder(settings.encoder_dir)
+    encoder = open_encoder(settings, num_threads=args.threads)
+    embed = EmbeddingCache(encoder)
+    chosen = {k: v for k, v in variants().items() if k in args.variants.split(",")}
+
+    seeds = corpus_examples(corpus)
+    per_table = corpus_examples(corpus, per_table=True)
+    table_fw = {
+        # only what the layout shows (成本 as a level-1): a code of the table could be the test label
+        t: table_framework([i.level1 for p in ps for i in p.indicators], [])
+        for t, ps in corpus.by_source.items()
+    }
+    library = library_examples()
+    sectors = sorted({e.group for e in library})
+    protocols = {
+        "external": [(lambda p: pool_of(seeds, p), external_cases())],
+        "lodo": [
+            (
+                (lambda p, g=g: pool_of([e for e in per_table if e.group != g], p)),
+                [_case(e, table_fw[g]) for e in per_table if e.group == g],
+            )
+            for g in sorted(table_fw)
+            if any(e.group == g for e in per_table)
+        ],
+        "loso": [
+            (
+                (lambda p, s=s: [e for e in pool_of(seeds, p) if e.group != s]),
+                # a library row's framework follows from its code: never given, it would be the label
+                [_case(e, None) for e in library if e.group == s],
+            )
+            for s in sectors
+        ],
+    }
+    results = {}
+    for name in args.protocols.split(","):
+        results[name] = run(name, protocols[name], chosen, embed)
+    note = load_note(load_before)
+    if set(args.protocols.split(",")) == set(protocols) and set(chosen) == set(variants()):
+        text = render(results, note, sectors=[s.removeprefix(LIBRARY_PREFIX) for s in sectors])
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "classifier_eval.md").write_text(text, encoding="utf-8")
+        (args.out / "classifier_eval.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+        print(f"wrote {args.out / 'classifier_eval.md'}")
+
+
+if __name__ == "__main__":
+    main()
