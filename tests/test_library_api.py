@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,9 +17,9 @@ from classifier.library import load_library
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     from api.settings import Settings
-    from tests.conftest import SEED_DIR
 
-    settings = Settings(models_dir=tmp_path_factory.mktemp("lib-models"), data_dir=SEED_DIR, encoder="fake")
+    seeds = Path(__file__).resolve().parent.parent / "data" / "raw"
+    settings = Settings(models_dir=tmp_path_factory.mktemp("lib-models"), data_dir=seeds, encoder="fake")
     with TestClient(create_app(settings)) as c:  # no artifacts needed: the library ships with the code
         yield c
 
