@@ -115,6 +115,10 @@ class ProjectHitOut(BaseModel):
     department: str
     amount_total: float | None = Field(default=None, description="万元")
     score: float
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    budget_year: int | None = None
 
     @staticmethod
     def project_fields(hit: Hit | SimilarHit) -> dict[str, Any]:
@@ -127,6 +131,10 @@ class ProjectHitOut(BaseModel):
             "amount_total": _num(hit.amount_total),
             "score": hit.score,
             "evidence": EvidenceOut.of(hit.evidence),
+            "province": hit.province,
+            "city": hit.city,
+            "county": hit.county,
+            "budget_year": hit.budget_year,
         }
 
 
@@ -263,6 +271,7 @@ class SimilarResponse(BaseModel):
     project_name: str
     district: str
     include_same_district: bool
+    year: int | None = Field(None, description="the budget-year filter, when one was given")
     hits: list[SimilarHitOut]
 
 
@@ -337,6 +346,26 @@ class CountOut(BaseModel):
     amount_total: float | None = Field(default=None, description="万元")
 
 
+class YearCountOut(BaseModel):
+    """Projects of one budget year (None: unknown)."""
+
+    year: int | None
+    projects: int
+    indicators: int
+    amount_total: float | None = Field(default=None, description="万元")
+
+
+class RegionCountOut(BaseModel):
+    """Projects of one region (None where a level is unknown)."""
+
+    province: str | None
+    city: str | None
+    county: str | None
+    projects: int
+    indicators: int
+    amount_total: float | None = Field(default=None, description="万元")
+
+
 class CodeCountOut(BaseModel):
     """How many indicators carry a level-2 code (None: level-1 only)."""
 
@@ -365,6 +394,8 @@ class StatsResponse(BaseModel):
     departments: list[CountOut]
     codes: list[CodeCountOut]
     sources: list[SourceOut]
+    years: list[YearCountOut] = Field(default_factory=list, description="by year; unknown last")
+    regions: list[RegionCountOut] = Field(default_factory=list, description="most projects first")
 
 
 class TaxonomyCodeOut(BaseModel):

@@ -50,11 +50,13 @@ class Corpus:
 
     @cached_property
     def content_hash(self) -> str:
-        """sha256 over every project's id, texts and indicators: artifacts built
+        """sha256 over every project's id, texts, region, year and indicators: artifacts built
         from this corpus record it, and loading refuses a different one."""
         digest = hashlib.sha256()
         for p in self.projects:
             parts = [p.id, p.district, p.department, p.name, p.goal]
+            # region and year: filters, stats and the reuse report's breakdowns depend on them
+            parts += [p.province or "", p.city or "", p.county or "", str(p.budget_year or "")]
             parts += [
                 f"{i.ordinal}|{i.level1}|{i.level2_code}|{i.name}|{i.annual_value}" for i in p.indicators
             ]

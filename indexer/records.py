@@ -172,6 +172,10 @@ class Hit:
     dense_rank: int | None = None
     bm25_score: float | None = None
     dense_score: float | None = None
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    budget_year: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,3 +193,7 @@ class SimilarHit:
     overlap: float  # idf-weighted Jaccard overlap of the indicator vocabularies
     overlap_rank: int  # 1-based rank by overlap
     amount_total: Decimal | None = None
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    budget_year: int | None = None

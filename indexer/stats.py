@@ -1,4 +1,5 @@
-"""Corpus statistics: counts per source, district, department and code, and every table's
+"""Corpus statistics: counts per source, district, department, code, budget year and region
+(province / city / county), and every table's
 amounts checked against its own 合计 and unit subtotal rows.
 
 :func:`corpus_stats` is the one computation behind ``jixiao stats`` and ``GET /api/stats``;
@@ -8,12 +9,15 @@ each edge renders the frozen :class:`CorpusStats` in its own shape.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from indexer.corpus import Corpus
 from indexer.records import AMOUNT_FIELDS, Amounts, Project, Source, Subtotal
+
+K = TypeVar("K", bound=Hashable)
 
 
 def sum_amounts(projects: Iterable[Project]) -> Amounts:
@@ -86,6 +90,28 @@ class GroupCount:
     amount_total: Decimal | None  # None when none of its projects gives a total
 
 
+@dataclass(frozen=True, slots=True)
+class YearCount:
+    """Projects, indicators and total amount of one budget year (None: year unknown)."""
+
+    year: int | None
+    projects: int
+    indicators: int
+    amount_total: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCount:
+    """Projects, indicators and total amount of one region (None where a level is unknown)."""
+
+    province: str | None
+    city: str | None
+    county: str | None
+    projects: int
+    indicators: int
+    amount_total: Decimal | None
+
+
 @dataclass(frozen=True)
 class CorpusStats:
     """Everything ``jixiao stats`` and ``/api/stats`` report about a corpus."""
@@ -99,6 +125,8 @@ class CorpusStats:
     departments: tuple[GroupCount, ...]  # likewise
     level1: tuple[tuple[str, int], ...]  # indicators per level-1 name, by name
     codes: tuple[tuple[str | None, int], ...]  # indicators per level-2 code, by code; None (no code) last
+    years: tuple[YearCount, ...] = ()  # by year; None (unknown) last
+    regions: tuple[RegionCount, ...] = ()  # most projects first (ties: first seen in corpus order)
 
     @property
     def uncoded_indicators(self) -> int:
@@ -106,17 +134,34 @@ class CorpusStats:
         return self.indicators - self.coded_indicators
 
 
-def _groups(projects: Sequence[Project], key: str) -> tuple[GroupCount, ...]:
-    counts: Counter[str] = Counter()
-    indicators: Counter[str] = Counter()
-    amounts: dict[str, Decimal] = {}
+def _tally(
+    projects: Sequence[Project], key: Callable[[Project], K]
+) -> list[tuple[K, int, int, Decimal | None]]:
+    """``(key, projects, indicators, amount total)`` per key, most projects first (ties: first seen)."""
+    counts: Counter[K] = Counter()
+    indicators: Counter[K] = Counter()
+    amounts: dict[K, Decimal] = {}
     for p in projects:
-        name = getattr(p, key)
+        name = key(p)
         counts[name] += 1
         indicators[name] += len(p.indicators)
         if p.amounts.total is not None:
             amounts[name] = amounts.get(name, Decimal(0)) + p.amounts.total
-    return tuple(GroupCount(n, c, indicators[n], amounts.get(n)) for n, c in counts.most_common())
+    return [(n, c, indicators[n], amounts.get(n)) for n, c in counts.most_common()]
+
+
+def _groups(projects: Sequence[Project], key: str) -> tuple[GroupCount, ...]:
+    return tuple(GroupCount(*row) for row in _tally(projects, lambda p: getattr(p, key)))
+
+
+def _years(projects: Sequence[Project]) -> tuple[YearCount, ...]:
+    rows = _tally(projects, lambda p: p.budget_year)
+    return tuple(YearCount(*row) for row in sorted(rows, key=lambda r: (r[0] is None, r[0] or 0)))
+
+
+def _regions(projects: Sequence[Project]) -> tuple[RegionCount, ...]:
+    rows = _tally(projects, lambda p: (p.province, p.city, p.county))
+    return tuple(RegionCount(*region, *rest) for region, *rest in rows)
 
 
 def _source_stats(source: Source, projects: Sequence[Project]) -> SourceStats:
@@ -146,4 +191,6 @@ def corpus_stats(corpus: Corpus) -> CorpusStats:
         departments=_groups(corpus.projects, "department"),
         level1=tuple(sorted(Counter(i.level1 for i in indicators).items())),
         codes=tuple(sorted(codes.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))),
+        years=_years(corpus.projects),
+        regions=_regions(corpus.projects),
     )

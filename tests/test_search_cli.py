@@ -83,3 +83,12 @@ def test_unknown_project_is_a_clean_error(models_dir):
 def test_level2_code_filter_on_the_seed_corpus(models_dir):
     data = json.loads(run("search", "口岸", "--code", "13", "-k", "100", "--json"))
     assert data["hits"] and "花都区" not in {h["district"] for h in data["hits"]}  # 花都 gives level-1 only
+
+
+def test_search_and_similar_take_year_and_region_flags(models_dir):
+    data = json.loads(run("search", "运维", "--year", "2025", "--province", "广东", "-k", "50", "--json"))
+    assert data["hits"] and {(h["budget_year"], h["city"]) for h in data["hits"]} == {(2025, "广州市")}
+    assert json.loads(run("search", "运维", "--county", "汉阴县", "--json"))["total"] == 0
+    pid = data["hits"][0]["project_id"]
+    similar = json.loads(run("similar", pid, "--year", "2025", "--include-same-district", "--json"))
+    assert similar["year"] == 2025 and {h["budget_year"] for h in similar["hits"]} == {2025}

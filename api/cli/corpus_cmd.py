@@ -123,6 +123,19 @@ def stats_json(stats: CorpusStats, db_path: Path) -> dict[str, Any]:
         },
         "per_level1": dict(stats.level1),
         "per_level2_code": {code or "none": n for code, n in stats.codes},
+        "per_year": [
+            {"year": y.year, "projects": y.projects, "indicators": y.indicators} for y in stats.years
+        ],
+        "per_region": [
+            {
+                "province": r.province,
+                "city": r.city,
+                "county": r.county,
+                "projects": r.projects,
+                "indicators": r.indicators,
+            }
+            for r in stats.regions
+        ],
     }
 
 
@@ -155,4 +168,10 @@ def _render(data: dict[str, Any]) -> str:
     lines += [f"  {k:<4} {v:>5}" for k, v in data["per_level1"].items()]
     lines += ["", "per level-2 code:"]
     lines += [f"  {k:<4} {v:>5}" for k, v in data["per_level2_code"].items()]
+    lines += ["", "per budget year:"]
+    lines += [f"  {y['year'] or '(unknown)':<9} {y['projects']:>4} projects" for y in data["per_year"]]
+    lines += ["", "per region:"]
+    for r in data["per_region"]:
+        name = " ".join(v for v in (r["province"], r["city"], r["county"]) if v) or "(unknown)"
+        lines.append(f"  {name:<16} {r['projects']:>4} projects {r['indicators']:>5} indicators")
     return "\n".join(lines)

@@ -114,6 +114,10 @@ def register(app: typer.Typer) -> None:
         level1: Annotated[str | None, typer.Option("--level1", help="产出, 效益, 满意度 or 成本.")] = None,
         min_amount: Annotated[float | None, typer.Option("--min-amount", help="Total ≥ this (万元).")] = None,
         max_amount: Annotated[float | None, typer.Option("--max-amount", help="Total ≤ this (万元).")] = None,
+        year: Annotated[int | None, typer.Option("--year", help="Budget year, e.g. 2025.")] = None,
+        province: Annotated[str | None, typer.Option("--province", help="e.g. 陕西省 (or 陕西).")] = None,
+        city: Annotated[str | None, typer.Option("--city", help="e.g. 安康市 (or 安康).")] = None,
+        county: Annotated[str | None, typer.Option("--county", help="e.g. 汉阴县.")] = None,
         k: Annotated[int, typer.Option("-k", "--limit", min=1, max=1000, help="Hits per page.")] = 10,
         offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many hits.")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help='Print {"hits": [...]} as JSON.')] = False,
@@ -130,6 +134,10 @@ def register(app: typer.Typer) -> None:
                 level1=level1,
                 min_amount=min_amount,
                 max_amount=max_amount,
+                year=year,
+                province=province,
+                city=city,
+                county=county,
                 limit=k,
                 offset=offset,
             )
@@ -154,12 +162,13 @@ def register(app: typer.Typer) -> None:
         include_same_district: Annotated[
             bool, typer.Option("--include-same-district", help="Also list projects of its own district.")
         ] = False,
+        year: Annotated[int | None, typer.Option("--year", help="Only projects of this budget year.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help='Print {"hits": [...]} as JSON.')] = False,
     ) -> None:
         """Projects of other districts most like this one (name, goal and indicator set)."""
         index = open_index()
         source = index.corpus.get(project_id)
-        hits = index.similar(project_id, k=k, include_same_district=include_same_district)
+        hits = index.similar(project_id, k=k, include_same_district=include_same_district, year=year)
         if as_json:
             from api.schemas import SimilarHitOut, SimilarResponse
 
@@ -168,6 +177,7 @@ def register(app: typer.Typer) -> None:
                 project_name=source.name,
                 district=source.district,
                 include_same_district=include_same_district,
+                year=year,
                 hits=[SimilarHitOut.of(h) for h in hits],
             )
             typer.echo(json.dumps(payload.model_dump(mode="json"), ensure_ascii=False, indent=2))

@@ -37,14 +37,16 @@ def similar_projects(
     project_id: ProjectId,
     k: Annotated[int, Query(ge=1, le=50)] = 10,
     include_same_district: Annotated[bool, Query()] = False,
+    year: Annotated[int | None, Query(ge=1990, le=2099, description="only this budget year")] = None,
 ) -> SimilarResponse:
     """Nearest projects by goal, name and indicator set."""
     source = corpus.get(project_id)  # 404 before any work
-    hits = index.similar(project_id, k=k, include_same_district=include_same_district)
+    hits = index.similar(project_id, k=k, include_same_district=include_same_district, year=year)
     return SimilarResponse(
         project_id=project_id,
         project_name=source.name,
         district=source.district,
         include_same_district=include_same_district,
+        year=year,
         hits=[SimilarHitOut.of(hit) for hit in hits],
     )

@@ -31,6 +31,10 @@ def search(
     level1: Annotated[Level1 | None, Query()] = None,
     min_amount: Annotated[float | None, Query(ge=0, le=1e12, description="万元")] = None,
     max_amount: Annotated[float | None, Query(ge=0, le=1e12, description="万元")] = None,
+    year: Annotated[int | None, Query(ge=1990, le=2099, description="budget year, e.g. 2025")] = None,
+    province: Annotated[str | None, Query(max_length=50, description="e.g. 陕西省 or 陕西")] = None,
+    city: Annotated[str | None, Query(max_length=50, description="e.g. 安康市 or 安康")] = None,
+    county: Annotated[str | None, Query(max_length=50, description="e.g. 汉阴县")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> SearchResponse:
@@ -58,6 +62,10 @@ def search(
             level1=level1,
             min_amount=min_amount,
             max_amount=max_amount,
+            year=year,
+            province=province or None,
+            city=city or None,
+            county=county or None,
             limit=limit,
             offset=offset,
         )

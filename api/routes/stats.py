@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fastapi import APIRouter
 
 from api.deps import HolderDep, StateDep
@@ -9,14 +11,20 @@ from api.schemas import (
     CodeCountOut,
     CountOut,
     ErrorResponse,
+    RegionCountOut,
     SourceOut,
     StatsResponse,
     TaxonomyCodeOut,
     TaxonomyResponse,
+    YearCountOut,
 )
 from indexer.stats import CorpusStats, GroupCount, corpus_stats
 
 router = APIRouter(tags=["corpus"])
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _counts(groups: tuple[GroupCount, ...]) -> list[CountOut]:
@@ -54,6 +62,23 @@ def stats_response(stats: CorpusStats, generation: int) -> StatsResponse:
         sources=[
             SourceOut(file_name=s.source.file_name, sha256=s.source.sha256, projects=s.projects)
             for s in stats.sources
+        ],
+        years=[
+            YearCountOut(
+                year=y.year, projects=y.projects, indicators=y.indicators, amount_total=_num(y.amount_total)
+            )
+            for y in stats.years
+        ],
+        regions=[
+            RegionCountOut(
+                province=r.province,
+                city=r.city,
+                county=r.county,
+                projects=r.projects,
+                indicators=r.indicators,
+                amount_total=_num(r.amount_total),
+            )
+            for r in stats.regions
         ],
     )
 

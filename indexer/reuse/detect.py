@@ -15,6 +15,7 @@ from indexer.records import Project
 from indexer.reuse.clusters import Item, cluster_items
 from indexer.reuse.neardup import Verifier, char_shingles, dup_key
 from indexer.reuse.records import (
+    YEAR_UNKNOWN,
     AmountOnlyGroup,
     Cluster,
     GroupMeasure,
@@ -149,6 +150,10 @@ def _member(p: Project) -> Member:
     )
 
 
+def _year_group(project: Project) -> str:
+    return YEAR_UNKNOWN if project.budget_year is None else str(project.budget_year)
+
+
 def measures(
     projects: Sequence[Project],
     group_of: Callable[[Project], str],
@@ -210,7 +215,7 @@ def _timer(timings: list[tuple[str, float]], label: str) -> Iterator[None]:
 
 def find_reuse(corpus: Corpus, encoder: Encoder, params: ReuseParams | None = None) -> ReuseReport:
     """Detect copy-pasted goals, indicator names and indicator sets, measure boilerplate per
-    district and department, find amount-only duplicates and embedding themes.
+    district, department and budget year, find amount-only duplicates and embedding themes.
 
     Thresholds are in ``params`` (defaults documented in :mod:`indexer.reuse`).
     """
@@ -239,6 +244,9 @@ def find_reuse(corpus: Corpus, encoder: Encoder, params: ReuseParams | None = No
         set_clusters=tuple(sets),
         by_district=tuple(measures(projects, lambda p: p.district, goals, names, sets)),
         by_department=tuple(measures(projects, lambda p: p.department, goals, names, sets)),
+        by_year=tuple(
+            sorted(measures(projects, _year_group, goals, names, sets), key=lambda m: m.group)
+        ),  # digits sort before 未知
         top_names=tuple(top_reused_names(names, params.top_names)),
         amount_only=tuple(amounts),
         themes=tuple(themes),

@@ -275,6 +275,7 @@ def render_html(report: ReuseReport) -> str:
  · 语料 {_e(report.corpus_hash[:12])}</p>
 <section id="summary">{_summary_html(headline)}</section>
 <h2 id="districts">按区域</h2>{figs["district"]}{_table(rows["by_district"], measure_cols)}
+<h2 id="years">按预算年度</h2>{_table(rows["by_year"], measure_cols)}
 <h2 id="departments">按部门</h2>{figs["department"]}{_table(rows["by_department"], measure_cols)}
 <h2 id="sizes">簇的规模</h2>{figs["sizes"]}
 <h2 id="goals">复制的绩效目标</h2>{clusters_section(report.goal_clusters, "绩效目标文本")}

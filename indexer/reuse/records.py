@@ -90,9 +90,13 @@ class Cluster:
         return len(self.members)
 
 
+YEAR_UNKNOWN = "未知"
+"""The ``GroupMeasure.group`` of the projects whose budget year is unknown."""
+
+
 @dataclass(frozen=True, slots=True)
 class GroupMeasure:
-    """Boilerplate measures of one district or department."""
+    """Boilerplate measures of one district, department or budget year."""
 
     group: str
     n_projects: int
@@ -182,3 +186,4 @@ class ReuseReport:
     theme_k_scores: tuple[tuple[int, float], ...]
     map_points: tuple[MapPoint, ...]
     timings: tuple[tuple[str, float], ...] = field(default=())
+    by_year: tuple[GroupMeasure, ...] = field(default=())  # per budget year, by year; YEAR_UNKNOWN last

@@ -80,6 +80,7 @@ def report_to_dict(report: ReuseReport) -> dict[str, Any]:
         "set_clusters": [_cluster(c, cap) for c in report.set_clusters],
         "by_district": [_measure(m) for m in report.by_district],
         "by_department": [_measure(m) for m in report.by_department],
+        "by_year": [_measure(m) for m in report.by_year],
         "top_names": _plain(report.top_names),
         "amount_only": _plain(report.amount_only),
         "themes": _plain(report.themes),
@@ -135,6 +136,7 @@ def tables(report: ReuseReport) -> dict[str, list[dict[str, Any]]]:
         ]
     out["by_district"] = [_measure(m) for m in report.by_district]
     out["by_department"] = [_measure(m) for m in report.by_department]
+    out["by_year"] = [_measure(m) for m in report.by_year]
     out["top_names"] = [{**_plain(n), "variants": " | ".join(n.variants)} for n in report.top_names]
     out["amount_only"] = [
         {

@@ -20,7 +20,7 @@ import numpy as np
 
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
-from indexer.records import Hit, SimilarHit
+from indexer.records import Hit, Project, SimilarHit
 from indexer.search.documents import Documents
 from indexer.search.embed import text_key
 from indexer.search.evidence import best_document, make_evidence
@@ -171,6 +171,7 @@ class SearchIndex:
             dense_rank=dense_rank,
             bm25_score=float(sides.bm25[p]) if bm25_rank else None,
             dense_score=float(sides.dense[p]) if dense_rank else None,
+            **region_and_year(project),
         )
 
     # ------------------------------------------------------------------ similar
@@ -184,9 +185,12 @@ class SearchIndex:
             weight=self._lexical.idf,
         )
 
-    def similar(self, project_id: str, k: int = 10, include_same_district: bool = False) -> list[SimilarHit]:
+    def similar(
+        self, project_id: str, k: int = 10, include_same_district: bool = False, year: int | None = None
+    ) -> list[SimilarHit]:
         """The ``k`` projects most like ``project_id`` (by name, goal and indicator
-        set), from other districts unless ``include_same_district``.
+        set), from other districts unless ``include_same_district``, of budget year
+        ``year`` when given.
 
         Each hit carries the combined similarity, the cosine of the project
         vectors and the idf-weighted Jaccard overlap of the indicator
@@ -202,6 +206,8 @@ class SearchIndex:
         eligible[source] = False
         if not include_same_district:
             eligible &= np.array([p.district != source_project.district for p in self.corpus.projects])
+        if year is not None:
+            eligible &= np.array([p.budget_year == year for p in self.corpus.projects])
         candidates = np.flatnonzero(eligible)
         order = candidates[np.lexsort((candidates, -combined[candidates]))][:k]
         cosine_rank = side_ranks(cosine, eligible, self.n_projects)
@@ -231,9 +237,20 @@ class SearchIndex:
                     overlap=float(overlap[p]),
                     overlap_rank=int(overlap_rank[p]),
                     amount_total=project.amounts.total,
+                    **region_and_year(project),
                 )
             )
         return hits
 
 
-__all__ = ["SearchIndex", "SideScores"]
+def region_and_year(project: Project) -> dict[str, str | int | None]:
+    """The region and budget-year fields a hit copies from its project."""
+    return {
+        "province": project.province,
+        "city": project.city,
+        "county": project.county,
+        "budget_year": project.budget_year,
+    }
+
+
+__all__ = ["SearchIndex", "SideScores", "region_and_year"]

@@ -13,6 +13,8 @@ from indexer.records import LEVEL1_NAMES, Hit
 
 MODES = ("hybrid", "bm25", "dense")
 LEVEL1_BY_DIGIT = {str(i + 1): name for i, name in enumerate(LEVEL1_NAMES)}
+YEARS = (1990, 2099)
+"""The budget years a year filter accepts."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class SearchQuery:
     ``level1`` a level-1 name (``产出`` or ``产出指标``). A project passes a
     code/level-1 filter when one of its indicators has it. Amounts are the
     project total in 万元 (projects without a total fail an amount filter).
+    ``year`` is the budget year; ``province``, ``city`` and ``county`` match the
+    project's region by full name or its start (``陕西`` finds 陕西省, ``安康`` 安康市);
+    a project whose year or region is unknown fails such a filter.
     ``mode`` picks one side for evaluation: ``hybrid`` (default), ``bm25``, ``dense``.
     """
 
@@ -33,6 +38,10 @@ class SearchQuery:
     level1: str | None = None
     min_amount: float | Decimal | None = None
     max_amount: float | Decimal | None = None
+    year: int | None = None
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
     limit: int = 10
     offset: int = 0
     mode: str = "hybrid"
@@ -49,6 +58,12 @@ class SearchQuery:
             raise InvalidInputError(f"mode: must be one of {MODES}, got {self.mode!r}")
         if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
             raise InvalidInputError("min_amount: greater than max_amount")
+        if self.year is not None and not YEARS[0] <= self.year <= YEARS[1]:
+            raise InvalidInputError(f"year: expected a budget year {YEARS[0]}–{YEARS[1]}, got {self.year}")
+        for name in ("province", "city", "county"):
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                raise InvalidInputError(f"{name}: blank")
         if self.code is not None and not (self.code.isdigit() and 1 <= len(self.code) <= 2):
             raise InvalidInputError(
                 f"code: expected a level-2 code such as 13 or a digit 1-4, got {self.code!r}"
@@ -82,6 +97,12 @@ def _district_matches(district: str, wanted: str) -> bool:
     return bool(stem) and district.removesuffix("区").removesuffix("市") == stem
 
 
+def region_matches(value: str | None, wanted: str) -> bool:
+    """Whether a region name (``陕西省``) is ``wanted`` or starts with it (``陕西``); None never matches."""
+    wanted = wanted.strip()
+    return value is not None and (value == wanted or (len(wanted) >= 2 and value.startswith(wanted)))
+
+
 class ProjectFilter:
     """Per-project attributes as arrays, turned into a boolean mask per query."""
 
@@ -96,6 +117,10 @@ class ProjectFilter:
         )
         self._codes = [frozenset(i.level2_code for i in p.indicators if i.level2_code) for p in projects]
         self._level1s = [frozenset(i.level1 for i in p.indicators) for p in projects]
+        self._years = np.array([p.budget_year or 0 for p in projects], dtype=np.int32)
+        self._regions = {
+            level: [getattr(p, level) for p in projects] for level in ("province", "city", "county")
+        }
 
     def mask(self, query: SearchQuery) -> np.ndarray:
         """True for every project passing all of ``query``'s filters."""
@@ -114,6 +139,12 @@ class ProjectFilter:
         if query.level1:
             level1 = _level1(query.level1)
             mask &= np.array([level1 in s for s in self._level1s], dtype=bool)
+        if query.year is not None:
+            mask &= self._years == query.year
+        for level, values in self._regions.items():
+            wanted = getattr(query, level)
+            if wanted:
+                mask &= np.array([region_matches(v, wanted) for v in values], dtype=bool)
         with np.errstate(invalid="ignore"):
             if query.min_amount is not None:
                 mask &= self._amounts >= float(query.min_amount)
