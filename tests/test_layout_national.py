@@ -22,6 +22,7 @@ from indexer.errors import ParseError
 from indexer.layouts import detect
 from indexer.layouts.national_form import NationalFormInterpreter
 from indexer.readers import read_document
+from indexer.readers.base import Document, Sheet
 from indexer.text import canonical
 
 __all__ = ["renderings"]  # the session fixture, imported for pytest
@@ -92,7 +93,11 @@ EXTRA: dict[str, tuple[set[str], str]] = {
         "the page is cut inside this indicator's name, before its value; skipped by the oracle",
     ),
 }
-NOT_NATIONAL = {"nm-zhalaite-jcy-2025", "s-sichuan-jingyan-mata-2023"}  # long tables
+NOT_NATIONAL = {
+    "nm-zhalaite-jcy-2025",
+    "s-sichuan-jingyan-mata-2023",
+    "synthetic-long-repeated",
+}  # long tables
 CASES = [(stem, fmt) for stem, fmt in rendering_cases() if stem in EXPECTED]
 
 
@@ -223,9 +228,64 @@ def test_mixed_units_are_converted_and_named(renderings):
     assert project.indicators[4].level1 == "成本" and project.indicators[4].level2_code == "41"
 
 
+@pytest.mark.parametrize(
+    ("stem", "region"),
+    [
+        ("s-shaanxi-hanyin-puhui-2022", ("陕西省", "安康市", "汉阴县")),
+        ("ah-jinan-tyj-2025", ("安徽省", "六安市", "金安区")),
+        ("s-ningxia-yuanzhou-hanyanglin-2022", ("宁夏回族自治区", "固原市", "原州区")),
+        ("synthetic-stacked-costs", (None, None, None)),
+    ],
+)
+def test_every_form_gets_its_region_or_none(renderings, stem, region):
+    """The region comes from indexer.region over the form's department, unit and title lines."""
+    for project in INTERPRETER.interpret(_read(renderings, stem, "xlsx")).projects:
+        assert (project.province, project.city, project.county) == region
+
+
 def test_shifted_levels_give_level1_only(renderings):
     table = INTERPRETER.interpret(_read(renderings, "tj-baodi-xqfw-2022", "pdf"))
     assert {(i.level1, i.level2_code) for i in table.projects[0].indicators} == {
         ("产出", None),
         ("效益", None),
     }
+
+
+def _document(rows: list[list[str]], merges: tuple = ()) -> Document:
+    sheet = Sheet("表1", "sheet", 0, tuple(tuple(r) for r in rows), tuple(merges))
+    return Document("form.xlsx", "0" * 64, "xlsx", (sheet,))
+
+
+FORM_HEAD = [
+    ["项目名称", "某项目", "", ""],
+    ["主管部门", "某局", "", ""],
+    ["年度目标", "完成任务。", "", ""],
+    ["一级指标", "二级指标", "三级指标", "指标值"],
+]
+
+
+def test_unreadable_category_is_refused_naming_the_cell():
+    document = _document(
+        [*FORM_HEAD, ["产出指标", "数量指标", "培训人数", "≥50人"], ["其他指标", "创新指标", "专利", "2项"]]
+    )
+    assert detect(document)[0].layout == "national_form"
+    with pytest.raises(ParseError) as info:
+        INTERPRETER.interpret(document)
+    message = str(info.value)
+    assert message.startswith("form.xlsx, sheet 表1, cell B6:")
+    assert "expected a level-1/level-2 label" in message and "创新指标" in message
+
+
+def test_a_label_row_without_indicator_is_no_indicator_and_a_form_without_region_is_read():
+    document = _document(
+        [*FORM_HEAD, ["产出指标", "数量指标", "培训人数", "≥50人"], ["效益指标", "生态效益指标", "", ""]]
+    )
+    (project,) = INTERPRETER.interpret(document).projects
+    assert [(i.name, i.level2_code) for i in project.indicators] == [("培训人数", "11")]
+    assert (project.district, project.province, project.county) == ("", None, None)
+    assert project.department == "某局" and project.goal == "完成任务。"
+
+
+def test_no_form_at_all_is_an_error_naming_the_file():
+    with pytest.raises(ParseError, match=r"form\.xlsx, sheet 表1: no national form found"):
+        INTERPRETER.interpret(_document([["项目名称", "某项目"], ["说明", "无"]]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from indexer.errors import UnknownLayoutError
 from indexer.layouts.base import MIN_SCORE, Interpreter, LayoutScore
+from indexer.layouts.long_table import LongTableInterpreter
 from indexer.layouts.national_form import NationalFormInterpreter
 from indexer.readers.base import Document
 from indexer.records import SourceTable
@@ -17,7 +18,7 @@ from indexer.records import SourceTable
 __all__ = ["INTERPRETERS", "MIN_SCORE", "Interpreter", "LayoutScore", "detect", "interpret"]
 
 # One entry per layout module (append yours; order only breaks exact ties).
-INTERPRETERS: tuple[Interpreter, ...] = (NationalFormInterpreter(),)
+INTERPRETERS: tuple[Interpreter, ...] = (NationalFormInterpreter(), LongTableInterpreter())
 
 
 def detect(document: Document) -> list[LayoutScore]:

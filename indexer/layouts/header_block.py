@@ -33,6 +33,7 @@ _DEPARTMENTS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^(?:编报|填报|编制|申报)单位$|^下达地方或单位$"), 4),
 )
 _UNIT = re.compile(r"^(?:项目)?(?:实施|执行)单位$|^资金使用单位$|^项目单位$")
+_PERIOD = re.compile(r"^项目(?:期|期限|起止时间|实施期|周期)$|^建设周期$|^项目支出实施期$")
 _GOAL = re.compile(r"目标|^年度$|^年度主要目标和成果$")
 _GOAL_FALLBACK = re.compile(r"^项目(?:总体)?(?:概况|情况)$|^项目总体概况$")
 _SUBGOAL = re.compile(r"(?:目标|完成情况|描述)(?:（[^）]*）)?$")
@@ -58,6 +59,8 @@ class HeaderBlock:
     budget_unit: str | None
     amounts: Amounts
     goal: str
+    period: str = ""
+    """The 项目期 / 项目起止时间 / 建设周期 value as printed (a budget year may be read from it)."""
     places: tuple[str, ...] = field(default_factory=tuple)
     """Texts that may name the project's place: the departments (most local first), then the unit."""
 
@@ -106,6 +109,8 @@ def _field_of(key: str) -> str | None:
         return "name"
     if _UNIT.match(key):
         return "unit"
+    if _PERIOD.match(key):
+        return "period"
     for pattern, rank in _DEPARTMENTS:
         if pattern.match(key):
             return f"department{rank}"
@@ -249,6 +254,7 @@ def _block(
         budget_unit=unit[1].text if unit else None,
         amounts=_amounts(amounts),
         goal=_goal(goals) or fallback_goal,
+        period=found["period"][1].text if "period" in found else "",
         places=places,
     )
 

@@ -36,6 +36,9 @@ _DIRECTION = frozenset({"指标性质", "指标方向", "计算符号", "符号"
 _UNIT = frozenset({"计量单位", "度量单位", "单位", "指标单位"})
 _CYCLE = re.compile(r"长期|中期|实施期|周期")
 _ANNUAL = re.compile(r"年度|本年|当年")
+_AFTER_TABLE = re.compile(
+    r"意见|盖章|说明|^注|填表|填报|审核|签字|签章|日期|联系|负责人|总分|合计|备注|其他需"
+)
 _PROJECT_COLUMN = re.compile(r"^(?:项目|专项|项目支出)名称$")
 
 
@@ -60,6 +63,8 @@ def _role(header: str) -> str | None:
 
 def is_indicator_header(view: SheetView, row: int) -> bool:
     """True for a row heading an indicator table (a value column and a level or indicator column)."""
+    if not any("值" in text and len(text) <= 40 for text in view.sheet.rows[row]):
+        return False  # every value heading (指标值, 目标值, 年度数值 …) has a 值: a cheap first test
     roles = {_role(squeeze(cell.text)) for cell in view.cells(row)}
     return "value" in roles and bool(roles & {"level1", "level2", "name"})
 
@@ -229,21 +234,16 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
     cycle = next((g for g in columns.groups if g.period == "cycle"), None)
     filled: dict[int, str] = {}
     rows: list[Row] = []
-    header = [squeeze(view.text(columns.header_row, c)) for c in range(view.n_cols)]
+    header = view.sheet.rows[columns.header_row]
     end = body.stop
     for r in body:
-        if [squeeze(view.text(r, c)) for c in range(view.n_cols)] == header:
+        if view.sheet.rows[r] == header:
             continue  # the header repeated on a new page
         if stop_at(r) or _is_note_row(view, r, columns, annual):  # type: ignore[operator]
             end = r
             break
         l1 = _fill(view, r, columns.level1, filled)
-        if (
-            rows
-            and l1 != filled.get(-1)
-            and not _any_label(l1)
-            and not view.continues_above(r, columns.level1)
-        ):
+        if l1 != filled.get(-1) and _AFTER_TABLE.search(squeeze(l1)) and not _any_label(l1):
             end = r  # a row after the table (其他需要说明事项, 审核意见 …)
             break
         l2 = _fill(view, r, annual.level2, filled, reset=l1 != filled.get(-1))

@@ -12,18 +12,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from indexer.enrich import enrich_project
 from indexer.errors import ParseError
 from indexer.layouts.base import LayoutScore
 from indexer.layouts.form_common import clean_org, make_indicator, org_like, place_hint
 from indexer.layouts.header_block import HeaderBlock, field_of_label, read_header_block
-from indexer.layouts.indicator_block import has_project_column, is_indicator_header, read_columns, read_rows
+from indexer.layouts.indicator_block import (
+    Row,
+    has_project_column,
+    is_indicator_header,
+    read_columns,
+    read_rows,
+)
 from indexer.layouts.sheet_view import SheetView, squeeze
 from indexer.parse.common import project_id
 from indexer.readers.base import Document
 from indexer.records import Project, SourceTable
 from indexer.text import canonical, display
 
-__all__ = ["LAYOUT", "NationalFormInterpreter", "find_header_rows", "title_name"]
+__all__ = ["LAYOUT", "NationalFormInterpreter", "find_header_rows", "starts_form", "title_name"]
 
 LAYOUT = "national_form"
 _TITLE = re.compile(r"(?:绩效目标|绩效指标|目标)(?:申报|审批|申请)?表|申报表$")
@@ -57,9 +64,12 @@ class _Form:
     start: int
     header_row: int
     end: int
+    rows: tuple[Row, ...]
 
 
-def _starts_form(view: SheetView, row: int, header_texts: list[str]) -> bool:
+def starts_form(view: SheetView, row: int, header_texts: list[str]) -> bool:
+    """True when a row begins something new after an indicator table: a form title, a 项目名称 or
+    主管部门 label in the first columns, or a different indicator header."""
     cells = [c for c in view.cells(row) if not view.continues_above(row, c.col)]
     if not cells:
         return False
@@ -67,8 +77,7 @@ def _starts_form(view: SheetView, row: int, header_texts: list[str]) -> bool:
         return True
     if cells[0].col <= 1 and field_of_label(cells[0].text) in _START_KINDS:
         return True
-    texts = [squeeze(view.text(row, c)) for c in range(view.n_cols)]
-    return is_indicator_header(view, row) and texts != header_texts
+    return is_indicator_header(view, row) and [squeeze(t) for t in view.sheet.rows[row]] != header_texts
 
 
 def _forms(view: SheetView) -> list[_Form]:
@@ -79,10 +88,10 @@ def _forms(view: SheetView) -> list[_Form]:
             continue
         texts = [squeeze(view.text(header, c)) for c in range(view.n_cols)]
         columns = read_columns(view, header, range(header + 1, view.n_rows))
-        _, end = read_rows(
-            view, columns, range(header + 1, view.n_rows), lambda r, t=texts: _starts_form(view, r, t)
+        rows, end = read_rows(
+            view, columns, range(header + 1, view.n_rows), lambda r, t=texts: starts_form(view, r, t)
         )
-        forms.append(_Form(view, start, header, end))
+        forms.append(_Form(view, start, header, end, tuple(rows)))
         start = end
     return forms
 
@@ -153,8 +162,6 @@ def _project(document: Document, form: _Form, preamble: tuple[str, ...], seq: in
     orgs = [t for t in (*preamble, *region_cells) if org_like(t) and field_of_label(t) is None]
     department = clean_org(block.department) or (clean_org(orgs[0]) if orgs else "")
     pid = project_id(document.file_name, document.sha256, seq, name)
-    columns = read_columns(view, form.header_row, range(form.header_row + 1, form.end))
-    rows, _ = read_rows(view, columns, range(form.header_row + 1, form.end), lambda r: False)
     indicators = tuple(
         make_indicator(
             pid,
@@ -165,12 +172,12 @@ def _project(document: Document, form: _Form, preamble: tuple[str, ...], seq: in
             row.annual_value,
             view.position(row.row, row.name_col),
         )
-        for k, row in enumerate(rows, start=1)
+        for k, row in enumerate(form.rows, start=1)
     )
     origin_row, origin_col = (
         (block.name.row, block.name.col) if block.name is not None else (form.header_row, 0)
     )
-    return Project(
+    project = Project(
         id=pid,
         source_file=document.file_name,
         source_line=origin_row + 1,
@@ -185,3 +192,5 @@ def _project(document: Document, form: _Form, preamble: tuple[str, ...], seq: in
         indicators=indicators,
         origin=view.position(origin_row, origin_col),
     )
+    # Region and year from this form's own lines (the document's are the preamble of its first form).
+    return enrich_project(project, own_lines=[*titles, block.period])

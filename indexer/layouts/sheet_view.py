@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexer.readers.base import Document, Merge, Position, Sheet
 from indexer.text import canonical
@@ -19,9 +20,16 @@ __all__ = ["Cell", "SheetView", "squeeze"]
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
+def _squeeze(text: str) -> str:
+    return _SPACE.sub("", canonical(text))
+
+
 def squeeze(text: str | None) -> str:
-    """Canonical text without any whitespace (labels are printed spaced or one character a line)."""
-    return _SPACE.sub("", canonical(text)) if text else ""
+    """Canonical text without any whitespace (labels are printed spaced or one character a line).
+
+    Cached: a form's label cells are squeezed many times, and forms repeat the same labels."""
+    return _squeeze(text) if text else ""
 
 
 @dataclass(frozen=True, slots=True)
