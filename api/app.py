@@ -25,7 +25,7 @@ from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import ROUTERS
 from api.settings import Settings, get_settings
-from api.state import ServiceHolder, ServiceState, load_state
+from api.state import ServiceHolder, ServiceState, close_state, load_state
 
 log = logging.getLogger("jixiao.api")
 
@@ -78,7 +78,10 @@ def create_app(settings: Settings | None = None, loader: StateLoader | None = No
             log.info("jixiao ready: generation %d", state.generation)
         else:
             log.warning("jixiao not ready: %s", "; ".join(state.problems))
-        yield
+        try:
+            yield
+        finally:
+            close_state(app.state.holder.current)
 
     # FastAPIOffline serves Swagger UI (/docs) and ReDoc (/redoc) from assets in
     # its wheel instead of FastAPI's default CDN: the docs work offline too.

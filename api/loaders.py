@@ -44,6 +44,8 @@ def open_encoder(settings: Settings, num_threads: int | None = None) -> Encoder:
         settings.encoder_dir,
         batch_size=settings.encoder_batch_size,
         num_threads=num_threads,
+        backend=settings.encoder_backend,
+        onnx_dir=settings.onnx_encoder_dir,
     )
 
 

@@ -93,13 +93,22 @@ def encoder_step(settings: Settings, force: bool = False) -> StepResult:
     if settings.encoder == "fake":
         return StepResult("encoder", "skipped", 0.0, "fake encoder configured")
     from indexer.encoder.build import build_encoder
+    from indexer.encoder.loader import resolve_backend
+    from indexer.encoder.onnx_export import build_onnx_encoder
 
     def run() -> tuple[str, str, None]:
         before = _created_at(settings.encoder_dir)
         manifest = build_encoder(settings.encoder_dir, force=force)
         # build_encoder returns the old manifest untouched when it was current.
         action = "up to date" if before is not None and manifest.get("created_at") == before else "built"
-        return action, f"{manifest.get('encoder')} dim={manifest.get('dim')}", None
+        detail = f"{manifest.get('encoder')} dim={manifest.get('dim')}"
+        if resolve_backend(settings.encoder_backend) == "onnx":
+            onnx_before = _created_at(settings.onnx_encoder_dir)
+            onnx = build_onnx_encoder(settings.encoder_dir, settings.onnx_encoder_dir, force=force)
+            if onnx_before is None or onnx.get("created_at") != onnx_before:
+                action = "built"
+            detail += f"; ONNX int8 ({onnx.get('quantization')}) in {settings.onnx_encoder_dir.name}/"
+        return action, detail, None
 
     return _timed("encoder", run)[0]
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from classifier.review.config import ReviewConfig
+from indexer.encoder.onnx_export import ONNX_DIR_NAME
 from indexer.search.fusion import DEFAULT_CANDIDATES, TUNED, Fusion
 
 _REVIEW = ReviewConfig()
@@ -37,6 +39,13 @@ class Settings(BaseSettings):
     # thread oversubscribes 2 cores (bench/results/load.md: uncached search p50
     # 25 ms with 1 thread vs 148 ms with 2).
     encoder_threads: int = 1
+    # "auto": ONNX Runtime (int8 graph in models/encoder-onnx) when onnxruntime is
+    # installed, else torch; "onnx" or "torch" forces one.
+    encoder_backend: Literal["auto", "onnx", "torch"] = "auto"
+    # The server encodes concurrent requests' query texts together: a batch waits
+    # at most this long after its first text, and holds at most this many texts.
+    query_batch_wait_ms: float = 2.0
+    query_batch_max: int = 32
 
     # Hybrid search: reciprocal rank fusion (``indexer.search.fusion.TUNED`` says
     # how the defaults were tuned).
@@ -76,6 +85,11 @@ class Settings(BaseSettings):
     def encoder_dir(self) -> Path:
         """Built sentence-transformers model folder."""
         return self.models_dir / "encoder"
+
+    @property
+    def onnx_encoder_dir(self) -> Path:
+        """Built int8 ONNX encoder artifact (exported from ``encoder_dir``)."""
+        return self.models_dir / ONNX_DIR_NAME
 
     @property
     def index_dir(self) -> Path:

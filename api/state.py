@@ -20,6 +20,7 @@ from api.loaders import load_corpus, open_classifier, open_encoder, open_index
 from api.settings import Settings
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
+from indexer.encoder.batching import BatchingEncoder
 from indexer.errors import ArtifactError, JixiaoError
 
 if TYPE_CHECKING:
@@ -85,6 +86,18 @@ def _attempt(problems: list[str], name: str, load: Callable[[], Any]) -> Any:
         return None
 
 
+def open_batching_encoder(settings: Settings) -> BatchingEncoder:
+    """The server's encoder: concurrent requests' queries are encoded in one batch."""
+    encoder = open_encoder(settings, num_threads=settings.encoder_threads)
+    return BatchingEncoder(encoder, settings.query_batch_max, settings.query_batch_wait_ms)
+
+
+def close_state(state: ServiceState) -> None:
+    """Stop what a snapshot runs in the background (the query batcher's thread)."""
+    if isinstance(state.encoder, BatchingEncoder):
+        state.encoder.close()
+
+
 def load_state(settings: Settings, generation: int = 0) -> ServiceState:
     """Load corpus, encoder, index and classifier from ``settings.models_dir``.
 
@@ -93,9 +106,7 @@ def load_state(settings: Settings, generation: int = 0) -> ServiceState:
     """
     problems: list[str] = []
     corpus = _attempt(problems, "corpus", lambda: load_corpus(settings))
-    encoder = _attempt(
-        problems, "encoder", lambda: open_encoder(settings, num_threads=settings.encoder_threads)
-    )
+    encoder = _attempt(problems, "encoder", lambda: open_batching_encoder(settings))
     index = None
     classifier = None
     if corpus is not None and encoder is not None:

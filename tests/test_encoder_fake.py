@@ -47,7 +47,7 @@ def test_load_encoder_fake(fake_settings: Settings):
 
 
 def test_load_encoder_missing_folder_says_how_to_build(tmp_path):
-    settings = Settings(models_dir=tmp_path / "empty", encoder="e5-small")
+    settings = Settings(models_dir=tmp_path / "empty", encoder="e5-small", encoder_backend="torch")
     with pytest.raises(ArtifactError, match="jixiao build"):
         open_encoder(settings)
 
@@ -63,7 +63,7 @@ def test_load_encoder_refuses_foreign_manifest(tmp_path):
     manifest = {"kind": "encoder", "format_version": 1, "encoder": "other", "dim": 384}
     (enc_dir / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match=r"encoder mismatch: expected 'multilingual-e5-small-q4'.*build"):
-        open_encoder(Settings(models_dir=tmp_path, encoder="e5-small"))
+        open_encoder(Settings(models_dir=tmp_path, encoder="e5-small", encoder_backend="torch"))
 
 
 def _q4_block(scale: float, nibbles: list[int]) -> bytes:

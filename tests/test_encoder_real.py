@@ -64,7 +64,7 @@ def encoder_dir(real_encoder_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def encoder(encoder_dir: Path) -> SentenceTransformerEncoder:
-    enc = open_encoder(Settings(models_dir=encoder_dir.parent, encoder="e5-small"))
+    enc = open_encoder(Settings(models_dir=encoder_dir.parent, encoder="e5-small", encoder_backend="torch"))
     assert isinstance(enc, SentenceTransformerEncoder)
     return enc
 
@@ -181,7 +181,7 @@ def test_tampered_weights_refused(tmp_path, encoder_dir):
         byte = fh.read(1)
         fh.seek(-1, 1)
         fh.write(bytes([byte[0] ^ 0xFF]))
-    settings = Settings(models_dir=models, encoder="e5-small")
+    settings = Settings(models_dir=models, encoder="e5-small", encoder_backend="torch")
     with pytest.raises(ArtifactMismatchError, match=r"sha256 of model\.safetensors.*jixiao build"):
         open_encoder(settings)
     # `jixiao build` repairs it: the damaged folder is rebuilt, then loads.
@@ -197,4 +197,4 @@ def test_mismatched_manifest_refused(tmp_path, encoder_dir):
     manifest["dim"] = 768
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(ArtifactError, match=r"dim mismatch: expected 384, found 768"):
-        open_encoder(Settings(models_dir=models, encoder="e5-small"))
+        open_encoder(Settings(models_dir=models, encoder="e5-small", encoder_backend="torch"))

@@ -1,18 +1,49 @@
-"""Pick and load an encoder by name: the real one from its built folder, or the fake one."""
+"""Pick and load an encoder by name: the real one from its built folder, or the fake one.
+
+The real encoder runs on one of two backends: ONNX Runtime (the int8 artifact
+``onnx_export`` builds; the default when ``onnxruntime`` is importable) or torch
+(the converted sentence-transformers folder).
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from typing import Literal
 
 from indexer.artifacts import read_manifest
 from indexer.encoder.base import Encoder
 from indexer.encoder.build import DIM, ENCODER_KIND, ENCODER_NAME, FORMAT_VERSION
 from indexer.encoder.fake import FakeEncoder
-from indexer.encoder.sentence import SentenceTransformerEncoder
+from indexer.encoder.onnx_export import ONNX_DIR_NAME, ONNX_ENCODER_NAME, ONNX_FORMAT_VERSION, ONNX_KIND
 from indexer.errors import ArtifactError, ArtifactMismatchError
 
 REAL_ENCODERS = ("e5-small",)
+BACKENDS = ("auto", "onnx", "torch")
+Backend = Literal["auto", "onnx", "torch"]
 _HINT = "rebuild it with `jixiao build`"
+
+
+def resolve_backend(backend: str) -> Literal["onnx", "torch"]:
+    """``"onnx"`` or ``"torch"``: ``"auto"`` is ONNX Runtime when it is importable, torch otherwise."""
+    if backend not in BACKENDS:
+        raise ArtifactError(
+            f"unknown encoder backend {backend!r} (JIXIAO_ENCODER_BACKEND: one of {BACKENDS})"
+        )
+    if backend == "auto":
+        return "onnx" if importlib.util.find_spec("onnxruntime") is not None else "torch"
+    return backend  # type: ignore[return-value]
+
+
+def _checked_manifest(artifact_dir: Path, kind: str, version: int, encoder: str) -> dict:
+    try:
+        return read_manifest(artifact_dir, kind, version, expected={"encoder": encoder, "dim": DIM})
+    except ArtifactMismatchError as exc:
+        raise EncoderMismatchError(exc.artifact, exc.field, exc.expected, exc.found) from exc
+    except ArtifactError as exc:
+        if "jixiao build" in str(exc):
+            raise
+        raise ArtifactError(f"{exc} ({_HINT})") from exc
 
 
 class EncoderMismatchError(ArtifactMismatchError):
@@ -23,15 +54,24 @@ class EncoderMismatchError(ArtifactMismatchError):
 
 
 def load_encoder(
-    name: str, encoder_dir: Path | None = None, *, batch_size: int = 64, num_threads: int | None = None
+    name: str,
+    encoder_dir: Path | None = None,
+    *,
+    batch_size: int = 64,
+    num_threads: int | None = None,
+    backend: str = "auto",
+    onnx_dir: Path | None = None,
 ) -> Encoder:
     """The encoder called ``name``.
 
-    ``"fake"`` gives the hashing ``FakeEncoder``; ``"e5-small"`` loads the
-    sentence-transformers folder ``encoder_dir`` after checking its manifest
-    (kind, format version, encoder name, dim and every file's sha256). A
-    missing or mismatched folder raises ``ArtifactError`` naming the problem.
-    ``num_threads`` sets torch's intra-op threads (process-wide) when given.
+    ``"fake"`` gives the hashing ``FakeEncoder``; ``"e5-small"`` loads the real
+    encoder on ``backend`` (see :func:`resolve_backend`): torch from the
+    sentence-transformers folder ``encoder_dir``, ONNX Runtime from ``onnx_dir``
+    (default: ``encoder-onnx`` beside ``encoder_dir``), after checking the
+    artifact's manifest (kind, format version, encoder name, dim and every
+    file's sha256). A missing or mismatched artifact raises ``ArtifactError``
+    naming the problem. ``num_threads`` sets the backend's intra-op threads
+    (torch: process-wide; ONNX Runtime: this session).
     """
     if name == "fake":
         return FakeEncoder()
@@ -42,19 +82,27 @@ def load_encoder(
     if encoder_dir is None:
         raise ArtifactError(f"encoder {name!r}: no encoder folder given")
     encoder_dir = Path(encoder_dir)
-    try:
-        manifest = read_manifest(
-            encoder_dir, ENCODER_KIND, FORMAT_VERSION, expected={"encoder": ENCODER_NAME, "dim": DIM}
+    if resolve_backend(backend) == "onnx":
+        from indexer.encoder.onnx_backend import OnnxEncoder
+
+        onnx_dir = Path(onnx_dir) if onnx_dir else encoder_dir.with_name(ONNX_DIR_NAME)
+        manifest = _checked_manifest(onnx_dir, ONNX_KIND, ONNX_FORMAT_VERSION, ONNX_ENCODER_NAME)
+        encoder: Encoder = OnnxEncoder(
+            onnx_dir,
+            manifest["model_file"],
+            batch_size=batch_size,
+            name=manifest["encoder"],
+            num_threads=num_threads,
         )
-    except ArtifactMismatchError as exc:
-        raise EncoderMismatchError(exc.artifact, exc.field, exc.expected, exc.found) from exc
-    except ArtifactError as exc:
-        if "jixiao build" in str(exc):
-            raise
-        raise ArtifactError(f"{exc} ({_HINT})") from exc
-    encoder = SentenceTransformerEncoder(
-        encoder_dir, batch_size=batch_size, name=manifest["encoder"], num_threads=num_threads
-    )
+        found_dir = onnx_dir
+    else:
+        from indexer.encoder.sentence import SentenceTransformerEncoder
+
+        manifest = _checked_manifest(encoder_dir, ENCODER_KIND, FORMAT_VERSION, ENCODER_NAME)
+        encoder = SentenceTransformerEncoder(
+            encoder_dir, batch_size=batch_size, name=manifest["encoder"], num_threads=num_threads
+        )
+        found_dir = encoder_dir
     if encoder.dim != manifest["dim"]:
-        raise EncoderMismatchError(str(encoder_dir), "model dimension", manifest["dim"], encoder.dim)
+        raise EncoderMismatchError(str(found_dir), "model dimension", manifest["dim"], encoder.dim)
     return encoder

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.encoder.base import encode_distinct
 from indexer.errors import ArtifactError
 
 DEFAULT_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -79,23 +80,16 @@ class SentenceTransformerEncoder:
         return self._model
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        unique = list(dict.fromkeys(texts))
-        by_length = sorted(range(len(unique)), key=lambda i: len(unique[i]), reverse=True)
-        vectors = self._model.encode(
-            [unique[i] for i in by_length],
-            prompt=prompt,
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        vectors = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors /= np.maximum(norms, 1e-12)
-        row_of = {unique[i]: row for row, i in enumerate(by_length)}
-        return vectors[[row_of[t] for t in texts]]
+        def embed(batch: list[str]) -> np.ndarray:
+            return self._model.encode(
+                batch,
+                prompt=prompt,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+
+        return encode_distinct(texts, embed, self.dim)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for search queries (``query: `` prompt)."""

@@ -1,0 +1,104 @@
+"""The encoder on ONNX Runtime: the int8 graph that ``onnx_export`` wrote, without torch.
+
+It computes what sentence-transformers' own ONNX backend computes for the same
+folder (prompt + text → the folder's fast tokenizer, truncated to
+``max_seq_length`` → the graph's token states → mean pooling over the attention
+mask → L2 normalisation; tests/test_encoder_onnx.py checks the two agree), but
+imports only ``onnxruntime`` and ``tokenizers``: a command that loads it starts in
+a fraction of the time torch takes to import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.encoder.base import encode_distinct
+from indexer.errors import ArtifactError
+
+DEFAULT_PROMPTS = {"query": "query: ", "passage": "passage: "}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"ONNX encoder: cannot read {path}: {exc}") from exc
+
+
+class OnnxEncoder:
+    """``Encoder`` backed by an ONNX graph of a sentence-transformers folder.
+
+    ``num_threads`` is ONNX Runtime's intra-op thread count for this session
+    only (0: one per core). ``InferenceSession.run`` is thread-safe, so one
+    encoder serves concurrent callers.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        model_file: str,
+        batch_size: int = 64,
+        name: str | None = None,
+        num_threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.path = Path(path)
+        self.batch_size = batch_size
+        self.name: str = name or self.path.name
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(num_threads or 0)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: no warnings about unused initialisers
+        try:
+            self._session = ort.InferenceSession(
+                str(self.path / model_file), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types for bad files
+            raise ArtifactError(f"ONNX encoder: cannot load {self.path / model_file}: {exc}") from exc
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        outputs = [o.name for o in self._session.get_outputs()]
+        self._output = "last_hidden_state" if "last_hidden_state" in outputs else outputs[0]
+        self.dim: int = int(self._session.get_outputs()[outputs.index(self._output)].shape[-1])
+
+        max_len = int(_read_json(self.path / "sentence_bert_config.json").get("max_seq_length", 512))
+        pad_token = str(_read_json(self.path / "tokenizer_config.json").get("pad_token", "<pad>"))
+        self._tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        pad_id = self._tokenizer.token_to_id(pad_token)
+        if pad_id is None:
+            raise ArtifactError(f"ONNX encoder: {self.path}/tokenizer.json has no pad token {pad_token!r}")
+        self._tokenizer.enable_truncation(max_length=max_len)
+        self._tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+        prompts = _read_json(self.path / "config_sentence_transformers.json").get("prompts") or {}
+        self.prompts = {key: prompts.get(key, default) for key, default in DEFAULT_PROMPTS.items()}
+
+    def _embed(self, texts: list[str], prompt: str) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            chunk = [prompt + t for t in texts[start : start + self.batch_size]]
+            encodings = self._tokenizer.encode_batch(chunk)
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._input_names:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            states = self._session.run([self._output], feeds)[0]
+            weights = mask[:, :, None].astype(np.float32)
+            out[start : start + len(chunk)] = (states * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+        return out
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for search queries (``query: `` prompt)."""
+        prompt = self.prompts["query"]
+        return encode_distinct(texts, lambda batch: self._embed(batch, prompt), self.dim)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for goals, names and indicators (``passage: `` prompt)."""
+        prompt = self.prompts["passage"]
+        return encode_distinct(texts, lambda batch: self._embed(batch, prompt), self.dim)

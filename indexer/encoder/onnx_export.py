@@ -1,0 +1,124 @@
+"""Build step: the converted encoder → an int8 ONNX artifact for ONNX Runtime.
+
+sentence-transformers exports the folder with its ONNX backend
+(``backend="onnx"``, through Optimum) and quantises it dynamically to int8
+(``export_dynamic_quantized_onnx_model``) for the instruction set of this CPU.
+The artifact is a complete sentence-transformers folder (the tokenizer and
+module files copied from the converted encoder, the weights only as
+``onnx/model_qint8_<target>.onnx``) with a manifest naming the encoder it came
+from, so that either ``SentenceTransformer(dir, backend="onnx")`` or
+:class:`indexer.encoder.onnx_backend.OnnxEncoder` loads it. Written atomically;
+an up-to-date artifact is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+from pathlib import Path
+from typing import Any
+
+from indexer.artifacts import read_manifest, write_artifact
+from indexer.encoder.build import DIM, ENCODER_KIND, ENCODER_NAME, FORMAT_VERSION
+from indexer.errors import ArtifactError
+
+ONNX_KIND = "onnx-encoder"
+ONNX_FORMAT_VERSION = 1
+ONNX_ENCODER_NAME = f"{ENCODER_NAME}+onnx-qint8"
+ONNX_DIR_NAME = "encoder-onnx"
+# The torch weights are what the ONNX graph replaces; everything else is shared.
+_NOT_COPIED = {"model.safetensors", "manifest.json"}
+
+
+def quantization_target() -> str:
+    """The quantisation preset of sentence-transformers that fits this CPU.
+
+    ``avx512_vnni`` uses the int8 dot-product instructions where the CPU has them;
+    a model quantised for one preset still runs on any CPU, only slower.
+    """
+    if platform.machine().lower() in ("aarch64", "arm64"):
+        return "arm64"
+    try:
+        flags = next(
+            (line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), ""
+        ).split()
+    except OSError:
+        flags = []
+    if "avx512_vnni" in flags:
+        return "avx512_vnni"
+    if "avx512f" in flags:
+        return "avx512"
+    return "avx2"
+
+
+def onnx_model_file(target: str) -> str:
+    """Where sentence-transformers' export puts the quantised graph, relative to the folder."""
+    return f"onnx/model_qint8_{target}.onnx"
+
+
+def _source(encoder_dir: Path) -> dict[str, Any]:
+    manifest = read_manifest(
+        encoder_dir, ENCODER_KIND, FORMAT_VERSION, expected={"encoder": ENCODER_NAME, "dim": DIM}
+    )
+    return {
+        "encoder": manifest["encoder"],
+        "dtype": manifest.get("dtype"),
+        "sha256": manifest["files"]["model.safetensors"],
+    }
+
+
+def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+    for path in encoder_dir.rglob("*"):
+        rel = path.relative_to(encoder_dir)
+        if path.is_file() and str(rel) not in _NOT_COPIED:
+            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, out_dir / rel)
+        elif path.is_dir():
+            (out_dir / rel).mkdir(parents=True, exist_ok=True)
+    try:
+        model = SentenceTransformer(
+            str(encoder_dir),
+            device="cpu",
+            backend="onnx",
+            local_files_only=True,
+            model_kwargs={"export": True},
+        )
+        export_dynamic_quantized_onnx_model(model, target, str(out_dir))
+    except (ImportError, OSError, ValueError, RuntimeError) as exc:
+        raise ArtifactError(f"ONNX encoder: export of {encoder_dir} failed: {exc}") from exc
+    if not (out_dir / onnx_model_file(target)).is_file():
+        raise ArtifactError(f"ONNX encoder: export wrote no {onnx_model_file(target)} in {out_dir}")
+
+
+def build_onnx_encoder(
+    encoder_dir: Path, out_dir: Path, force: bool = False, target: str | None = None
+) -> dict[str, Any]:
+    """Export the converted encoder at ``encoder_dir`` as an int8 ONNX artifact at ``out_dir``.
+
+    Idempotent: an artifact exported from the same weights with the same
+    quantisation preset is returned untouched unless ``force``. Returns the manifest.
+    """
+    encoder_dir, out_dir = Path(encoder_dir), Path(out_dir)
+    target = target or quantization_target()
+    expected = {
+        "encoder": ONNX_ENCODER_NAME,
+        "dim": DIM,
+        "source": _source(encoder_dir),
+        "quantization": target,
+    }
+    if not force:
+        try:
+            return read_manifest(out_dir, ONNX_KIND, ONNX_FORMAT_VERSION, expected=expected)
+        except ArtifactError:
+            pass  # missing, stale or damaged: export below
+
+    def build(tmp_dir: Path) -> dict[str, Any]:
+        _export(encoder_dir, tmp_dir, target)
+        return {**expected, "model_file": onnx_model_file(target)}
+
+    return write_artifact(out_dir, ONNX_KIND, ONNX_FORMAT_VERSION, build)

@@ -1,0 +1,162 @@
+"""The query micro-batcher (fake encoder): batching, errors to the right caller, shutdown, the server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from api_support import session_models
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from api.state import load_state
+from indexer.encoder import FakeEncoder
+from indexer.encoder.batching import BatchingEncoder, EncoderClosedError
+
+
+class RecordingEncoder(FakeEncoder):
+    """Fake encoder that records each call's texts, can block, and fails on texts containing 'boom'."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[str]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        self.entered.set()
+        self.gate.wait(10)
+        if any("boom" in t for t in texts):
+            raise ValueError("cannot encode boom")
+        return super().encode_queries(texts)
+
+
+def test_concurrent_callers_are_encoded_in_few_batches_with_their_own_rows():
+    inner = RecordingEncoder()
+    batcher = BatchingEncoder(inner, max_batch=64, max_wait_ms=50)
+    texts = [f"查询{i}号专项资金" for i in range(24)]
+    try:
+        # Hold the first call so that the others pile up behind it.
+        inner.gate.clear()
+        with ThreadPoolExecutor(24) as pool:
+            futures = [pool.submit(batcher.encode_queries, [t]) for t in texts]
+            assert inner.entered.wait(5)
+            inner.gate.set()
+            results = [f.result(10) for f in futures]
+    finally:
+        batcher.close()
+    for text, vectors in zip(texts, results, strict=True):
+        assert vectors.shape == (1, inner.dim)
+        np.testing.assert_allclose(vectors[0], FakeEncoder().encode_queries([text])[0], rtol=1e-6)
+    assert sum(len(c) for c in inner.calls) == len(texts)
+    assert len(inner.calls) < len(texts) / 2, inner.calls  # batched, not one call per caller
+    assert batcher.batches == len(inner.calls)
+
+
+def test_multi_text_requests_keep_order_and_max_batch_is_respected():
+    inner = RecordingEncoder()
+    batcher = BatchingEncoder(inner, max_batch=5, max_wait_ms=50)
+    requests = [[f"指标{r}-{i}" for i in range(3)] for r in range(6)]
+    try:
+        inner.gate.clear()
+        with ThreadPoolExecutor(6) as pool:
+            futures = [pool.submit(batcher.encode_queries, texts) for texts in requests]
+            assert inner.entered.wait(5)
+            inner.gate.set()
+            results = [f.result(10) for f in futures]
+        big = [f"长批次{i}" for i in range(12)]
+        big_result = batcher.encode_queries(big)  # larger than max_batch: encoded alone, in one call
+    finally:
+        batcher.close()
+    for texts, vectors in zip(requests, results, strict=True):
+        np.testing.assert_allclose(vectors, FakeEncoder().encode_queries(texts), rtol=1e-6)
+    assert all(len(c) <= 5 for c in inner.calls[:-1])
+    assert inner.calls[-1] == big
+    np.testing.assert_allclose(big_result, FakeEncoder().encode_queries(big), rtol=1e-6)
+    assert batcher.encode_queries([]).shape == (0, inner.dim)
+
+
+def test_an_error_reaches_only_the_caller_whose_text_failed():
+    inner = RecordingEncoder()
+    batcher = BatchingEncoder(inner, max_batch=32, max_wait_ms=50)
+    texts = ["出口信用保险", "boom 坏文本", "服务外包", "跨境电商"]
+    try:
+        inner.gate.clear()
+        with ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(batcher.encode_queries, [t]) for t in texts]
+            assert inner.entered.wait(5)
+            inner.gate.set()
+            outcomes = []
+            for f in futures:
+                try:
+                    outcomes.append(f.result(10))
+                except ValueError as exc:
+                    outcomes.append(exc)
+        assert isinstance(outcomes[1], ValueError) and "boom" in str(outcomes[1])
+        for i in (0, 2, 3):
+            assert isinstance(outcomes[i], np.ndarray) and outcomes[i].shape == (1, inner.dim)
+        # The worker survives a failed batch.
+        assert batcher.encode_queries(["绩效目标"]).shape == (1, inner.dim)
+    finally:
+        batcher.close()
+
+
+def test_close_finishes_queued_work_then_refuses_new_calls():
+    inner = RecordingEncoder()
+    batcher = BatchingEncoder(inner, max_batch=1, max_wait_ms=0)
+    inner.gate.clear()
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(batcher.encode_queries, [f"文本{i}"]) for i in range(3)]
+        assert inner.entered.wait(5)
+        closer = threading.Thread(target=batcher.close)
+        closer.start()
+        inner.gate.set()
+        closer.join(10)
+        assert not closer.is_alive()
+        assert all(f.result(10).shape == (1, inner.dim) for f in futures)
+    assert batcher.closed
+    with pytest.raises(EncoderClosedError, match="shutting down"):
+        batcher.encode_queries(["之后"])
+    batcher.close()  # idempotent
+    # Passages go straight to the wrapped encoder.
+    assert batcher.encode_passages(["项目"]).shape == (1, inner.dim)
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="max_batch"):
+        BatchingEncoder(FakeEncoder(), max_batch=0)
+    with pytest.raises(ValueError, match="max_wait_ms"):
+        BatchingEncoder(FakeEncoder(), max_wait_ms=-1)
+
+
+def test_server_shares_one_batcher_and_closes_it_at_shutdown(tmp_path_factory):
+    settings: Settings = session_models(tmp_path_factory).model_copy(
+        update={"query_batch_wait_ms": 5.0, "query_batch_max": 16}
+    )
+    seen = {}
+
+    def loader(s: Settings):
+        state = load_state(s)
+        seen["state"] = state
+        return state
+
+    with TestClient(create_app(settings, loader=loader)) as client:
+        encoder = seen["state"].encoder
+        assert isinstance(encoder, BatchingEncoder)
+        assert encoder.max_batch == 16 and encoder.max_wait == pytest.approx(0.005)
+        assert seen["state"].index.encoder is encoder
+        queries = [f"服务外包{i}" for i in range(12)]
+        with ThreadPoolExecutor(6) as pool:
+            pages = list(pool.map(lambda q: client.get("/api/search", params={"q": q}), queries))
+            tags = list(
+                pool.map(lambda q: client.post("/api/classify", json={"items": [{"name": q}]}), queries[:6])
+            )
+        assert all(r.status_code == 200 for r in pages + tags)
+        assert encoder.batches <= len(queries) + 6
+    assert encoder.closed
