@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 import typer
 
@@ -33,6 +35,9 @@ def main() -> None:
     """Console-script entry point: domain errors become one clear line and exit code 2."""
     from indexer.errors import JixiaoError
 
+    # faiss logs each loader attempt ("Loading faiss with AVX2 support." …) at INFO,
+    # which every command that configures logging would print.
+    logging.getLogger("faiss").setLevel(logging.WARNING)
     try:
         rc = app(standalone_mode=False)
     except JixiaoError as exc:

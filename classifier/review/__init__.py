@@ -18,10 +18,25 @@ peer projects, districts and values it rests on). One module per concern:
 Thresholds live in :class:`ReviewConfig` (documented defaults).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from classifier.review.config import ReviewConfig
 from classifier.review.draft import draft_project
 from classifier.review.findings import KINDS, SEVERITIES, Finding, ProjectReview
-from classifier.review.reviewer import Reviewer, TableReview
+
+if TYPE_CHECKING:
+    from classifier.review.reviewer import Reviewer, TableReview
+
+
+def __getattr__(name: str) -> Any:
+    # The reviewer pulls in the reuse engine (datasketch, scipy): imported on first
+    # use, so that `api.settings` (which reads ReviewConfig) and the CLI start fast.
+    if name in ("Reviewer", "TableReview"):
+        from classifier.review import reviewer
+
+        return getattr(reviewer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "KINDS",

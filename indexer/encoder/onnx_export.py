@@ -72,6 +72,7 @@ def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+    from transformers.utils import logging as hf_logging
 
     for path in encoder_dir.rglob("*"):
         rel = path.relative_to(encoder_dir)
@@ -80,6 +81,9 @@ def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
             shutil.copy2(path, out_dir / rel)
         elif path.is_dir():
             (out_dir / rel).mkdir(parents=True, exist_ok=True)
+    verbosity = hf_logging.get_verbosity()
+    # Errors only: transformers' spurious Mistral-regex warning and the tracer's notes.
+    hf_logging.set_verbosity_error()
     try:
         model = SentenceTransformer(
             str(encoder_dir),
@@ -91,6 +95,8 @@ def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
         export_dynamic_quantized_onnx_model(model, target, str(out_dir))
     except (ImportError, OSError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"ONNX encoder: export of {encoder_dir} failed: {exc}") from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
     if not (out_dir / onnx_model_file(target)).is_file():
         raise ArtifactError(f"ONNX encoder: export wrote no {onnx_model_file(target)} in {out_dir}")
 

@@ -24,6 +24,10 @@ def _load_model(path: Path) -> Any:
 
     bar_was_enabled = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
+    # transformers 4.57 warns that every XLM-R tokenizer.json has Mistral's "incorrect
+    # regex pattern" (a check meant for Mistral's tokenizers, not this one).
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
     try:
         # Weights may be stored in fp16; CPU inference runs in fp32 (fp16
         # matmuls on CPU are slow and less accurate).
@@ -36,6 +40,7 @@ def _load_model(path: Path) -> Any:
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"encoder: cannot load sentence-transformers model from {path}: {exc}") from exc
     finally:
+        hf_logging.set_verbosity(verbosity)
         if bar_was_enabled:
             hf_logging.enable_progress_bar()
 
