@@ -43,6 +43,7 @@ test-fast: install lint
 	$(VENV)/bin/pytest -q -m "not slow and not heavy"
 
 bench: build
+	$(PIP) install --quiet -e ".[dev,bench]"  # the peer stacks of bench_peers.py
 	$(PY) bench/run_all.py
 
 clean:
