@@ -30,7 +30,7 @@ LOAD_AT_START = load_average()
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.parse import parse_file  # noqa: E402
+from indexer.ingest import read_path  # noqa: E402
 from indexer.store import CorpusStore  # noqa: E402
 
 
@@ -56,7 +56,7 @@ def measure(paths: list[Path], repeats: int, work: Path) -> dict[str, float]:
 
     store = CorpusStore(db)
     out = {
-        "parse": timed(lambda: [parse_file(p) for p in paths], repeats),
+        "parse": timed(lambda: [read_path(p).table for p in paths], repeats),
         "ingest (fresh db)": timed(lambda: store.ingest(paths), repeats, setup=fresh),
     }
     fresh()

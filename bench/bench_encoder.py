@@ -31,7 +31,7 @@ from api.loaders import open_encoder  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from indexer.encoder.build import build_encoder  # noqa: E402
 from indexer.encoder.sentence import SentenceTransformerEncoder  # noqa: E402
-from indexer.parse import parse_file  # noqa: E402
+from indexer.ingest import read_path  # noqa: E402
 
 
 def seed_texts(data_dir: Path) -> tuple[list[str], list[str]]:
@@ -39,7 +39,7 @@ def seed_texts(data_dir: Path) -> tuple[list[str], list[str]]:
     names: list[str] = []
     goals: list[str] = []
     for path in sorted(data_dir.glob("*.txt")):
-        for project in parse_file(path).projects:
+        for project in read_path(path).table.projects:
             goals.append(project.goal)
             names.extend(ind.name for ind in project.indicators)
     return names, [g for g in goals if g]

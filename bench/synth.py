@@ -273,12 +273,12 @@ def extract_fragments(projects: Iterable[Project]) -> Fragments:
 
 
 def load_seed_projects(seed_dir: Path = SEED_DIR) -> list[Project]:
-    """The projects of every ``*.txt`` table in ``seed_dir``, parsed by ``indexer.parse``."""
-    from indexer.parse import parse_file
+    """The projects of every ``*.txt`` table in ``seed_dir``, read by ``indexer.ingest``."""
+    from indexer.ingest import read_path
 
     projects: list[Project] = []
     for path in sorted(seed_dir.glob("*.txt")):
-        projects.extend(parse_file(path).projects)
+        projects.extend(read_path(path).table.projects)
     return projects
 
 

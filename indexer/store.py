@@ -27,7 +27,7 @@ from pathlib import Path
 
 from indexer.corpus import Corpus
 from indexer.errors import InvalidInputError
-from indexer.parse import parse_bytes, read_table_bytes
+from indexer.ingest import read_input, read_source
 from indexer.records import SourceTable
 from indexer.store_sql import (
     amount_values,
@@ -126,9 +126,9 @@ class CorpusStore:
         stored = self._stored_hashes()
         entries: list[_Entry] = []
         for path in paths:
-            data = read_table_bytes(path)
+            data = read_input(path).data
             sha = hashlib.sha256(data).hexdigest()
-            table = None if stored.get(path.name) == sha else parse_bytes(data, path.name, sha)
+            table = None if stored.get(path.name) == sha else read_source(data, path.name).table
             entries.append(_Entry(path.name, sha, data, table))
         return self._write(entries)
 
@@ -156,7 +156,7 @@ class CorpusStore:
                     unchanged.append(entry.name)
                     continue
                 # Changed by another process since we looked: parse it now.
-                table = entry.table or parse_bytes(entry.data, entry.name, entry.sha256)
+                table = entry.table or read_source(entry.data, entry.name).table
                 if row is not None:
                     old = [
                         r["id"]

@@ -12,10 +12,10 @@ import pytest
 from readers_support import rendering_cases, renderings
 from test_layout_national import ORACLE, ROOT, _key, _read
 
+from indexer.ingest import read_path
 from indexer.layouts import INTERPRETERS, MIN_SCORE, detect
 from indexer.layouts.long_table import LongTableInterpreter
 from indexer.layouts.national_form import NationalFormInterpreter
-from indexer.parse import parse_file
 
 __all__ = ["renderings"]  # the session fixture, imported for pytest
 
@@ -101,6 +101,6 @@ def test_seed_renderings_are_not_taken_for_national_or_long_tables(renderings, s
     for interpreter in (NationalFormInterpreter(), INTERPRETER):
         assert interpreter.score(document).score < MIN_SCORE, interpreter.layout
     (seed,) = (ROOT / "data" / "raw").glob(f"{stem[5:8]}_*.txt")
-    own = parse_file(seed).layout  # "tsv", "pdf_text" or "five_column"
+    own = read_path(seed).table.layout  # "tsv", "pdf_text" or "five_column"
     if own in {i.layout for i in INTERPRETERS}:
         assert detect(document)[0].layout == own

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from layouts_support import parse_text
 
-from indexer.parse import parse_text
-from indexer.parse.pdf_text import _full_width, display_width
+from indexer.layouts.pdf_text import _full_width, display_width
 from indexer.records import SourceTable
 
 LEVEL2 = {

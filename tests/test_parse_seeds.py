@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.parse import parse_file
+from indexer.ingest import read_path
 from indexer.records import AMOUNT_FIELDS, LEVEL1_NAMES, SourceTable
 from indexer.stats import sum_amounts
 
@@ -62,7 +62,7 @@ _LEVEL1_ONLY = re.compile(rf"\d{_W}、{_W}(?:产出|效益|满意度|成本)指�
 
 @pytest.fixture(scope="module")
 def tables(seed_paths: list[Path]) -> dict[str, SourceTable]:
-    return {p.name[:3]: parse_file(p) for p in seed_paths}
+    return {p.name[:3]: read_path(p).table for p in seed_paths}
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +198,7 @@ def test_service_trade_rows_of_the_city_table_stay_separate(tables: dict[str, So
 
 
 def test_ids_are_stable_and_unique(seed_paths: list[Path], tables: dict[str, SourceTable]) -> None:
-    again = {p.name[:3]: parse_file(p) for p in seed_paths}
+    again = {p.name[:3]: read_path(p).table for p in seed_paths}
     ids = [p.id for t in tables.values() for p in t.projects]
     assert ids == [p.id for t in again.values() for p in t.projects]
     assert len(ids) == len(set(ids))

@@ -12,6 +12,7 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
+from layouts_support import parse_file, parse_text
 from readers_support import (
     MERGING_FORMATS,
     SHEET_FORMATS,
@@ -24,7 +25,6 @@ from readers_support import (
     renderings,
 )
 
-from indexer.parse import parse_file, parse_text
 from indexer.readers import read_document
 from indexer.readers.pdf_tables import is_furniture
 

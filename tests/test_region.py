@@ -153,11 +153,11 @@ SEEDS = Path(__file__).parent.parent / "data" / "raw"
 
 
 def test_seeds_get_their_guangzhou_region_and_printed_year():
-    from indexer.parse import parse_file
+    from indexer.ingest import read_path
 
     years = {}
     for path in sorted(SEEDS.glob("*.txt")):
-        table = parse_file(path)
+        table = read_path(path).table
         for p in table.projects:
             assert (p.province, p.city) == ("广东省", "广州市")
             # the district stays as today; the city level (广州市) has no county

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import InvalidInputError, ParseError, UnknownLayoutError
-from indexer.parse import parse_file
+from indexer.ingest import read_path
 from indexer.records import Source
 from indexer.store import CorpusStore, IngestReport
 from indexer.store_sql import SCHEMA_VERSION
@@ -43,7 +43,7 @@ def test_ingest_and_load_round_trip(store: CorpusStore, seed_paths: list[Path]) 
     report = store.ingest(seed_paths)
     assert report.added == tuple(p.name for p in seed_paths)
     assert report.unchanged == report.replaced == report.project_ids_removed == ()
-    parsed = [parse_file(p) for p in seed_paths]
+    parsed = [read_path(p).table for p in seed_paths]
     corpus = store.load()
     assert len(corpus) == 173 == len(report.project_ids_added)
     assert corpus.n_indicators == 778
@@ -282,10 +282,10 @@ def test_unchanged_files_are_not_parsed_again(
 ) -> None:
     import indexer.store as store_module
 
-    def boom(data: bytes, name: str, sha256: str | None = None) -> None:
+    def boom(data: bytes, name: str, limits: object = None) -> None:
         raise AssertionError(f"{name} parsed again")
 
-    monkeypatch.setattr(store_module, "parse_bytes", boom)
+    monkeypatch.setattr(store_module, "read_source", boom)
     assert seeded.ingest(seed_paths).unchanged == tuple(p.name for p in seed_paths)
 
 
@@ -325,7 +325,7 @@ def test_loads_see_whole_versions_while_another_process_ingests(store: CorpusSto
         d.mkdir()
         (d / "t.txt").write_text(text, encoding="utf-8")
         dirs.append(d / "t.txt")
-    expected = {tuple(parse_file(p).projects) for p in dirs}
+    expected = {tuple(read_path(p).table.projects) for p in dirs}
     store.ingest([dirs[0]])
     writer = subprocess.Popen(
         [

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 from indexer.errors import UnknownLayoutError
 from indexer.layouts.base import MIN_SCORE, Interpreter, LayoutScore
+from indexer.layouts.five_column import FiveColumnTable
+from indexer.layouts.guangzhou import GuangzhouTable
 from indexer.layouts.long_table import LongTableInterpreter
 from indexer.layouts.national_form import NationalFormInterpreter
+from indexer.layouts.pdf_text import PdfTextTable
 from indexer.readers.base import Document
 from indexer.records import SourceTable
 
 __all__ = ["INTERPRETERS", "MIN_SCORE", "Interpreter", "LayoutScore", "detect", "interpret"]
 
 # One entry per layout module (append yours; order only breaks exact ties).
-INTERPRETERS: tuple[Interpreter, ...] = (NationalFormInterpreter(), LongTableInterpreter())
+INTERPRETERS: tuple[Interpreter, ...] = (
+    GuangzhouTable(),
+    PdfTextTable(),
+    FiveColumnTable(),
+    NationalFormInterpreter(),
+    LongTableInterpreter(),
+)
 
 
 def detect(document: Document) -> list[LayoutScore]:

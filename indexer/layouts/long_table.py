@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from indexer.enrich import enrich_project
 from indexer.errors import ParseError
 from indexer.layouts.base import LayoutScore
+from indexer.layouts.common import project_id
 from indexer.layouts.form_common import clean_org, make_indicator, place_hint
 from indexer.layouts.header_block import field_of_label, parse_money
 from indexer.layouts.indicator_block import (
@@ -27,7 +28,6 @@ from indexer.layouts.indicator_block import (
 )
 from indexer.layouts.national_form import starts_form
 from indexer.layouts.sheet_view import SheetView, squeeze
-from indexer.parse.common import project_id
 from indexer.readers.base import Document
 from indexer.records import Amounts, Project, SourceTable, Subtotal
 from indexer.text import canonical, display

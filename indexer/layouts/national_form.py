@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from indexer.enrich import enrich_project
 from indexer.errors import ParseError
 from indexer.layouts.base import LayoutScore
+from indexer.layouts.common import project_id
 from indexer.layouts.form_common import clean_org, make_indicator, org_like, place_hint
 from indexer.layouts.header_block import HeaderBlock, field_of_label, read_header_block
 from indexer.layouts.indicator_block import (
@@ -25,7 +26,6 @@ from indexer.layouts.indicator_block import (
     read_rows,
 )
 from indexer.layouts.sheet_view import SheetView, squeeze
-from indexer.parse.common import project_id
 from indexer.readers.base import Document
 from indexer.records import Project, SourceTable
 from indexer.text import canonical, display

@@ -34,26 +34,33 @@ import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from indexer.errors import ParseError
-from indexer.parse.common import (
+from indexer.enrich import enrich_table
+from indexer.layouts.base import LayoutScore
+from indexer.layouts.common import (
     AMOUNT_COLUMNS,
     AMOUNT_RE,
+    HEADER_SCAN_ROWS,
     amounts_from,
+    check_grand_total,
     check_money_unit,
+    check_not_cut,
     district_for,
+    fail,
     find_department,
+    line_number,
     parse_amount,
     project_id,
 )
-from indexer.parse.indicators import (
+from indexer.layouts.indicators import (
     ANY_CODED_START,
     ANY_LEVEL1_START,
     BARE_COMPARATOR,
     parse_coded,
     parse_level1,
 )
+from indexer.readers.base import Document, Position
 from indexer.records import Amounts, Indicator, Project, SourceTable, Subtotal
-from indexer.text import canonical, canonical_mapped, display, display_width
+from indexer.text import canonical, canonical_mapped, display, display_width, strip_html
 
 LAYOUT = "pdf_text"
 _MAX_NAME_LINES = 8
@@ -107,21 +114,28 @@ class _Draft:
 
 
 class _Parser:
-    def __init__(self, text: str, file_name: str, sha256: str) -> None:
-        self.file = file_name
-        self.sha256 = sha256
-        self.lines = text.split("\n")
+    """The table in ``lines``; ``places[i]`` is where line ``i`` is in the file (page, line)."""
+
+    def __init__(self, document: Document, lines: list[str], places: list[Position]) -> None:
+        self.file = document.file_name
+        self.sha256 = document.sha256
+        self.lines = lines
+        self.places = places
         header_at = next((i for i, line in enumerate(self.lines) if is_header(line)), None)
         if header_at is None:
-            raise ParseError(file_name, None, "no space-separated header line")
+            raise fail(Position(self.file), "no space-separated header line")
         self.header_at = header_at
-        self.department = find_department(self.lines, header_at, file_name)
-        check_money_unit(self.lines, header_at, file_name)
-        self.district = district_for(self.department, file_name, None)
+        self.department = find_department(self.lines[:header_at], self.at(header_at + 1))
+        check_money_unit(self.lines[:header_at], self.at(header_at + 1))
+        self.district = district_for(self.department, self.at(header_at + 1))
         self.preamble = {canonical(line) for line in self.lines[:header_at] if line.strip()}
         self.full_width = _full_width(self.lines[header_at + 1 :])
         tokens = [canonical(t) for t in self.lines[header_at].split()]
         self.amount_fields = [AMOUNT_COLUMNS[t] for t in tokens if t in AMOUNT_COLUMNS]
+
+    def at(self, line_no: int) -> Position:
+        """The place of a 1-based line of ``lines``."""
+        return self.places[line_no - 1]
 
     def _is_page_furniture(self, line: str) -> bool:
         """Page numbers and the title/header lines a multi-page PDF repeats."""
@@ -132,12 +146,12 @@ class _Parser:
 
     def amounts(self, values: list[str], line: int) -> Amounts:
         if len(values) > len(self.amount_fields):
-            raise ParseError(
-                self.file, line, f"{len(values)} amounts but the header has {len(self.amount_fields)} columns"
+            raise fail(
+                self.at(line), f"{len(values)} amounts but the header has {len(self.amount_fields)} columns"
             )
         parsed: dict[str, Decimal | None] = {f: None for f in AMOUNT_COLUMNS.values()}
         for f, v in zip(self.amount_fields, values, strict=False):
-            parsed[f] = parse_amount(v, file=self.file, line=line)
+            parsed[f] = parse_amount(v, self.at(line))
         return amounts_from(parsed)
 
     def parse(self) -> SourceTable:
@@ -167,30 +181,28 @@ class _Parser:
                 i += 1
                 continue
             if not drafts:
-                raise ParseError(self.file, line_no, f"text outside of any project: {raw.strip()[:40]!r}")
+                raise fail(self.at(line_no), f"text outside of any project: {raw.strip()[:40]!r}")
             drafts[-1].body.append((line_no, raw))
             i += 1
 
         projects = [self._project(seq, d) for seq, d in enumerate(drafts)]
         if projects and not projects[-1].indicators:
             # Every project lists indicators; a last one without any means the file was cut.
-            raise ParseError(
-                self.file,
-                drafts[-1].line,
+            raise fail(
+                self.at(drafts[-1].line),
                 f"last project {projects[-1].name!r} has no indicators (truncated?)",
             )
         unit_subtotals = []
         for label, line, amounts in units:
             ids = tuple(p.id for p, d in zip(projects, drafts, strict=True) if d.unit == label)
             if not ids:
-                raise ParseError(
-                    self.file, line, f"unit subtotal {label!r} is followed by no project (truncated?)"
-                )
-            unit_subtotals.append(Subtotal(label, line, amounts, ids))
+                raise fail(self.at(line), f"unit subtotal {label!r} is followed by no project (truncated?)")
+            unit_subtotals.append(Subtotal(label, line_number(self.at(line)), amounts, ids))
         total = None
         if grand_total is not None:
-            total = Subtotal("合计", grand_total[0], grand_total[1], tuple(p.id for p in projects))
-        return SourceTable(
+            line = line_number(self.at(grand_total[0]))
+            total = Subtotal("合计", line, grand_total[1], tuple(p.id for p in projects))
+        table = SourceTable(
             file_name=self.file,
             sha256=self.sha256,
             layout=LAYOUT,
@@ -200,6 +212,8 @@ class _Parser:
             grand_total=total,
             unit_subtotals=tuple(unit_subtotals),
         )
+        check_grand_total(table, self.at(grand_total[0]) if grand_total is not None else None)
+        return table
 
     def _project_head(self, i: int, unit: str | None) -> tuple[_Draft, int]:
         """Collect a (possibly wrapped) project name up to its amounts line."""
@@ -212,16 +226,17 @@ class _Parser:
                 parts.append(split[0])
                 name_raw = display("\n".join(parts))
                 if not name_raw:
-                    raise ParseError(self.file, start + 1, "project without a name")
+                    raise fail(self.at(start + 1), "project without a name")
                 return _Draft(name_raw, start + 1, self.amounts(split[1], i + 1), unit), i + 1
             parts.append(raw)
             i += 1
-            while i < len(self.lines) and not self.lines[i].strip():
+            # A page break may fall between a wrapped name and its amounts.
+            while i < len(self.lines) and (
+                not self.lines[i].strip() or self._is_page_furniture(self.lines[i])
+            ):
                 i += 1
             if i >= len(self.lines) or i - start > 2 * _MAX_NAME_LINES or _is_indented(self.lines[i]):
-                raise ParseError(
-                    self.file, start + 1, "project name is not followed by its amounts (truncated row?)"
-                )
+                raise fail(self.at(start + 1), "project name is not followed by its amounts (truncated row?)")
 
     def _project(self, seq: int, d: _Draft) -> Project:
         name = canonical(d.name_raw)
@@ -230,7 +245,7 @@ class _Parser:
         return Project(
             id=pid,
             source_file=self.file,
-            source_line=d.line,
+            source_line=line_number(self.at(d.line)),
             district=self.district,
             department=self.department,
             budget_unit=d.unit,
@@ -240,6 +255,7 @@ class _Parser:
             goal=canonical(goal_raw).strip(),
             goal_raw=goal_raw,
             indicators=indicators,
+            origin=self.at(d.line),
         )
 
     def _body(self, pid: str, d: _Draft) -> tuple[str, tuple[Indicator, ...]]:
@@ -255,8 +271,8 @@ class _Parser:
             offset += len(t) + 1
         raw = "\n".join(texts)
 
-        def line_of(index: int) -> int:
-            return body[max(0, bisect.bisect_right(starts, index) - 1)][0]
+        def place_of(index: int) -> Position:
+            return self.at(body[max(0, bisect.bisect_right(starts, index) - 1)][0])
 
         norm, pos = canonical_mapped(raw)
         m = _CODED_FIRST.search(norm)
@@ -278,7 +294,7 @@ class _Parser:
             goal = _goal_text(raw[end:].split("\n"))
             tail = raw[:end]
             shift = 0
-        indicators = parse(tail, pid, file=self.file, line_of=lambda k: line_of(k + shift))
+        indicators = parse(tail, pid, lambda k: place_of(k + shift))
         return goal, indicators
 
     def _indicator_end(self, norm: str, pos: list[int], raw: str, starts: list[int], texts: list[str]) -> int:
@@ -326,6 +342,51 @@ def _goal_text(lines: list[str]) -> str:
     return re.sub(r"。{2,}", "。", text).lstrip("。")
 
 
-def parse(text: str, file_name: str, sha256: str) -> SourceTable:
-    """Parse a PDF-extracted text table."""
-    return _Parser(text, file_name, sha256).parse()
+def _text_lines(document: Document) -> tuple[list[str], list[Position]]:
+    """The text lines of the document (a text file's, or every PDF page's in turn) and their places."""
+    lines: list[str] = []
+    places: list[Position] = []
+    for sheet in document.sheets:
+        if sheet.kind not in ("text", "page") or sheet.lines is None:
+            continue
+        for k, line in enumerate(sheet.lines):
+            lines.append(line.rstrip("\r"))
+            places.append(document.position(sheet, k))
+    return lines, places
+
+
+def _header_line(document: Document) -> Position | None:
+    for sheet in document.sheets:
+        if sheet.kind in ("text", "page") and sheet.lines is not None:
+            for k, line in enumerate(sheet.lines[:HEADER_SCAN_ROWS]):
+                if is_header(line):
+                    return document.position(sheet, k)
+    return None
+
+
+class PdfTextTable:
+    """Interpreter of the Guangzhou table as the text layer of a PDF (or that text saved as .txt)."""
+
+    layout = LAYOUT
+    confidence = 0.9
+    """Below a grid interpreter's 1: a ruled PDF table's page text holds the same header line."""
+
+    def score(self, document: Document) -> LayoutScore:
+        """0.9 when a text line is the space-separated header, else 0."""
+        where = _header_line(document)
+        if where is None:
+            return LayoutScore(LAYOUT, 0.0, "no text line 项目名称（资金使用单位） 总计 … 绩效目标 绩效指标")
+        return LayoutScore(LAYOUT, self.confidence, f"header line 项目名称 … 绩效指标 at {where}")
+
+    def interpret(self, document: Document) -> SourceTable:
+        """The projects of the text lines (every page in turn)."""
+        for sheet in document.sheets:
+            if sheet.kind == "text":
+                check_not_cut(document, sheet, text_layout=True)
+        lines, places = _text_lines(document)
+        parser = _Parser(document, lines, places)
+        table = parser.parse()
+        if not table.projects:
+            raise fail(Position(document.file_name), f"{LAYOUT} table without any project row")
+        preamble = [strip_html(line).strip() for line in lines[: parser.header_at] if line.strip()]
+        return enrich_table(table, preamble)

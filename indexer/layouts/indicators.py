@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from indexer.errors import ParseError
+from indexer.position import Position
 from indexer.records import Indicator
 from indexer.targets import parse_target
 from indexer.text import canonical_mapped, raw_slice
@@ -51,8 +52,8 @@ _CYCLE = "实施周期指标值："
 _ANNUAL = "年度指标值："
 _TRAILING = "。；，. "
 
-LineOf = Callable[[int], int]
-"""Maps an index into the raw cell text to a 1-based line of the file."""
+PlaceOf = Callable[[int], Position]
+"""Maps an index into the raw cell text to its place in the file (the cell, or the line)."""
 
 
 @dataclass(frozen=True)
@@ -90,55 +91,55 @@ def _clean_value(text: str) -> str | None:
     return text or None
 
 
-def _make_error(file: str, line_of: LineOf, positions: list[int], at: int, message: str) -> ParseError:
-    raw_index = positions[min(at, len(positions) - 1)] if positions else 0
-    return ParseError(file, line_of(raw_index), message)
+def _raw_index(positions: list[int], at: int) -> int:
+    return positions[min(at, len(positions) - 1)] if positions else 0
 
 
-def _check_prefix(
-    norm: str, segments: list[_Segment], file: str, line_of: LineOf, positions: list[int]
-) -> None:
+def _make_error(place_of: PlaceOf, positions: list[int], at: int, message: str) -> ParseError:
+    where = place_of(_raw_index(positions, at))
+    return ParseError(where.file, where.line, message, position=where)
+
+
+def _check_prefix(norm: str, segments: list[_Segment], place_of: PlaceOf, positions: list[int]) -> None:
     first = segments[0].start if segments else len(norm)
     prefix = norm[:first].strip(_TRAILING)
     if prefix:
         raise _make_error(
-            file, line_of, positions, 0, f"unexpected text before the first indicator: {prefix[:40]!r}"
+            place_of, positions, 0, f"unexpected text before the first indicator: {prefix[:40]!r}"
         )
 
 
-def parse_coded(raw: str, project_id: str, *, file: str, line_of: LineOf) -> tuple[Indicator, ...]:
-    """Parse a ``1、1-产出指标；11-数量指标；…`` cell into indicators."""
-    return _parse(raw, project_id, file, line_of, _CODED_START, ANY_CODED_START, _CODED_HEAD)
+def parse_coded(raw: str, project_id: str, place_of: PlaceOf) -> tuple[Indicator, ...]:
+    """Parse a ``1、1-产出指标；11-数量指标；…`` cell into indicators (each with its ``origin``)."""
+    return _parse(raw, project_id, place_of, _CODED_START, ANY_CODED_START, _CODED_HEAD)
 
 
-def parse_level1(raw: str, project_id: str, *, file: str, line_of: LineOf) -> tuple[Indicator, ...]:
+def parse_level1(raw: str, project_id: str, place_of: PlaceOf) -> tuple[Indicator, ...]:
     """Parse a ``1、产出指标：NAME，年度指标值：X。`` cell (no level-2 codes)."""
-    return _parse(raw, project_id, file, line_of, _LEVEL1_START, ANY_LEVEL1_START, _LEVEL1_HEAD)
+    return _parse(raw, project_id, place_of, _LEVEL1_START, ANY_LEVEL1_START, _LEVEL1_HEAD)
 
 
 def _parse(
     raw: str,
     project_id: str,
-    file: str,
-    line_of: LineOf,
+    place_of: PlaceOf,
     expected_start: str,
     any_start: re.Pattern[str],
     head_re: re.Pattern[str],
 ) -> tuple[Indicator, ...]:
     norm, positions = canonical_mapped(raw)
     segments = _segments(norm, expected_start, any_start)
-    _check_prefix(norm, segments, file, line_of, positions)
+    _check_prefix(norm, segments, place_of, positions)
     out: list[Indicator] = []
     for seg in segments:
         text = norm[seg.start : seg.end]
         head = head_re.match(text)
         if head is None:
-            raise _make_error(file, line_of, positions, seg.start, f"indicator {seg.ordinal}: malformed head")
+            raise _make_error(place_of, positions, seg.start, f"indicator {seg.ordinal}: malformed head")
         annual_at = text.rfind(_ANNUAL)
         if annual_at < head.end():
             raise _make_error(
-                file,
-                line_of,
+                place_of,
                 positions,
                 seg.start,
                 f"indicator {seg.ordinal} has no 年度指标值 (truncated row?)",
@@ -150,8 +151,7 @@ def _parse(
         annual = _clean_value(text[annual_at + len(_ANNUAL) :])
         if annual is None:
             raise _make_error(
-                file,
-                line_of,
+                place_of,
                 positions,
                 seg.end - 1,
                 f"indicator {seg.ordinal} has an empty 年度指标值 (truncated?)",
@@ -159,8 +159,7 @@ def _parse(
         for value in (cycle, annual):
             if value and (_DANGLING.search(value) or BARE_COMPARATOR.fullmatch(value)):
                 raise _make_error(
-                    file,
-                    line_of,
+                    place_of,
                     positions,
                     seg.end - 1,
                     f"indicator {seg.ordinal}: incomplete value {value!r} (truncated?)",
@@ -168,9 +167,10 @@ def _parse(
         name_start = seg.start + head.end()
         name_raw = raw_slice(raw, positions, name_start, name_start + len(name_norm.rstrip(_TRAILING)))
         code = head.groupdict().get("code")
-        out.append(
-            _indicator(project_id, seg.ordinal, head.group("l1"), code, name_norm, name_raw, cycle, annual)
+        indicator = _indicator(
+            project_id, seg.ordinal, head.group("l1"), code, name_norm, name_raw, cycle, annual
         )
+        out.append(replace(indicator, origin=place_of(_raw_index(positions, seg.start))))
     return tuple(out)
 
 
