@@ -22,6 +22,7 @@ from indexer.errors import (
     ArtifactMismatchError,
     InvalidInputError,
     JixiaoError,
+    LimitExceededError,
     NotFoundError,
     ParseError,
 )
@@ -76,6 +77,8 @@ def status_for(exc: JixiaoError) -> int:
     """HTTP status of a domain exception."""
     if isinstance(exc, ApiError):
         return exc.status
+    if isinstance(exc, LimitExceededError):
+        return 413  # a file over a read limit (size, pages, cells, time): too large to take
     if isinstance(exc, InvalidInputError):
         return 422
     if isinstance(exc, NotFoundError):
@@ -89,7 +92,8 @@ def _details(exc: JixiaoError) -> Any:
     if isinstance(exc, ApiError):
         return exc.details
     if isinstance(exc, ParseError):
-        return {"file": exc.file, "line": exc.line}
+        position = exc.position.to_dict() if exc.position is not None else None
+        return {"file": exc.file, "line": exc.line, "position": position}
     if isinstance(exc, ArtifactMismatchError):
         return {"artifact": exc.artifact, "field": exc.field, "expected": exc.expected, "found": exc.found}
     return None

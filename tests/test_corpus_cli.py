@@ -63,7 +63,7 @@ def test_ingest_error_names_file_and_line(
         main()
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "error: tsv_truncated_row.txt:13: row has 4 of the header's 7" in err
+    assert "error: tsv_truncated_row.txt, line 13: row has 4 of the header's 7" in err
     assert len(CorpusStore(models_dir / "corpus.sqlite").load()) == 0
 
 

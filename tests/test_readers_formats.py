@@ -110,7 +110,7 @@ def test_pdf_text_seed_grid_holds_exactly_the_records_of_the_text(stem):
                 p.amounts,
                 p.goal,
                 p.budget_unit,
-                [dataclasses.replace(i, project_id="") for i in p.indicators],
+                [dataclasses.replace(i, project_id="", origin=None) for i in p.indicators],
             )
             for p in table.projects
         ]
