@@ -21,13 +21,13 @@ from classifier.review.structure import table_framework
 from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
 from indexer.errors import InvalidInputError, ParseError
-from indexer.parse import parse_file
+from indexer.ingest import read_path
 from indexer.search import build_index
 
 
 @pytest.fixture(scope="module")
 def seed_tables(seed_paths):
-    return [parse_file(p) for p in seed_paths]
+    return [read_path(p).table for p in seed_paths]
 
 
 @pytest.fixture(scope="module")

@@ -71,8 +71,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Findings for every project of a draft, each with its rule and the peer projects it rests on."""
         from classifier.review.draft import parse_draft
-        from indexer.parse import read_table_bytes
+        from indexer.ingest import read_input
 
-        table = parse_draft(read_table_bytes(file), file.name)
+        table = parse_draft(read_input(file).data, file.name)
         result = load_reviewer(get_settings()).review_table(table, budget_year)
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json else render(result))

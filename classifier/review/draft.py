@@ -13,7 +13,7 @@ from typing import Any
 
 from classifier import taxonomy
 from indexer.errors import InvalidInputError, ParseError
-from indexer.parse import parse_bytes
+from indexer.ingest import read_source
 from indexer.records import Amounts, Indicator, Project, SourceTable
 from indexer.targets import parse_target
 from indexer.text import canonical
@@ -131,4 +131,4 @@ def parse_draft(data: bytes, file_name: str) -> SourceTable:
             line = getattr(exc, "lineno", None)
             raise ParseError(file_name, line, f"not valid JSON: {exc}") from None
         return draft_table(parsed, file_name)
-    return parse_bytes(data, file_name)
+    return read_source(data, file_name).table
