@@ -102,5 +102,7 @@ def test_seed_renderings_are_not_taken_for_national_or_long_tables(renderings, s
         assert interpreter.score(document).score < MIN_SCORE, interpreter.layout
     (seed,) = (ROOT / "data" / "raw").glob(f"{stem[5:8]}_*.txt")
     own = read_path(seed).table.layout  # "tsv", "pdf_text" or "five_column"
+    if own == "pdf_text" and fmt != "text.pdf":
+        own = "tsv"  # a PDF-text seed rendered as a grid is the Guangzhou grid
     if own in {i.layout for i in INTERPRETERS}:
         assert detect(document)[0].layout == own
