@@ -20,7 +20,7 @@ from indexer.encoder.build import DIM
 from indexer.encoder.onnx_backend import OnnxEncoder
 from indexer.encoder.onnx_export import ONNX_DIR_NAME, ONNX_ENCODER_NAME, build_onnx_encoder
 from indexer.errors import ArtifactError, ArtifactMismatchError
-from indexer.parse import parse_file
+from indexer.ingest import read_path
 
 pytest.importorskip("onnxruntime")  # an optional backend: torch serves without it
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ def torch_encoder(settings: Settings):
 def corpus_texts(seed_paths: list[Path]) -> list[str]:
     texts: list[str] = []
     for path in seed_paths:
-        for project in parse_file(path).projects:
+        for project in read_path(path).table.projects:
             texts += [project.name, project.goal, *(i.name for i in project.indicators)]
     return list(dict.fromkeys(t for t in texts if t))
 
