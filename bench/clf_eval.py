@@ -9,14 +9,16 @@ Protocols (each test indicator's normalised name is removed from training as wel
   trained on everything the product trains on (seed tables + library + knowledge file); the external
   sources are never trained on and nothing here is chosen by their errors;
 * ``lodo`` — leave-one-district-out on the five seed tables (trained on the other tables + library);
-* ``loso`` — leave-one-sector-out on the library (trained on the seed tables + the other sectors).
+* ``loso`` — leave-sectors-out on the library: 25 sectors in 5 folds of 5, each fold's sectors unseen
+  (trained on the seed tables + the other sectors).
 
 Models, all in the same run on the same folds:
 
-* ``new`` — ``ModelParams()``: char TF-IDF + value TF-IDF + value/unit cues + embeddings + kNN vote,
-  on corpus + library + knowledge;
-* ``new_fast`` — the same without the encoder (no embeddings, no kNN): the low-latency path;
-* ``current`` — the model as it was before the library (no library, no cues, conflicts kept);
+* ``new`` — the shipped ``ModelParams()``: char TF-IDF of the name + TF-IDF of the value + value/unit
+  cues, on corpus + library + knowledge (no encoder at prediction time; chosen by clf_select.py);
+* ``new_embeddings`` — the same plus sentence embeddings and the kNN vote;
+* ``current`` — the model as it was before this change: embeddings + kNN, no library, no cues,
+  conflicts kept;
 * ``tfidf_svc`` — char 1–3-gram TF-IDF of the name + LinearSVC, on the same pool as ``new``.
 
 Modes: ``text`` (name + value), ``text+framework`` (the table's framework when it shows one) and
@@ -51,7 +53,7 @@ from api.loaders import open_encoder  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from classifier import taxonomy  # noqa: E402
 from classifier.calibration import calibrate, probabilities  # noqa: E402
-from classifier.core import ModelParams, dedupe_training, fit_core  # noqa: E402
+from classifier.core import ModelParams, dedupe_training, fit_core, group_folds  # noqa: E402
 from classifier.dataset import Example, corpus_examples, name_key  # noqa: E402
 from classifier.evaluate import previous_params  # noqa: E402
 from classifier.features import EmbeddingCache  # noqa: E402
@@ -63,6 +65,7 @@ from indexer.store import CorpusStore  # noqa: E402
 CODES = np.array(taxonomy.CODES)
 EXTERNAL = [REPO_ROOT / "eval" / "external" / "north.jsonl", REPO_ROOT / "eval" / "external" / "south.jsonl"]
 MODES = ("text", "text+framework", "level1")
+SECTOR_FOLDS = 5  # 25 sectors in 5 folds of 5: each fold's sectors are unseen (one fold per sector costs 5x)
 
 
 @dataclass(frozen=True)
@@ -138,8 +141,8 @@ def variants() -> dict[str, ModelParams | None]:
     new = ModelParams()
     return {
         "new": new,
-        "new_fast": ModelParams(embedding_weight=0.0, knn_weight=0.0),
-        "current": previous_params(new),
+        "new_embeddings": ModelParams(embedding_weight=1.0, knn_weight=0.5),
+        "current": previous_params(ModelParams(embedding_weight=1.0, knn_weight=0.5)),
         "tfidf_svc": None,
     }
 
@@ -228,11 +231,11 @@ def main() -> None:
         ],
         "loso": [
             (
-                (lambda p, s=s: [e for e in pool_of(seeds, p) if e.group != s]),
+                (lambda p, fold=frozenset(fold): [e for e in pool_of(seeds, p) if e.group not in fold]),
                 # a library row's framework follows from its code: never given, it would be the label
-                [_case(e, None) for e in library if e.group == s],
+                [_case(e, None) for e in library if e.group in fold],
             )
-            for s in sectors
+            for fold in group_folds(sectors, SECTOR_FOLDS)
         ],
     }
     results = {}

@@ -65,7 +65,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
 PROTOCOL_TITLES = {
     "external": "External: 404 real indicators of 19 provinces (eval/external), held out by source",
     "lodo": "Leave-one-district-out on the seed tables",
-    "loso": "Leave-one-sector-out on the indicator library",
+    "loso": "Leave-sectors-out on the indicator library (25 sectors in 5 folds; each fold's sectors unseen)",
 }
 
 
@@ -78,9 +78,10 @@ def render(results: dict, machine_note: str, sectors: Sequence[str]) -> str:
         "",
         f"Machine: {machine_note}",
         "",
-        "Models: `new` = TF-IDF + value TF-IDF + value/unit cues + embeddings + kNN on seed tables + "
-        "library + knowledge file (the shipped `ModelParams()`); `new_fast` = the same without the encoder; "
-        "`current` = the model before this change (seeds + knowledge, no cues); `tfidf_svc` = char "
+        "Models: `new` = the shipped `ModelParams()`: TF-IDF of name and value + value/unit cues on seed "
+        "tables + library + knowledge file, no encoder; `new_embeddings` = the same + embeddings + kNN; "
+        "`current` = the model before this change (embeddings + kNN, seeds + knowledge, no cues); "
+        "`tfidf_svc` = char "
         "TF-IDF + LinearSVC on the same pool as `new`. Modes: `text` = name + value; `+fw` = plus the "
         "table's framework where its layout shows one; `level1` = the filed level-1 given (and the "
         "framework). Each test name is removed from training. Temperature and review threshold come "
@@ -89,7 +90,7 @@ def render(results: dict, machine_note: str, sectors: Sequence[str]) -> str:
         "at ≥ 95 % read off the test set itself (information, not a claim). `acc 14≡41` counts 14 vs 41 "
         "(one concept, two frameworks) as right.",
         "",
-        f"Library sectors held out one at a time: {len(sectors)}.",
+        f"Library sectors: {len(sectors)}, held out five at a time.",
         "",
     ]
     for protocol, by_variant in results.items():

@@ -40,18 +40,17 @@ from indexer.encoder.build import build_encoder  # noqa: E402
 from indexer.store import CorpusStore  # noqa: E402
 
 CODES = np.array(taxonomy.CODES)
-FAST = {"embedding_weight": 0.0, "knn_weight": 0.0}
+FAST = {"embedding_weight": 0.0, "knn_weight": 0.0, "cue_weight": 1.0}
 CANDIDATES: dict[str, dict] = {
     "fast C=3": FAST,
     "fast C=1": {**FAST, "C": 1.0},
     "fast C=10": {**FAST, "C": 10.0},
     "fast no cues": {**FAST, "cue_weight": 0.0},
-    "fast cues x2": {**FAST, "cue_weight": 2.0},
+    "fast cues 0.3": {**FAST, "cue_weight": 0.3},  # = ModelParams() since this choice
     "fast library weight 0.5": {**FAST, "library_weight": 0.5},
     "fast conflicts keep": {**FAST, "conflicts": "keep"},
     "fast value weight 1": {**FAST, "value_weight": 1.0},
-    "fast + kNN vote": {"embedding_weight": 0.0},
-    "embeddings + kNN (C=3)": {},
+    "embeddings + kNN (C=3)": {"embedding_weight": 1.0, "knn_weight": 0.5, "cue_weight": 1.0},
 }
 
 

@@ -1,12 +1,15 @@
-"""The indicator classifier: name (+ value) → level-2 code, with calibrated probabilities.
+"""The indicator classifier: name (+ value, level-1, framework) → level-2 code, calibrated.
 
-One multinomial logistic regression over character n-gram TF-IDF features and
-sentence embeddings (``classifier.features``), whose logits get a small bonus
-from a k-nearest-neighbour vote over the training names' embeddings
-(``ModelParams.knn_weight``: similarity-weighted class shares of the ``knn_k``
-nearest names); see ``classifier.core``. Its probabilities are calibrated and
-its "needs review" threshold tuned by ``classifier.calibration``, on
-out-of-fold predictions of the training data — never on data it is evaluated on.
+One multinomial logistic regression over character n-gram TF-IDF of the name, TF-IDF of
+the target value and the value/unit/noun cues of ``classifier.cues``; optionally also
+sentence embeddings and a k-nearest-neighbour vote over the training names' embeddings
+(``ModelParams.embedding_weight`` / ``knn_weight``, off by default: cross-validation on
+the training pool found them no better and they cost the encoder call). Trained on the
+corpus's coded indicators, the indicator library and the knowledge file
+(``classifier.pool``). A known level-1 or framework restricts the codes and maps 14 ↔ 41
+(``classifier.levels``). Probabilities are calibrated and the "needs review" threshold
+tuned by ``classifier.calibration`` on out-of-fold predictions of the training data —
+never on data it is evaluated on.
 
 Persisted as JSON + ``numpy`` arrays (no pickle) inside an artifact directory
 written by ``indexer.artifacts.write_artifact``.

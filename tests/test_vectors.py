@@ -145,4 +145,3 @@ def test_choose_kind_by_size() -> None:
     assert choose_kind(EXACT_THRESHOLD) == "hnsw"
     assert choose_kind(1000, threshold=500) == "hnsw"
     assert vectors.build(np.eye(4, dtype=np.float32), "auto").kind == "flat"
-
