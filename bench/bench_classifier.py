@@ -85,7 +85,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args()
     settings = Settings(
-        models_dir=REPO_ROOT / "models", data_dir=REPO_ROOT / "data" / "raw", encoder="e5-small"
+        models_dir=REPO_ROOT / "models",
+        data_dir=REPO_ROOT / "data" / "raw",
+        encoder="e5-small",
+        encoder_backend="torch",  # the torch encoder that build_encoder builds (no ONNX export needed)
     )
     tmp = Path(tempfile.mkdtemp(prefix="bench-classifier-"))
     store = CorpusStore(tmp / "corpus.sqlite")

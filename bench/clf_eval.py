@@ -2,6 +2,7 @@
 
     nice -n 19 .venv/bin/python bench/clf_eval.py              # writes bench/results/classifier_eval.md
     .venv/bin/python bench/clf_eval.py --protocols external    # one protocol (quick look, prints only)
+    nice -n 19 .venv/bin/python bench/clf_eval.py --variants new,current,tfidf_svc   # a subset of models
 
 Protocols (each test indicator's normalised name is removed from training as well):
 
@@ -199,7 +200,10 @@ def main() -> None:
     args = parser.parse_args()
     load_before = load_average()
     settings = Settings(
-        models_dir=REPO_ROOT / "models", data_dir=REPO_ROOT / "data" / "raw", encoder="e5-small"
+        models_dir=REPO_ROOT / "models",
+        data_dir=REPO_ROOT / "data" / "raw",
+        encoder="e5-small",
+        encoder_backend="torch",  # the torch encoder that build_encoder builds (no ONNX export needed)
     )
     tmp = Path(tempfile.mkdtemp(prefix="clf-eval-"))
     store = CorpusStore(tmp / "corpus.sqlite")
@@ -238,16 +242,18 @@ def main() -> None:
             for fold in group_folds(sectors, SECTOR_FOLDS)
         ],
     }
-    results = {}
-    for name in args.protocols.split(","):
-        results[name] = run(name, protocols[name], chosen, embed)
-    note = load_note(load_before)
-    if set(args.protocols.split(",")) == set(protocols) and set(chosen) == set(variants()):
-        text = render(results, note, sectors=[s.removeprefix(LIBRARY_PREFIX) for s in sectors])
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "classifier_eval.md").write_text(text, encoding="utf-8")
-        (args.out / "classifier_eval.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
-        print(f"wrote {args.out / 'classifier_eval.md'}")
+    results: dict[str, dict] = {name: {} for name in args.protocols.split(",")}
+    note = ""
+    for variant, params in chosen.items():  # model by model, so each finished model is written out
+        for name in results:
+            results[name].update(run(name, protocols[name], {variant: params}, embed))
+        note = load_note(load_before)
+        if set(results) == set(protocols):
+            text = render(results, note, sectors=[s.removeprefix(LIBRARY_PREFIX) for s in sectors])
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "classifier_eval.md").write_text(text, encoding="utf-8")
+            (args.out / "classifier_eval.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+            print(f"wrote {args.out / 'classifier_eval.md'} ({', '.join(results['external'])})", flush=True)
 
 
 if __name__ == "__main__":

@@ -71,10 +71,12 @@ PROTOCOL_TITLES = {
 
 def render(results: dict, machine_note: str, sectors: Sequence[str]) -> str:
     """The Markdown of bench/results/classifier_eval.md."""
+    variants = list(next(iter(results.values())))
     lines = [
         "# Classifier evaluation",
         "",
-        "Command: `nice -n 19 .venv/bin/python bench/clf_eval.py` (one run: every protocol, model and mode).",
+        f"Command: `nice -n 19 .venv/bin/python bench/clf_eval.py --variants {','.join(variants)}` "
+        "(one run: every protocol and mode for these models).",
         "",
         f"Machine: {machine_note}",
         "",

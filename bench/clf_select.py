@@ -91,7 +91,10 @@ def main() -> None:
     args = parser.parse_args()
     load_before = load_average()
     settings = Settings(
-        models_dir=REPO_ROOT / "models", data_dir=REPO_ROOT / "data" / "raw", encoder="e5-small"
+        models_dir=REPO_ROOT / "models",
+        data_dir=REPO_ROOT / "data" / "raw",
+        encoder="e5-small",
+        encoder_backend="torch",  # the torch encoder that build_encoder builds (no ONNX export needed)
     )
     store = CorpusStore(Path(tempfile.mkdtemp(prefix="clf-select-")) / "corpus.sqlite")
     store.ingest(sorted(Path(settings.data_dir).glob("*.txt")))
