@@ -113,7 +113,7 @@ class TantivyFaiss:
 
         builder = tantivy.SchemaBuilder()
         builder.add_text_field("tokens", stored=False, tokenizer_name="whitespace")
-        builder.add_unsigned_field("doc", stored=True, indexed=False, fast=True)
+        builder.add_integer_field("doc", stored=True, indexed=False, fast=True)
         schema = builder.build()
         self.path = workdir / "tantivy"
         self.path.mkdir()
@@ -281,7 +281,7 @@ def run_engines(
 
 
 def jixiao_row(index: Any, texts: list[str], build_s: float, rss: float, disk: float) -> dict[str, Any]:
-    positions = {p.project_id: i for i, p in enumerate(index.corpus.projects)}
+    positions = {p.id: i for i, p in enumerate(index.corpus.projects)}
     for t in texts:
         index.search(SearchQuery(text=t, limit=10))  # warm: query vectors cached, like the peers' given ones
     rankings, samples = [], []
