@@ -177,9 +177,10 @@ def run(
             modes[mode] = metrics([c.code for c in cases], p, threshold_of)
         out[variant] = {"modes": modes, "seconds": time.perf_counter() - start, "thresholds": thresholds}
         m = modes["text"]
+        answered = f" answered {m['answered']:.1%} @ {m['answered_accuracy']:.3f}" if "answered" in m else ""
         print(
             f"{protocol:9} {variant:10} acc {m['accuracy']:.3f} F1 {m['macro_f1']:.3f} "
-            f"lvl1 {modes['level1']['accuracy']:.3f} ({out[variant]['seconds']:.0f}s)",
+            f"lvl1 {modes['level1']['accuracy']:.3f}{answered} ({out[variant]['seconds']:.0f}s)",
             flush=True,
         )
     return out
@@ -252,7 +253,6 @@ def main() -> None:
             text = render(results, note, sectors=[s.removeprefix(LIBRARY_PREFIX) for s in sectors])
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / "classifier_eval.md").write_text(text, encoding="utf-8")
-            (args.out / "classifier_eval.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
             print(f"wrote {args.out / 'classifier_eval.md'} ({', '.join(results['external'])})", flush=True)
 
 

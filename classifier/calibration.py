@@ -85,7 +85,12 @@ def calibrate(examples: Sequence[Example], embed: EmbeddingCache | None, params:
     labels = [examples[i].code for i in positions]
     temperature = fit_temperature(oof, labels)
     probs = probabilities(oof, temperature)
-    threshold = tune_threshold(probs.max(axis=1), CODES[probs.argmax(axis=1)] == np.array(labels))
+    correct = CODES[probs.argmax(axis=1)] == np.array(labels)
+    # The threshold is for real forms: tuned on the corpus tables' out-of-fold predictions when there
+    # are any, since the rule-written library is learnt almost perfectly and would make it too trusting.
+    real = np.array([examples[i].source == "corpus" for i in positions], dtype=bool)
+    basis = real if real.any() else np.ones(len(positions), dtype=bool)
+    threshold = tune_threshold(probs.max(axis=1)[basis], correct[basis])
     return Calibration(temperature, threshold, labels, probs)
 
 
