@@ -26,6 +26,7 @@ from indexer.errors import (
     NotFoundError,
     ParseError,
 )
+from indexer.position import Position
 
 log = logging.getLogger("jixiao.api")
 
@@ -92,8 +93,8 @@ def _details(exc: JixiaoError) -> Any:
     if isinstance(exc, ApiError):
         return exc.details
     if isinstance(exc, ParseError):
-        position = exc.position.to_dict() if exc.position is not None else None
-        return {"file": exc.file, "line": exc.line, "position": position}
+        position = exc.position or Position(exc.file, line=exc.line)
+        return {"file": exc.file, "line": exc.line, "position": position.to_dict()}
     if isinstance(exc, ArtifactMismatchError):
         return {"artifact": exc.artifact, "field": exc.field, "expected": exc.expected, "found": exc.found}
     return None

@@ -26,6 +26,8 @@ from indexer.encoder.base import Encoder
 from indexer.errors import ArtifactError, InvalidInputError
 
 if TYPE_CHECKING:
+    from indexer.ingest import InputFile
+    from indexer.readers import ReadLimits
     from indexer.search import SearchIndex
     from indexer.search.embed import ProgressFn
     from indexer.store import IngestReport
@@ -78,11 +80,17 @@ def default_sources(settings: Settings) -> list[Path]:
     return paths
 
 
-def ingest_step(settings: Settings, paths: Sequence[Path]) -> tuple[StepResult, IngestReport]:
-    """Parse and store tables (one transaction; a bad file changes nothing)."""
+def ingest_step(
+    settings: Settings,
+    paths: Sequence[Path | InputFile],
+    *,
+    skip_bad: bool = False,
+    limits: ReadLimits | None = None,
+) -> tuple[StepResult, IngestReport]:
+    """Read and store tables (one transaction; a bad file changes nothing unless ``skip_bad``)."""
 
     def run() -> tuple[str, str, IngestReport]:
-        report = open_store(settings).ingest(list(paths))
+        report = open_store(settings).ingest(list(paths), skip_bad=skip_bad, limits=limits)
         return ("updated" if report.changed else "up to date"), str(report), report
 
     return _timed("corpus", run)
@@ -157,17 +165,18 @@ def index_step(
 
 def ingest_and_index(
     settings: Settings,
-    paths: Sequence[Path],
+    paths: Sequence[Path | InputFile],
     encoder: Encoder,
     previous: SearchIndex | None = None,
     progress: ProgressFn | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestOutcome:
     """Store ``paths`` and bring the search index up to date with the new corpus.
 
     ``previous`` (the index in use) lends its vectors, and is returned as is when the
     corpus did not change. A bad file raises before anything is written.
     """
-    ingested, report = ingest_step(settings, paths)
+    ingested, report = ingest_step(settings, paths, limits=limits)
     corpus = load_corpus(settings)
     indexed, index = index_step(settings, corpus, encoder, previous=previous, progress=progress)
     return IngestOutcome(report, corpus, index, (ingested, indexed))

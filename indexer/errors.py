@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from indexer.position import Position
 
 
@@ -43,6 +45,16 @@ class LimitExceededError(ParseError):
     """A file over a read limit (bytes, uncompressed size, pages, cells, depth, time)."""
 
     code = "limit_exceeded"
+
+
+class BadFilesError(ParseError):
+    """Several files could not be read; ``failures`` holds each one's ParseError (file, place, what)."""
+
+    def __init__(self, failures: Sequence[ParseError]) -> None:
+        self.failures = tuple(failures)
+        listed = "\n".join(f"  {failure}" for failure in self.failures)
+        names = ", ".join(failure.file for failure in self.failures)
+        super().__init__(names, None, f"{len(self.failures)} files cannot be read:\n{listed}")
 
 
 class UnknownLayoutError(ParseError):

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer.corpus import Corpus
-from indexer.errors import InvalidInputError
-from indexer.ingest import read_input, read_source
+from indexer.errors import BadFilesError, InvalidInputError, ParseError
+from indexer.ingest import InputFile, read_input, read_source
+from indexer.readers import ReadLimits
 from indexer.records import SourceTable
 from indexer.store_sql import (
     amount_values,
@@ -52,6 +55,7 @@ class IngestReport:
     replaced: tuple[str, ...] = ()  # same name, new content
     project_ids_added: tuple[str, ...] = ()
     project_ids_removed: tuple[str, ...] = ()
+    skipped: tuple[ParseError, ...] = ()  # bad files left out (``skip_bad``), each naming the place
 
     @property
     def changed(self) -> bool:
@@ -59,9 +63,10 @@ class IngestReport:
         return bool(self.added or self.replaced)
 
     def __str__(self) -> str:
+        skipped = f", {len(self.skipped)} bad skipped" if self.skipped else ""
         return (
-            f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged; "
-            f"projects +{len(self.project_ids_added)} -{len(self.project_ids_removed)}"
+            f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged"
+            f"{skipped}; projects +{len(self.project_ids_added)} -{len(self.project_ids_removed)}"
         )
 
 
@@ -83,10 +88,16 @@ def _refuse_duplicates(names: Iterable[str]) -> None:
 
 
 class CorpusStore:
-    """SQLite-backed corpus: ingest table files, load the :class:`Corpus`."""
+    """SQLite-backed corpus: ingest table files, load the :class:`Corpus`.
 
-    def __init__(self, db_path: str | Path) -> None:
+    The original bytes of every stored file are kept content-addressed in
+    ``originals_dir`` (default: ``originals/`` beside the database) as
+    ``<sha256[:2]>/<sha256>``: a file's name is never used as a path.
+    """
+
+    def __init__(self, db_path: str | Path, originals_dir: str | Path | None = None) -> None:
         self.db_path = Path(db_path)
+        self.originals_dir = Path(originals_dir) if originals_dir else self.db_path.parent / "originals"
 
     # -- connection -----------------------------------------------------
 
@@ -115,22 +126,78 @@ class CorpusStore:
 
     # -- writing --------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path]) -> IngestReport:
-        """Parse every new or changed file, then store them all in one
-        transaction (all or nothing). A file whose name and sha256 are already
-        stored is not even parsed."""
-        paths = [Path(p) for p in paths]
-        if not paths:
+    def ingest(
+        self,
+        files: Iterable[str | Path | InputFile],
+        *,
+        skip_bad: bool = False,
+        limits: ReadLimits | None = None,
+    ) -> IngestReport:
+        """Read every new or changed file, then store them all in one transaction.
+
+        Every file is read before anything is written; when any cannot be read,
+        nothing is written and the error names every bad file and the place in it
+        (a :class:`BadFilesError` for several), unless ``skip_bad``: then the good
+        ones are stored and the bad ones listed in :attr:`IngestReport.skipped`. A
+        file whose name and sha256 are already stored is not even read again.
+        """
+        inputs: list[InputFile] = []
+        failures: list[ParseError] = []
+        for item in files:
+            if isinstance(item, InputFile):
+                inputs.append(item)
+                continue
+            try:
+                inputs.append(read_input(item))
+            except ParseError as exc:
+                failures.append(exc)
+        if not inputs and not failures:
             raise InvalidInputError("no table files to ingest")
-        _refuse_duplicates(p.name for p in paths)
+        _refuse_duplicates([f.name for f in inputs] + [f.file for f in failures])
         stored = self._stored_hashes()
         entries: list[_Entry] = []
-        for path in paths:
-            data = read_input(path).data
-            sha = hashlib.sha256(data).hexdigest()
-            table = None if stored.get(path.name) == sha else read_source(data, path.name).table
-            entries.append(_Entry(path.name, sha, data, table))
-        return self._write(entries)
+        for source in inputs:
+            sha = hashlib.sha256(source.data).hexdigest()
+            try:
+                table = (
+                    None
+                    if stored.get(source.name) == sha
+                    else read_source(source.data, source.name, limits).table
+                )
+            except ParseError as exc:
+                failures.append(exc)
+                continue
+            entries.append(_Entry(source.name, sha, source.data, table))
+        if failures and not skip_bad:
+            raise failures[0] if len(failures) == 1 else BadFilesError(failures)
+        report = self._write(entries, limits) if entries else IngestReport()
+        return replace(report, skipped=tuple(failures))
+
+    def original(self, sha256: str) -> bytes:
+        """The bytes of a stored file, by its sha256 (what :meth:`ingest` kept)."""
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise InvalidInputError(f"not a sha256: {sha256!r}")
+        try:
+            return (self.originals_dir / sha256[:2] / sha256).read_bytes()
+        except FileNotFoundError:
+            from indexer.errors import NotFoundError
+
+            raise NotFoundError(f"no original file with sha256 {sha256}") from None
+
+    def _keep_original(self, sha256: str, data: bytes) -> None:
+        """Write a file's bytes under its hash (temp file, then rename: never half-written)."""
+        path = self.originals_dir / sha256[:2] / sha256
+        if path.is_file():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def _stored_hashes(self) -> dict[str, str]:
         if not self.exists():
@@ -142,7 +209,7 @@ class CorpusStore:
                 r["file_name"]: r["sha256"] for r in conn.execute("SELECT file_name, sha256 FROM sources")
             }
 
-    def _write(self, entries: Sequence[_Entry]) -> IngestReport:
+    def _write(self, entries: Sequence[_Entry], limits: ReadLimits | None = None) -> IngestReport:
         added: list[str] = []
         unchanged: list[str] = []
         replaced: list[str] = []
@@ -156,7 +223,9 @@ class CorpusStore:
                     unchanged.append(entry.name)
                     continue
                 # Changed by another process since we looked: parse it now.
-                table = entry.table or read_source(entry.data, entry.name).table
+                table = entry.table or read_source(entry.data, entry.name, limits).table
+                # Before the commit: a stored source always has its original.
+                self._keep_original(entry.sha256, entry.data)
                 if row is not None:
                     old = [
                         r["id"]

@@ -22,13 +22,25 @@ def register(app: typer.Typer) -> None:
         files: Annotated[
             list[Path] | None, typer.Argument(help="Table files or folders (default: the data/raw/ tables).")
         ] = None,
+        skip_bad: Annotated[
+            bool, typer.Option("--skip-bad", help="Store the good files and list the bad ones.")
+        ] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Show what the files hold; write nothing.")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: print JSON.")] = False,
     ) -> None:
-        """Parse tables and store them (one transaction; re-ingesting a file changes nothing)."""
+        """Read tables (any format) and store them in one transaction: every file is read first, and
+        when any is bad nothing is written and every bad one is named with the place in it."""
         from api.pipeline import ingest_step
 
         settings = get_settings()
         paths = _expand(files or [Path(settings.data_dir)])
-        _, report = ingest_step(settings, paths)
+        if dry_run:
+            raise typer.Exit(_dry_run(paths, as_json))
+        _, report = ingest_step(settings, paths, skip_bad=skip_bad)
+        for exc in report.skipped:
+            typer.echo(f"skipped    {exc}", err=True)
         for name in report.added:
             typer.echo(f"added      {name}")
         for name in report.replaced:
@@ -51,6 +63,30 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return
         typer.echo(_render(data))
+
+
+def _dry_run(paths: list[Path], as_json: bool) -> int:
+    """Read every file and show what it holds; exit code 2 when any could not be read."""
+    from indexer.errors import ParseError
+    from indexer.ingest import read_path
+    from indexer.preview import failure_dict, preview_dict, render_preview
+
+    previews, failures = [], []
+    for path in paths:
+        try:
+            previews.append(preview_dict(read_path(path)))
+        except ParseError as exc:
+            failures.append(exc)
+    if as_json:
+        data = {"files": previews, "failures": [failure_dict(exc) for exc in failures]}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for preview in previews:
+            typer.echo(render_preview(preview))
+        for exc in failures:
+            typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"dry run: {len(previews)} files readable, {len(failures)} not; nothing written")
+    return 2 if failures else 0
 
 
 def _expand(paths: list[Path]) -> list[Path]:

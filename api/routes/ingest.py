@@ -1,9 +1,12 @@
 """``POST /api/ingest``: upload a table, store it and index it, then swap the service state.
 
 Order of work, so that a bad file changes nothing and searches never see a mix:
-token check → size check → sanitised temp file → parse (``ParseError`` names file
-and line) → store in one transaction → incremental index update → new
-``ServiceState`` swapped in under the holder's write lock.
+token check → size check → the bytes in memory under a sanitised name (never used
+as a path) → read through ``indexer.ingest`` (``ParseError`` names file and place;
+a file over a read limit is 413) → store in one transaction, the original bytes kept
+content-addressed → incremental index update → new ``ServiceState`` swapped in
+under the holder's write lock. ``?dry_run=true`` stops after the read and returns
+the preview (``indexer.preview``): nothing is written.
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import tempfile
 import unicodedata
 from dataclasses import replace
-from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Annotated
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from api.deps import HolderDep, SettingsDep
 from api.errors import ApiError
@@ -26,6 +29,9 @@ from api.pipeline import ingest_and_index
 from api.schemas import ErrorResponse, IngestResponse
 from api.settings import Settings
 from api.state import ServiceHolder, ServiceState
+from indexer.ingest import InputFile, read_source
+from indexer.preview import preview_dict
+from indexer.readers import ReadLimits
 
 log = logging.getLogger("jixiao.api")
 router = APIRouter(tags=["ingest"])
@@ -34,6 +40,24 @@ _bearer = HTTPBearer(auto_error=False, description="the ingest token (settings.i
 _UNSAFE = re.compile(r"[^\w.\-()（）]+", re.UNICODE)
 MAX_NAME_CHARS = 120
 LOCK_TIMEOUT_S = 120.0
+
+
+class IngestPreviewResponse(BaseModel):
+    """What an upload would add (``dry_run=true``); nothing is written (``indexer.preview``)."""
+
+    dry_run: bool = True
+    file_name: str
+    sha256: str
+    layout: str
+    score: float
+    reason: str
+    department: str
+    district: str
+    projects: int
+    indicators: int
+    coded_indicators: int
+    warnings: list[str]
+    items: list[dict[str, Any]]
 
 
 def require_ingest_token(
@@ -77,25 +101,32 @@ def safe_file_name(raw: str | None) -> str:
     return name
 
 
-def _copy_limited(upload: UploadFile, dest: Path, limit: int) -> int:
-    written = 0
-    with dest.open("wb") as out:
-        while chunk := upload.file.read(1 << 16):
-            written += len(chunk)
-            if written > limit:
-                raise ApiError(
-                    413,
-                    "payload_too_large",
-                    f"upload is larger than the limit of {limit} bytes",
-                    {"limit": limit},
-                )
-            out.write(chunk)
-    if written == 0:
-        raise ApiError(422, "invalid_input", f"{dest.name}: the uploaded file is empty", {"file": dest.name})
-    return written
+def _read_limited(upload: UploadFile, name: str, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := upload.file.read(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"upload is larger than the limit of {limit} bytes",
+                {"limit": limit},
+            )
+        chunks.append(chunk)
+    if size == 0:
+        raise ApiError(422, "invalid_input", f"{name}: the uploaded file is empty", {"file": name})
+    return b"".join(chunks)
 
 
-def ingest_file(holder: ServiceHolder, settings: Settings, path: Path) -> tuple[ServiceState, str, int]:
+def read_limits(settings: Settings) -> ReadLimits:
+    """The readers' limits for an upload: the defaults, with the upload size limit."""
+    return ReadLimits(max_bytes=settings.max_upload_bytes)
+
+
+def ingest_file(
+    holder: ServiceHolder, settings: Settings, upload: InputFile
+) -> tuple[ServiceState, str, int]:
     """Store and index one table, then swap in the new state. Returns (state, report, added projects).
 
     Caller holds ``holder.write_lock``. The same pipeline as ``jixiao build``
@@ -104,7 +135,9 @@ def ingest_file(holder: ServiceHolder, settings: Settings, path: Path) -> tuple[
     state = holder.current
     old_index = state.require_index()
     old_corpus = state.require_corpus()
-    outcome = ingest_and_index(settings, [path], state.require_encoder(), previous=old_index)
+    outcome = ingest_and_index(
+        settings, [upload], state.require_encoder(), previous=old_index, limits=read_limits(settings)
+    )
     if outcome.corpus.content_hash == old_corpus.content_hash:
         return state, str(outcome.report), 0
     # A new SearchIndex object (written atomically to index_dir); the old object is
@@ -113,37 +146,45 @@ def ingest_file(holder: ServiceHolder, settings: Settings, path: Path) -> tuple[
         state, corpus=outcome.corpus, index=outcome.index, generation=state.generation + 1, problems=()
     )
     holder.swap(new_state)
-    log.info("ingested %s: %s (generation %d)", path.name, outcome.report, new_state.generation)
+    log.info("ingested %s: %s (generation %d)", upload.name, outcome.report, new_state.generation)
     return new_state, str(outcome.report), len(outcome.report.project_ids_added)
 
 
 @router.post(
     "/api/ingest",
-    response_model=IngestResponse,
+    response_model=IngestResponse | IngestPreviewResponse,
     dependencies=[Depends(require_ingest_token)],
     responses={
         401: {"model": ErrorResponse, "description": "no bearer token"},
         403: {"model": ErrorResponse, "description": "wrong token, or ingest disabled"},
-        413: {"model": ErrorResponse, "description": "upload too large"},
-        422: {"model": ErrorResponse, "description": "the file could not be parsed (names file and line)"},
+        413: {
+            "model": ErrorResponse,
+            "description": "upload too large, or over a read limit (pages, cells…)",
+        },
+        422: {"model": ErrorResponse, "description": "the file could not be read (names file and place)"},
         503: {"model": ErrorResponse},
     },
-    summary="Upload a table file; it is parsed, stored and indexed atomically",
+    summary="Upload a table file; it is read, stored and indexed atomically (or only previewed)",
 )
 def ingest(
-    file: Annotated[UploadFile, File(description="a 项目支出绩效目标表 table (text/TSV)")],
+    file: Annotated[
+        UploadFile, File(description="a 项目支出绩效目标表 (.xlsx .xls .docx .html .pdf .csv .txt)")
+    ],
     holder: HolderDep,
     settings: SettingsDep,
-) -> IngestResponse:
-    """Parse, store and index one uploaded table; a bad file changes nothing."""
+    dry_run: Annotated[
+        bool, Query(description="only read the file and show what it would add; write nothing")
+    ] = False,
+) -> IngestResponse | IngestPreviewResponse:
+    """Read, store and index one uploaded table; a bad file changes nothing."""
     name = safe_file_name(file.filename)
+    data = _read_limited(file, name, settings.max_upload_bytes)
+    if dry_run:
+        return IngestPreviewResponse(**preview_dict(read_source(data, name, read_limits(settings))))
     if not holder.write_lock.acquire(timeout=LOCK_TIMEOUT_S):
         raise ApiError(503, "busy", "another ingest is running; try again later")
     try:
-        with tempfile.TemporaryDirectory(prefix="jixiao-upload-") as tmp:
-            path = Path(tmp) / name
-            _copy_limited(file, path, settings.max_upload_bytes)
-            state, report, added = ingest_file(holder, settings, path)
+        state, report, added = ingest_file(holder, settings, InputFile(name, data))
     finally:
         holder.write_lock.release()
     corpus = state.require_corpus()

@@ -93,7 +93,8 @@ class GuangzhouTable:
         tables = [_SheetParser(document, sheet, row).parse(first) for sheet, row, first in _offsets(found)]
         projects = tuple(p for t in tables for p in t.projects)
         if not projects:
-            raise fail(Position(document.file_name), f"{LAYOUT} table without any project row")
+            sheet, row = found[0]
+            raise fail(document.position(sheet, row), "the table has a header but no project row")
         table = SourceTable(
             file_name=document.file_name,
             sha256=document.sha256,
