@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 JIXIAO := $(VENV)/bin/jixiao
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: install build serve test test-fast lint bench chromium clean
+.PHONY: install build serve test test-fast lint bench chromium java clean
 
 install: $(STAMP)
 
@@ -29,12 +29,17 @@ chromium:
 	  { fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; } || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
+# Java 17 for the Spark engines (pyspark), from Debian's packages, only when no java is on PATH.
+java:
+	@command -v java >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
 lint: install
 	$(VENV)/bin/ruff check indexer classifier api tests bench
 
 # Everything: unit tests, then slow tests (real encoder, built into a temporary
 # models dir once per session), notebooks, fuzzing and the browser tests.
-test: build chromium lint
+test: build chromium java lint
 	$(VENV)/bin/pytest -q
 
 # The unit tier: fake encoder, no built artifacts, no browser, none of the few

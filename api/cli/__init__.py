@@ -11,6 +11,7 @@ from api.cli import (
     build_cmd,
     classify_cmd,
     corpus_cmd,
+    export_cmd,
     library_cmd,
     report_cmd,
     review_cmd,
@@ -29,6 +30,7 @@ app = typer.Typer(
 COMMANDS = (corpus_cmd, build_cmd, search_cmd, classify_cmd, library_cmd, report_cmd, review_cmd, serve_cmd)
 for module in COMMANDS:
     module.register(app)
+export_cmd.register(app)
 
 
 def main() -> None:
