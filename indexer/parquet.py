@@ -8,8 +8,8 @@
     indicators/district=…/ one row per indicator (project_id, ordinal, codes, values, parsed target)
     embeddings/district=…/ one row per search document with its vector (only when vectors are given)
 
-Partitioned hive-style by district, and by ``budget_year`` too once
-:class:`~indexer.records.Project` has that field; partition directories carry the
+Partitioned hive-style by district, and by ``budget_year`` too when every project
+has one (else the year is an ordinary column); partition directories carry the
 raw (UTF-8) value, which Spark's and pyarrow's readers both take as is
 (``spark.read.parquet(dir + "/projects")``, ``pandas.read_parquet(dir + "/projects")``).
 The project columns are derived from the :class:`~indexer.records.Project`
@@ -30,12 +30,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from indexer.artifacts import read_manifest, write_artifact
 from indexer.corpus import Corpus
 from indexer.errors import ArtifactError, InvalidInputError
 from indexer.records import AMOUNT_FIELDS, Amounts, Indicator, Project, Target
+from indexer.store_sql import origin_from_json, origin_json
 
 KIND = "parquet-export"
 FORMAT_VERSION = 1
@@ -48,7 +50,7 @@ _ARROW_OF_ANNOTATION: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "int | None": pa.int64(),
 }
-_PROJECT_SKIP = ("amounts", "indicators")
+_PROJECT_SKIP = ("amounts", "indicators", "origin")
 _PARTITION_CANDIDATES = ("district", "budget_year")
 _BAD_PARTITION_CHARS = set('/\\=%\n\r\t"')
 
@@ -66,6 +68,7 @@ INDICATOR_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("target_number", NUMBER_TYPE, "number of the parsed target"),
     ("target_unit", pa.string(), "unit of the parsed target"),
     ("target_qualitative", pa.bool_(), "true when no number could be read"),
+    ("origin", pa.string(), "where the row is in its file: Position.to_dict() as JSON"),
 )
 EMBEDDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("project_id", "Project.id"),
@@ -90,16 +93,31 @@ def _project_fields() -> list[tuple[str, pa.DataType]]:
     return out
 
 
-def partition_columns() -> tuple[str, ...]:
-    """Hive partition columns of the export: district, and budget_year once Project has it."""
+def _partition_candidates() -> tuple[str, ...]:
     names = {f.name for f in dataclasses.fields(Project)}
     return tuple(c for c in _PARTITION_CANDIDATES if c in names)
+
+
+def partition_columns(projects: Sequence[Project]) -> tuple[str, ...]:
+    """Hive partition columns of an export: district, and budget_year when every project has one.
+
+    A null partition (``__HIVE_DEFAULT_PARTITION__``) is something pandas cannot read
+    as is (pyarrow cannot unify its dictionary with nulls), so a year that is unknown
+    anywhere stays an ordinary column.
+    """
+    return tuple(
+        c
+        for c in _partition_candidates()
+        if c == "district" or (bool(projects) and all(getattr(p, c) is not None for p in projects))
+    )
 
 
 def project_schema() -> pa.Schema:
     """Arrow schema of the projects dataset (partition columns included)."""
     fields = [pa.field(name, arrow) for name, arrow in _project_fields()]
     fields += [pa.field(f"amount_{a}", AMOUNT_TYPE) for a in AMOUNT_FIELDS]
+    fields.append(pa.field("amount_printed_unit", pa.string()))
+    fields.append(pa.field("origin", pa.string()))
     fields.append(pa.field("n_indicators", pa.int32()))
     fields.append(pa.field("corpus_order", pa.int64()))
     return pa.schema(fields)
@@ -107,13 +125,13 @@ def project_schema() -> pa.Schema:
 
 def indicator_schema() -> pa.Schema:
     """Arrow schema of the indicators dataset (with the project's partition columns)."""
-    extra = [pa.field(c, dict(_project_fields())[c]) for c in partition_columns()]
+    extra = [pa.field(c, dict(_project_fields())[c]) for c in _partition_candidates()]
     return pa.schema([pa.field(n, t) for n, t, _ in INDICATOR_COLUMNS] + extra)
 
 
 def embedding_schema(dim: int) -> pa.Schema:
     """Arrow schema of the embeddings dataset."""
-    extra = [pa.field(c, dict(_project_fields())[c]) for c in partition_columns()]
+    extra = [pa.field(c, dict(_project_fields())[c]) for c in _partition_candidates()]
     return pa.schema(
         [
             pa.field("project_id", pa.string()),
@@ -128,7 +146,7 @@ def embedding_schema(dim: int) -> pa.Schema:
 
 def _check_partition_value(project: Project, column: str) -> None:
     value = getattr(project, column)
-    if value is None or value == "" or _BAD_PARTITION_CHARS & set(str(value)):
+    if value == "" or (value is not None and _BAD_PARTITION_CHARS & set(str(value))):
         raise InvalidInputError(
             f"project {project.id} ({project.source_file} line {project.source_line}): {column} "
             f'{value!r} cannot name a Parquet partition (empty, or one of / \\ = % " or a control char)'
@@ -152,11 +170,15 @@ def _project_table(projects: Sequence[Project]) -> pa.Table:
     columns: dict[str, list[Any]] = {name: [] for name, _ in fields}
     amounts: dict[str, list[Any]] = {a: [] for a in AMOUNT_FIELDS}
     counts: list[int] = []
+    units: list[str | None] = []
+    origins: list[str | None] = []
     for p in projects:
-        for column in partition_columns():
+        for column in _partition_candidates():
             _check_partition_value(p, column)
         for name, _ in fields:
             columns[name].append(getattr(p, name))
+        units.append(p.amounts.printed_unit)
+        origins.append(origin_json(p.origin))
         for a in AMOUNT_FIELDS:
             where = f"project {p.id} ({p.source_file} line {p.source_line}) amount {a}"
             amounts[a].append(_decimal(getattr(p.amounts, a), AMOUNT_TYPE.scale, where))
@@ -164,6 +186,8 @@ def _project_table(projects: Sequence[Project]) -> pa.Table:
     data = {
         **columns,
         **{f"amount_{a}": v for a, v in amounts.items()},
+        "amount_printed_unit": units,
+        "origin": origins,
         "n_indicators": counts,
         "corpus_order": list(range(len(counts))),
     }
@@ -190,7 +214,8 @@ def _indicator_table(projects: Iterable[Project]) -> pa.Table:
                 "target_number": _decimal(target.number, NUMBER_TYPE.scale, where) if target else None,
                 "target_unit": target.unit if target else None,
                 "target_qualitative": target.qualitative if target else None,
-                **{c: getattr(p, c) for c in partition_columns()},
+                "origin": origin_json(ind.origin),
+                **{c: getattr(p, c) for c in _partition_candidates()},
             }
             for name, value in values.items():
                 rows[name].append(value)
@@ -217,7 +242,7 @@ def _embedding_table(corpus: Corpus, vectors: Mapping[bytes, np.ndarray], dim: i
         rows["kind"].append(kind_names.get(int(docs.kind[d]), "indicator"))
         rows["indicator_ordinal"].append(project.indicators[pos].ordinal if pos >= 0 else None)
         rows["text"].append(text)
-        for c in partition_columns():
+        for c in _partition_candidates():
             rows[c].append(getattr(project, c))
         flat.append(np.asarray(vector, dtype=np.float32))
     values = pa.array(np.concatenate(flat) if flat else np.zeros(0, np.float32), type=pa.float32())
@@ -227,14 +252,13 @@ def _embedding_table(corpus: Corpus, vectors: Mapping[bytes, np.ndarray], dim: i
     return table.add_column(4, "vector", pa.FixedSizeListArray.from_arrays(values, dim))
 
 
-def _write_dataset(table: pa.Table, out: Path) -> None:
+def _write_dataset(table: pa.Table, out: Path, columns: tuple[str, ...]) -> None:
     """One file per partition, in hive-style directories named by the raw (UTF-8) values.
 
     Written by hand rather than by ``pyarrow.dataset.write_dataset``, which
     percent-escapes CJK bytes that Spark would read back one Latin-1 character per byte.
     Partition columns live in the path only (Spark refuses a column in both).
     """
-    columns = partition_columns()
     data = table.drop_columns(list(columns))
     if table.num_rows == 0:
         out.mkdir(parents=True)
@@ -268,15 +292,15 @@ def export_parquet(
     embeddings dataset for every document whose text has a vector.
     """
     projects = corpus.projects
-    partitions = partition_columns()
+    partitions = partition_columns(projects)
     project_table = _project_table(projects)
     indicator_table = _indicator_table(projects)
     dim = len(next(iter(vectors.values()))) if vectors else 0
     embedding_table = _embedding_table(corpus, vectors, dim) if vectors else None
 
     def build(tmp: Path) -> dict[str, Any]:
-        _write_dataset(project_table, tmp / "projects")
-        _write_dataset(indicator_table, tmp / "indicators")
+        _write_dataset(project_table, tmp / "projects", partitions)
+        _write_dataset(indicator_table, tmp / "indicators", partitions)
         datasets = {
             "projects": _schema_doc(
                 project_table.schema,
@@ -285,7 +309,7 @@ def export_parquet(
             "indicators": _schema_doc(indicator_table.schema, {n: d for n, _, d in INDICATOR_COLUMNS}),
         }
         if embedding_table is not None:
-            _write_dataset(embedding_table, tmp / "embeddings")
+            _write_dataset(embedding_table, tmp / "embeddings", partitions)
             datasets["embeddings"] = _schema_doc(embedding_table.schema, dict(EMBEDDING_COLUMNS))
         schema = {"format_version": FORMAT_VERSION, "partitioning": list(partitions), "datasets": datasets}
         (tmp / SCHEMA_FILE).write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -307,11 +331,13 @@ def read_manifest_of(export_dir: str | Path) -> dict[str, Any]:
     return read_manifest(Path(export_dir), KIND, FORMAT_VERSION, verify_files=False)
 
 
-def _read(export_dir: Path, name: str) -> pa.Table:
+def _read(export_dir: Path, name: str, partitions: Sequence[str]) -> pa.Table:
     path = export_dir / name
     if not path.is_dir():
         raise ArtifactError(f"{export_dir}: no {name}/ dataset")
-    return pq.read_table(path, partitioning="hive")
+    types = dict(_project_fields())
+    schema = pa.schema([pa.field(c, types[c]) for c in partitions])
+    return pq.read_table(path, partitioning=ds.partitioning(schema, flavor="hive"))
 
 
 def _amount(value: Decimal | None) -> Decimal | None:
@@ -331,9 +357,9 @@ def _number(value: Decimal | None) -> Decimal | None:
 def read_projects(export_dir: str | Path) -> tuple[Project, ...]:
     """The projects (with their indicators) of an export, ordered by source file then line."""
     export_dir = Path(export_dir)
-    read_manifest_of(export_dir)
+    partitions = read_manifest_of(export_dir)["partitioning"]
     indicators: dict[str, list[Indicator]] = {}
-    rows = _read(export_dir, "indicators").to_pylist()
+    rows = _read(export_dir, "indicators", partitions).to_pylist()
     for r in sorted(rows, key=lambda r: (r["project_id"], r["ordinal"])):
         target = None
         if r["target_text"] is not None:
@@ -355,16 +381,21 @@ def read_projects(export_dir: str | Path) -> tuple[Project, ...]:
                 cycle_value=r["cycle_value"],
                 annual_value=r["annual_value"],
                 target=target,
+                origin=origin_from_json(r["origin"]),
             )
         )
     names = [name for name, _ in _project_fields()]
-    rows = _read(export_dir, "projects").to_pylist()
+    rows = _read(export_dir, "projects", partitions).to_pylist()
     rows.sort(key=lambda r: r["corpus_order"])
     return tuple(
         Project(
             **{n: r[n] for n in names},
-            amounts=Amounts(**{a: _amount(r[f"amount_{a}"]) for a in AMOUNT_FIELDS}),
+            amounts=Amounts(
+                **{a: _amount(r[f"amount_{a}"]) for a in AMOUNT_FIELDS},
+                printed_unit=r["amount_printed_unit"],
+            ),
             indicators=tuple(indicators.get(r["id"], ())),
+            origin=origin_from_json(r["origin"]),
         )
         for r in rows
     )

@@ -50,7 +50,7 @@ def test_round_trip_gives_the_same_records(seed_corpus: Corpus, exported: Path):
 
 
 def test_partitions_are_raw_district_folders_read_by_pandas(seed_corpus: Corpus, exported: Path):
-    assert partition_columns()[0] == "district"
+    assert partition_columns(seed_corpus.projects) == ("district",)  # no budget year in the seed
     folders = sorted(p.name for p in (exported / "projects").iterdir())
     assert folders == sorted(f"district={d}" for d in {p.district for p in seed_corpus.projects})
     projects = pd.read_parquet(exported / "projects")
@@ -67,13 +67,14 @@ def test_partitions_are_raw_district_folders_read_by_pandas(seed_corpus: Corpus,
 
 def test_schema_file_describes_every_column(exported: Path):
     schema = json.loads((exported / "schema.json").read_text(encoding="utf-8"))
-    assert schema["partitioning"] == list(partition_columns())
+    partitions = schema["partitioning"]
+    assert partitions == ["district"]
     for name in ("projects", "indicators"):
         part = next((exported / name).rglob("*.parquet"))
         in_file = pq.read_schema(part)
         documented = {c["name"]: c["type"] for c in schema["datasets"][name]}
         # partition columns are in the folder names, not in the files
-        assert set(documented) == {*in_file.names, *partition_columns()}
+        assert set(documented) == {*in_file.names, *partitions}
         assert all(documented[f.name] == str(f.type) for f in in_file)
         assert all(c["description"] for c in schema["datasets"][name] if c["name"].startswith("target_"))
 
@@ -102,6 +103,22 @@ def test_bad_values_are_refused_naming_the_project(seed_corpus: Corpus, tmp_path
     with pytest.raises(InvalidInputError, match=f"project {first.id}.*amount total.*decimal places"):
         export_parquet(Corpus(projects=(fine,)), tmp_path / "b")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_budget_year_partitions_when_every_project_has_one(seed_corpus: Corpus, tmp_path: Path):
+    years = tuple(replace(p, budget_year=2023 + n % 2) for n, p in enumerate(seed_corpus.projects))
+    manifest = export_parquet(Corpus(projects=years), tmp_path / "y")
+    assert manifest["partitioning"] == ["district", "budget_year"]
+    folders = {p.name for p in (tmp_path / "y" / "projects").glob("*/*")}
+    assert folders == {"budget_year=2023", "budget_year=2024"}
+    assert read_projects(tmp_path / "y") == years
+    frame = pd.read_parquet(tmp_path / "y" / "indicators")
+    assert set(frame["budget_year"].astype(int)) == {2023, 2024}
+    # one unknown year: the year stays an ordinary column, still read by pandas as is
+    mixed = (replace(years[0], budget_year=None), *years[1:])
+    assert export_parquet(Corpus(projects=mixed), tmp_path / "m")["partitioning"] == ["district"]
+    assert pd.read_parquet(tmp_path / "m" / "projects")["budget_year"].isna().sum() == 1
+    assert read_projects(tmp_path / "m") == mixed
 
 
 def test_an_empty_corpus_exports_empty_datasets(tmp_path: Path):
