@@ -259,11 +259,11 @@ def _write_dataset(table: pa.Table, out: Path, columns: tuple[str, ...]) -> None
     percent-escapes CJK bytes that Spark would read back one Latin-1 character per byte.
     Partition columns live in the path only (Spark refuses a column in both).
     """
-    data = table.drop_columns(list(columns))
-    if table.num_rows == 0:
+    if table.num_rows == 0:  # no partition folder to carry the columns: they stay in the file
         out.mkdir(parents=True)
-        pq.write_table(data, out / "part-0.parquet")
+        pq.write_table(table, out / "part-0.parquet")
         return
+    data = table.drop_columns(list(columns))
     keys = list(zip(*(table.column(c).to_pylist() for c in columns), strict=True))
     rows_of: dict[tuple[Any, ...], list[int]] = {}
     for row, key in enumerate(keys):
@@ -354,48 +354,52 @@ def _number(value: Decimal | None) -> Decimal | None:
     return Decimal(format(value.normalize(), "f"))
 
 
+def indicator_from_row(r: Mapping[str, Any]) -> Indicator:
+    """The :class:`Indicator` of one row of the indicators dataset (pyarrow or Spark)."""
+    target = None
+    if r["target_text"] is not None:
+        target = Target(
+            text=r["target_text"],
+            comparator=r["target_comparator"],
+            number=_number(r["target_number"]),
+            unit=r["target_unit"],
+            qualitative=bool(r["target_qualitative"]),
+        )
+    return Indicator(
+        project_id=r["project_id"],
+        ordinal=r["ordinal"],
+        level1=r["level1"],
+        level2_code=r["level2_code"],
+        name=r["name"],
+        name_raw=r["name_raw"],
+        cycle_value=r["cycle_value"],
+        annual_value=r["annual_value"],
+        target=target,
+        origin=origin_from_json(r["origin"]),
+    )
+
+
+def project_from_row(r: Mapping[str, Any], indicators: Iterable[Indicator] = ()) -> Project:
+    """The :class:`Project` of one row of the projects dataset (pyarrow or Spark)."""
+    return Project(
+        **{name: r[name] for name, _ in _project_fields()},
+        amounts=Amounts(
+            **{a: _amount(r[f"amount_{a}"]) for a in AMOUNT_FIELDS},
+            printed_unit=r["amount_printed_unit"],
+        ),
+        indicators=tuple(indicators),
+        origin=origin_from_json(r["origin"]),
+    )
+
+
 def read_projects(export_dir: str | Path) -> tuple[Project, ...]:
-    """The projects (with their indicators) of an export, ordered by source file then line."""
+    """The projects (with their indicators) of an export, in corpus order."""
     export_dir = Path(export_dir)
     partitions = read_manifest_of(export_dir)["partitioning"]
     indicators: dict[str, list[Indicator]] = {}
     rows = _read(export_dir, "indicators", partitions).to_pylist()
     for r in sorted(rows, key=lambda r: (r["project_id"], r["ordinal"])):
-        target = None
-        if r["target_text"] is not None:
-            target = Target(
-                text=r["target_text"],
-                comparator=r["target_comparator"],
-                number=_number(r["target_number"]),
-                unit=r["target_unit"],
-                qualitative=bool(r["target_qualitative"]),
-            )
-        indicators.setdefault(r["project_id"], []).append(
-            Indicator(
-                project_id=r["project_id"],
-                ordinal=r["ordinal"],
-                level1=r["level1"],
-                level2_code=r["level2_code"],
-                name=r["name"],
-                name_raw=r["name_raw"],
-                cycle_value=r["cycle_value"],
-                annual_value=r["annual_value"],
-                target=target,
-                origin=origin_from_json(r["origin"]),
-            )
-        )
-    names = [name for name, _ in _project_fields()]
-    rows = _read(export_dir, "projects", partitions).to_pylist()
-    rows.sort(key=lambda r: r["corpus_order"])
-    return tuple(
-        Project(
-            **{n: r[n] for n in names},
-            amounts=Amounts(
-                **{a: _amount(r[f"amount_{a}"]) for a in AMOUNT_FIELDS},
-                printed_unit=r["amount_printed_unit"],
-            ),
-            indicators=tuple(indicators.get(r["id"], ())),
-            origin=origin_from_json(r["origin"]),
-        )
-        for r in rows
-    )
+        indicators.setdefault(r["project_id"], []).append(indicator_from_row(r))
+    projects = _read(export_dir, "projects", partitions).to_pylist()
+    projects.sort(key=lambda r: r["corpus_order"])
+    return tuple(project_from_row(r, indicators.get(r["id"], ())) for r in projects)

@@ -117,3 +117,21 @@ def real_models(
     except (JixiaoError, OSError) as exc:
         require_artifacts(f"cannot build the real-encoder artifacts: {exc}")
     return settings
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for the whole test session (JVM start-up is slow).
+
+    Needs Java 17 (``make test`` installs it): skipped without, failed under ``CI``.
+    """
+    from indexer.spark_session import EngineUnavailableError, spark_session
+
+    try:
+        session = spark_session(
+            "local[2]", app_name="jixiao-tests", conf={"spark.sql.shuffle.partitions": "2"}
+        )
+    except EngineUnavailableError as exc:
+        require_artifacts(str(exc))
+    yield session
+    session.stop()

@@ -16,17 +16,37 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
         out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("reports"),
+        engine: Annotated[
+            str, typer.Option("--engine", help="local (in this process) or spark (a PySpark job).")
+        ] = "local",
+        master: Annotated[
+            str | None, typer.Option("--master", help="Spark master URL (default local[2]).")
+        ] = None,
+        source: Annotated[
+            Path | None,
+            typer.Option(
+                "--input", help="A `jixiao export --parquet` folder instead of the corpus database."
+            ),
+        ] = None,
     ) -> None:
         """Find copy-pasted goals and indicator sets; write reuse.html, reuse.json and CSV tables."""
         from api.loaders import load_corpus, open_encoder
         from indexer.errors import NotFoundError
-        from indexer.reuse import find_reuse, summary, write_report
+        from indexer.reuse import summary, write_report
+        from indexer.reuse.engine import get_engine
 
         settings = get_settings()
-        corpus = load_corpus(settings, required=False)
-        if len(corpus) == 0:
-            raise NotFoundError(f"the corpus at {settings.db_path} is empty: run `jixiao ingest` first")
-        result = find_reuse(corpus, open_encoder(settings))
+        report_engine = get_engine(engine, master)
+        if source is None:
+            corpus = load_corpus(settings, required=False)
+            if len(corpus) == 0:
+                raise NotFoundError(f"the corpus at {settings.db_path} is empty: run `jixiao ingest` first")
+            result = report_engine.find_reuse(corpus, open_encoder(settings))
+        else:
+            from indexer.parquet import read_manifest_of
+
+            read_manifest_of(source)  # a clear error before any engine starts
+            result = report_engine.find_reuse(source, open_encoder(settings))
         path = write_report(result, out)
         headline = summary(result)
         typer.echo(

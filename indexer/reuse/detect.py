@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import partial
+from dataclasses import dataclass
 
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
 from indexer.records import Project
 from indexer.reuse.clusters import Item, cluster_items
-from indexer.reuse.neardup import Verifier, char_shingles, dup_key
+from indexer.reuse.neardup import dup_key
 from indexer.reuse.records import (
     YEAR_UNKNOWN,
     AmountOnlyGroup,
@@ -24,83 +23,62 @@ from indexer.reuse.records import (
     ReuseParams,
     ReuseReport,
 )
+from indexer.reuse.rules import (
+    AMOUNT_MASKS,
+    content_key,
+    goal_key,
+    goal_rule,
+    name_rule,
+    set_key,
+    set_rule,
+    set_text,
+)
 from indexer.reuse.themes import find_themes
 
-_SET_SEP = "\x1f"
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
-
-def goal_clusters(projects: Sequence[Project], params: ReuseParams) -> list[Cluster]:
-    """Clusters of exactly or nearly duplicated goal texts (≥ 2 projects each)."""
-    items = [
-        Item(project=p, text=p.goal, key=dup_key(p.goal))
+def goal_items(projects: Sequence[Project], params: ReuseParams) -> list[Item]:
+    """Every project goal long enough to count, as an item."""
+    return [
+        Item(project=p, text=p.goal, key=key)
         for p in projects
-        if len(dup_key(p.goal)) >= params.min_goal_chars
+        if (key := goal_key(p.goal, params)) is not None
     ]
-    verify = Verifier(
-        params.goal_jaccard, params.containment, params.min_containment_shingles, params.min_length_ratio
-    )
-    return cluster_items(
-        items,
-        kind="goal",
-        shingles=partial(char_shingles, k=params.goal_shingle),
-        verify=verify,
-        params=params,
-    )
 
 
-def name_clusters(projects: Sequence[Project], params: ReuseParams) -> list[Cluster]:
-    """Clusters of reused indicator names (spanning ≥ 2 projects each)."""
-    items = [
+def name_items(projects: Sequence[Project]) -> list[Item]:
+    """Every non-empty indicator name, as an item of its project."""
+    return [
         Item(project=p, text=ind.name, key=dup_key(ind.name), ordinal=ind.ordinal)
         for p in projects
         for ind in p.indicators
         if dup_key(ind.name)
     ]
-    long_enough = Verifier(params.name_jaccard)
-
-    def verify(a: frozenset[str], b: frozenset[str]) -> float | None:
-        # Very short names (< min_name_chars) only ever match exactly.
-        if min(len(a), len(b)) + params.name_shingle - 1 < params.min_name_chars:
-            return None
-        return long_enough(a, b)
-
-    return cluster_items(
-        items,
-        kind="indicator_name",
-        shingles=partial(char_shingles, k=params.name_shingle),
-        verify=verify,
-        params=params,
-    )
 
 
-def _set_key(project: Project) -> str:
-    return _SET_SEP.join(sorted({dup_key(i.name) for i in project.indicators if dup_key(i.name)}))
-
-
-def set_clusters(projects: Sequence[Project], params: ReuseParams) -> list[Cluster]:
-    """Clusters of projects whose whole indicator sets (normalised names) are equal or nearly so."""
-    items = [
-        Item(project=p, text="；".join(i.name for i in p.indicators), key=_set_key(p))
+def set_items(projects: Sequence[Project], params: ReuseParams) -> list[Item]:
+    """Every project's indicator set of at least ``min_set_size`` indicators, as an item."""
+    return [
+        Item(
+            project=p, text=set_text(i.name for i in p.indicators), key=set_key(i.name for i in p.indicators)
+        )
         for p in projects
         if len(p.indicators) >= params.min_set_size
     ]
 
-    def names(key: str) -> frozenset[str]:
-        return frozenset(key.split(_SET_SEP))
 
-    return cluster_items(
-        items, kind="indicator_set", shingles=names, verify=Verifier(params.set_jaccard), params=params
-    )
+def goal_clusters(projects: Sequence[Project], params: ReuseParams) -> list[Cluster]:
+    """Clusters of exactly or nearly duplicated goal texts (≥ 2 projects each)."""
+    return cluster_items(goal_items(projects, params), rule=goal_rule(params), params=params)
 
 
-def _content_key(project: Project, mask: Callable[[str], str]) -> tuple[str, ...]:
-    parts = [mask(dup_key(project.goal))]
-    parts += [
-        f"{dup_key(i.name)}|{mask(dup_key(i.annual_value or ''))}|{mask(dup_key(i.cycle_value or ''))}"
-        for i in sorted(project.indicators, key=lambda i: i.ordinal)
-    ]
-    return tuple(parts)
+def name_clusters(projects: Sequence[Project], params: ReuseParams) -> list[Cluster]:
+    """Clusters of reused indicator names (spanning ≥ 2 projects each)."""
+    return cluster_items(name_items(projects), rule=name_rule(params), params=params)
+
+
+def set_clusters(projects: Sequence[Project], params: ReuseParams) -> list[Cluster]:
+    """Clusters of projects whose whole indicator sets (normalised names) are equal or nearly so."""
+    return cluster_items(set_items(projects, params), rule=set_rule(params), params=params)
 
 
 def amount_only_groups(projects: Sequence[Project], params: ReuseParams) -> list[AmountOnlyGroup]:
@@ -108,15 +86,11 @@ def amount_only_groups(projects: Sequence[Project], params: ReuseParams) -> list
     then those identical once every number is masked ("numbers_only")."""
     groups: list[AmountOnlyGroup] = []
     grouped: set[str] = set()
-    masks: list[tuple[str, Callable[[str], str]]] = [
-        ("amounts_only", lambda s: s),
-        ("numbers_only", lambda s: _DIGITS.sub("#", s)),
-    ]
-    for kind, mask in masks:
+    for kind, mask in AMOUNT_MASKS:
         by_key: dict[tuple[str, ...], list[Project]] = defaultdict(list)
         for p in projects:
-            if p.id not in grouped and len(dup_key(p.goal)) >= params.min_goal_chars:
-                by_key[_content_key(p, mask)].append(p)
+            if p.id not in grouped and goal_key(p.goal, params) is not None:
+                by_key[content_key(p.goal, p.indicators, mask)].append(p)
         for members in by_key.values():
             if len(members) < 2:
                 continue
@@ -150,40 +124,63 @@ def _member(p: Project) -> Member:
     )
 
 
-def _year_group(project: Project) -> str:
-    return YEAR_UNKNOWN if project.budget_year is None else str(project.budget_year)
+@dataclass(frozen=True, slots=True)
+class GroupTotals:
+    """What a district or department holds: its projects and indicators."""
+
+    n_projects: int
+    n_indicators: int
+
+
+def group_totals(projects: Iterable[Project], group_of: Callable[[Project], str]) -> dict[str, GroupTotals]:
+    """Projects and indicators per group."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for p in projects:
+        c = counts[group_of(p)]
+        c[0] += 1
+        c[1] += len(p.indicators)
+    return {g: GroupTotals(n, i) for g, (n, i) in counts.items()}
 
 
 def measures(
-    projects: Sequence[Project],
-    group_of: Callable[[Project], str],
+    totals: Mapping[str, GroupTotals],
+    group_of: Mapping[str, str],
     goals: Iterable[Cluster],
     names: Iterable[Cluster],
     sets: Iterable[Cluster],
 ) -> list[GroupMeasure]:
-    """Per-group (district or department) shares of reused goals and boilerplate indicators."""
-    reused_goal: set[str] = set()
-    cross_goal: set[str] = set()
+    """Per-group (district or department) shares of reused goals and boilerplate indicators.
+
+    ``totals`` holds every group's projects and indicators; the reused ones are counted
+    from the clusters' members, ``group_of`` giving the group of each member's project id
+    (it needs to know only those).
+    """
+    reused_goal: dict[str, set[str]] = defaultdict(set)
+    cross_goal: dict[str, set[str]] = defaultdict(set)
     for c in goals:
-        reused_goal.update(m.project_id for m in c.members)
-        if c.crosses_districts:
-            cross_goal.update(m.project_id for m in c.members)
-    boiler = {(m.project_id, m.indicator_ordinal) for c in names for m in c.members}
-    in_set = {m.project_id for c in sets for m in c.members}
-    by_group: dict[str, list[Project]] = defaultdict(list)
-    for p in projects:
-        by_group[group_of(p)].append(p)
+        for m in c.members:
+            reused_goal[group_of[m.project_id]].add(m.project_id)
+            if c.crosses_districts:
+                cross_goal[group_of[m.project_id]].add(m.project_id)
+    boiler: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
+    for c in names:
+        for m in c.members:
+            boiler[group_of[m.project_id]].add((m.project_id, m.indicator_ordinal))
+    in_set: dict[str, set[str]] = defaultdict(set)
+    for c in sets:
+        for m in c.members:
+            in_set[group_of[m.project_id]].add(m.project_id)
     out = [
         GroupMeasure(
             group=group,
-            n_projects=len(ps),
-            n_goal_reused=sum(p.id in reused_goal for p in ps),
-            n_goal_reused_cross_district=sum(p.id in cross_goal for p in ps),
-            n_indicators=sum(len(p.indicators) for p in ps),
-            n_indicators_boilerplate=sum((p.id, i.ordinal) in boiler for p in ps for i in p.indicators),
-            n_set_repeated=sum(p.id in in_set for p in ps),
+            n_projects=t.n_projects,
+            n_goal_reused=len(reused_goal[group]),
+            n_goal_reused_cross_district=len(cross_goal[group]),
+            n_indicators=t.n_indicators,
+            n_indicators_boilerplate=len(boiler[group]),
+            n_set_repeated=len(in_set[group]),
         )
-        for group, ps in by_group.items()
+        for group, t in totals.items()
     ]
     out.sort(key=lambda m: (-m.n_projects, m.group))
     return out
@@ -204,6 +201,19 @@ def top_reused_names(names: Sequence[Cluster], limit: int) -> list[ReusedName]:
         )
         for c in ranked
     ]
+
+
+def _district(project: Project) -> str:
+    return project.district
+
+
+def _department(project: Project) -> str:
+    return project.department
+
+
+def year_group(project: Project) -> str:
+    """The by-year group of a project: its budget year, or ``YEAR_UNKNOWN``."""
+    return YEAR_UNKNOWN if project.budget_year is None else str(project.budget_year)
 
 
 @contextmanager
@@ -233,6 +243,10 @@ def find_reuse(corpus: Corpus, encoder: Encoder, params: ReuseParams | None = No
         amounts = amount_only_groups(projects, params)
     with _timer(timings, "themes"):
         themes, silhouette, scores, points = find_themes(projects, encoder, params)
+
+    def groups(group_of: Callable[[Project], str]) -> dict[str, str]:
+        return {p.id: group_of(p) for p in projects}
+
     return ReuseReport(
         params=params,
         encoder_name=encoder.name,
@@ -242,10 +256,15 @@ def find_reuse(corpus: Corpus, encoder: Encoder, params: ReuseParams | None = No
         goal_clusters=tuple(goals),
         name_clusters=tuple(names),
         set_clusters=tuple(sets),
-        by_district=tuple(measures(projects, lambda p: p.district, goals, names, sets)),
-        by_department=tuple(measures(projects, lambda p: p.department, goals, names, sets)),
+        by_district=tuple(measures(group_totals(projects, _district), groups(_district), goals, names, sets)),
+        by_department=tuple(
+            measures(group_totals(projects, _department), groups(_department), goals, names, sets)
+        ),
         by_year=tuple(
-            sorted(measures(projects, _year_group, goals, names, sets), key=lambda m: m.group)
+            sorted(
+                measures(group_totals(projects, year_group), groups(year_group), goals, names, sets),
+                key=lambda m: m.group,
+            )
         ),  # digits sort before 未知
         top_names=tuple(top_reused_names(names, params.top_names)),
         amount_only=tuple(amounts),

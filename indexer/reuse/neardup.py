@@ -78,7 +78,14 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-def _signatures(sets: Sequence[frozenset[str]], num_perm: int, seed: int) -> np.ndarray:
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(bands, rows)`` that ``datasketch.MinHashLSH`` picks for a candidate ``threshold``."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
+def signatures(sets: Sequence[frozenset[str]], num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signatures (``datasketch``) of ``sets``, one uint32 row each."""
     encoded = [[s.encode("utf-8") for s in shingles] or [b""] for shingles in sets]
     sigs = MinHash.bulk(encoded, num_perm=num_perm, seed=seed)
     return np.vstack([m.hashvalues for m in sigs]).astype(np.uint32)
@@ -120,8 +127,8 @@ def near_duplicate_edges(
     n = len(sets)
     if n < 2:
         return {}
-    lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm)
-    sig = _signatures(sets, num_perm, seed)
+    bands, rows = lsh_bands(lsh_threshold, num_perm)
+    sig = signatures(sets, num_perm, seed)
     parent = list(range(n))
 
     def find(i: int) -> int:
@@ -149,7 +156,7 @@ def near_duplicate_edges(
         parent[ri] = rj
         return True
 
-    for bucket in _band_buckets(sig, lsh.b, lsh.r):
+    for bucket in _band_buckets(sig, bands, rows):
         members = [int(i) for i in bucket]
         if len(members) <= max_bucket_all_pairs:
             for a, i in enumerate(members):

@@ -1,0 +1,57 @@
+"""The Spark report engine: the reuse detection as a PySpark job (``jixiao report --engine spark``).
+
+Its input is a Parquet export (:func:`indexer.parquet.export_parquet`); given a
+:class:`~indexer.corpus.Corpus`, it exports it to a temporary folder first. See
+:mod:`indexer.reuse.spark.job` for what runs where and
+:mod:`indexer.reuse.spark.lsh` for how near-duplicates are found.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from indexer.corpus import Corpus
+from indexer.encoder.base import Encoder
+from indexer.parquet import export_parquet
+from indexer.reuse.records import ReuseParams, ReuseReport
+from indexer.spark_session import DEFAULT_MASTER, spark_session
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from indexer.reuse.spark.lsh import LshStats
+
+
+class SparkEngine:
+    """Runs the reuse detection on a Spark master (``local[2]`` unless told otherwise)."""
+
+    name = "spark"
+
+    def __init__(self, master: str | None = None, session: SparkSession | None = None) -> None:
+        self.master = master or DEFAULT_MASTER
+        self._session = session
+        self.last_stats: dict[str, LshStats] = {}
+
+    @property
+    def session(self) -> SparkSession:
+        """The Spark session (started on first use)."""
+        if self._session is None:
+            self._session = spark_session(self.master, app_name="jixiao-reuse")
+        return self._session
+
+    def find_reuse(
+        self, source: Corpus | Path, encoder: Encoder, params: ReuseParams | None = None
+    ) -> ReuseReport:
+        """The reuse report of ``source`` (a corpus, or a Parquet export folder) computed by Spark."""
+        from indexer.reuse.spark.job import run_reuse_job
+
+        params = params or ReuseParams()
+        if isinstance(source, Corpus):
+            with tempfile.TemporaryDirectory(prefix="jixiao-spark-") as tmp:
+                export_parquet(source, Path(tmp) / "corpus")
+                report, self.last_stats = run_reuse_job(self.session, Path(tmp) / "corpus", encoder, params)
+            return report
+        report, self.last_stats = run_reuse_job(self.session, Path(source), encoder, params)
+        return report
