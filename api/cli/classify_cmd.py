@@ -47,6 +47,40 @@ def _read_items(path: Path) -> list[tuple[int, str, str | None, str | None]]:
     return items
 
 
+def _spark_batch(
+    engine: str,
+    source: Path | None,
+    out: Path | None,
+    master: str | None,
+    *,
+    audit: bool,
+    min_probability: float = 0.8,
+) -> None:
+    """``--engine spark``: tag (or audit) a Parquet corpus as a Spark job."""
+    from classifier.spark import ModelSpec, classify_parquet
+    from indexer.errors import InvalidInputError
+    from indexer.spark_session import DEFAULT_MASTER, spark_session
+
+    if engine != "spark":
+        raise InvalidInputError(f"unknown engine {engine!r}: choose local or spark")
+    if source is None or out is None:
+        raise InvalidInputError("--engine spark needs --input PARQUET and --out PARQUET")
+    settings = get_settings()
+    spec = ModelSpec(
+        model_dir=str(settings.classifier_dir.resolve()),
+        encoder=settings.encoder,
+        encoder_dir=str(settings.encoder_dir.resolve()),
+        threshold=settings.review_threshold,
+    )
+    spark = spark_session(master or DEFAULT_MASTER, app_name="jixiao-classify")
+    counts = classify_parquet(spark, source, out, spec, audit=audit, min_probability=min_probability)
+    what = "worklist rows" if audit else "indicators tagged"
+    typer.echo(
+        f"{counts['rows']} {what} ({counts['needs_review']} need review, "
+        f"{counts['errors']} unusable) -> {out}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the classifier commands to the CLI."""
 
@@ -72,9 +106,26 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[
             bool, typer.Option("--json", help="JSON (one object per line for --file).")
         ] = False,
+        engine: Annotated[
+            str, typer.Option("--engine", help="local, or spark: batch-tag --input PARQUET into --out.")
+        ] = "local",
+        source: Annotated[
+            Path | None,
+            typer.Option("--input", help="Parquet (a `jixiao export` folder) for --engine spark."),
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Output Parquet folder (--engine spark).")
+        ] = None,
+        master: Annotated[
+            str | None, typer.Option("--master", help="Spark master URL (default local[2]).")
+        ] = None,
     ) -> None:
         """Tag indicators with their level-2 code (11…43), probability, top-3 and "needs review"."""
         from indexer.errors import InvalidInputError
+
+        if engine != "local":
+            _spark_batch(engine, source, out, master, audit=False)
+            return
 
         if (name is None) == (file is None):
             raise InvalidInputError("give either an indicator NAME or --file F (not both)")
@@ -130,8 +181,24 @@ def register(app: typer.Typer) -> None:
         min_probability: Annotated[
             float, typer.Option("--min-probability", help="Report contradictions at least this confident.")
         ] = 0.8,
+        engine: Annotated[
+            str, typer.Option("--engine", help="local, or spark: batch-tag --input PARQUET into --out.")
+        ] = "local",
+        source: Annotated[
+            Path | None,
+            typer.Option("--input", help="Parquet (a `jixiao export` folder) for --engine spark."),
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Output Parquet folder (--engine spark).")
+        ] = None,
+        master: Annotated[
+            str | None, typer.Option("--master", help="Spark master URL (default local[2]).")
+        ] = None,
     ) -> None:
         """Filed codes the model contradicts (out of fold), and level-2 tags for level-1-only indicators."""
+        if engine != "local":
+            _spark_batch(engine, source, out, master, audit=True, min_probability=min_probability)
+            return
         from api.loaders import load_corpus
         from classifier.audit import audit
 
