@@ -118,7 +118,7 @@ def classify_parquet(
     min_probability: float = 0.8,
 ) -> dict[str, int]:
     """Tag every indicator of ``source`` and write the rows with their tags to ``out``
-    (partitioned like the input); with ``audit``, only the two worklists. Returns counts."""
+    (partitioned by district when it has one); with ``audit``, only the two worklists. Returns counts."""
     if out.exists():
         raise InvalidInputError(f"{out} already exists: give a new folder")
     if not (Path(spec.model_dir) / "manifest.json").is_file():
@@ -137,7 +137,8 @@ def classify_parquet(
     tagged = frame.mapInPandas(tag, schema=schema)
     if audit:
         tagged = _worklists(tagged, min_probability)
-    partitions = [c for c in ("district", "budget_year") if c in frame.columns]
+    # by district only: a null year would make a __HIVE_DEFAULT_PARTITION__ pandas cannot read
+    partitions = [c for c in ("district",) if c in frame.columns]
     tagged.write.partitionBy(*partitions).parquet(str(out))
     written = spark.read.parquet(str(out))
     counts = written.agg(
