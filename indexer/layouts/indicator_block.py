@@ -15,11 +15,12 @@ import re
 from dataclasses import dataclass, field
 
 from indexer.errors import ParseError
-from indexer.layouts.form_common import is_comparator, join_value
+from indexer.layouts.form_common import is_comparator, join_value, make_indicator
 from indexer.layouts.labels import Level, classify, is_shifted_level1, level1_label, level2_label
 from indexer.layouts.sheet_view import SheetView, squeeze
+from indexer.records import Indicator
 
-__all__ = ["BlockColumns", "Row", "is_indicator_header", "read_columns", "read_rows"]
+__all__ = ["BlockColumns", "Row", "indicators_of", "is_indicator_header", "read_columns", "read_rows"]
 
 _IGNORED = re.compile(r"完成|得分|分值|权重|备注|标准|解释|说明|偏差|方向性|依据|来源|评分")
 _NAME_HEADERS = (
@@ -289,3 +290,21 @@ def _fill(view: SheetView, row: int, col: int | None, filled: dict[int, str], re
 
 def _any_label(text: str) -> bool:
     return bool(level1_label(text) or is_shifted_level1(text) or level2_label(text))
+
+
+def indicators_of(
+    view: SheetView, project_id: str, rows: list[Row] | tuple[Row, ...]
+) -> tuple[Indicator, ...]:
+    """A project's indicators from its table rows, numbered from 1, each with its cell as origin."""
+    return tuple(
+        make_indicator(
+            project_id,
+            k,
+            row.level,
+            row.name,
+            row.cycle_value,
+            row.annual_value,
+            view.position(row.row, row.name_col),
+        )
+        for k, row in enumerate(rows, start=1)
+    )

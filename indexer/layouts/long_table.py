@@ -17,11 +17,12 @@ from indexer.enrich import enrich_project
 from indexer.errors import ParseError
 from indexer.layouts.base import LayoutScore
 from indexer.layouts.common import project_id
-from indexer.layouts.form_common import clean_org, make_indicator, place_hint
+from indexer.layouts.form_common import clean_org, place_hint
 from indexer.layouts.header_block import field_of_label, parse_money
 from indexer.layouts.indicator_block import (
     Row,
     has_project_column,
+    indicators_of,
     is_indicator_header,
     read_columns,
     read_rows,
@@ -202,18 +203,7 @@ class LongTableInterpreter:
     def _project(document: Document, view: SheetView, header: int, draft: _Draft, seq: int) -> Project:
         name = canonical(draft.name).strip()
         pid = project_id(document.file_name, document.sha256, seq, name)
-        indicators = tuple(
-            make_indicator(
-                pid,
-                k,
-                row.level,
-                row.name,
-                row.cycle_value,
-                row.annual_value,
-                view.position(row.row, row.name_col),
-            )
-            for k, row in enumerate(draft.rows, start=1)
-        )
+        indicators = indicators_of(view, pid, draft.rows)
         department = clean_org(draft.department)
         project = Project(
             id=pid,

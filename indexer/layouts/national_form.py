@@ -16,11 +16,12 @@ from indexer.enrich import enrich_project
 from indexer.errors import ParseError
 from indexer.layouts.base import LayoutScore
 from indexer.layouts.common import project_id
-from indexer.layouts.form_common import clean_org, make_indicator, org_like, place_hint
+from indexer.layouts.form_common import clean_org, org_like, place_hint
 from indexer.layouts.header_block import HeaderBlock, field_of_label, read_header_block
 from indexer.layouts.indicator_block import (
     Row,
     has_project_column,
+    indicators_of,
     is_indicator_header,
     read_columns,
     read_rows,
@@ -162,18 +163,7 @@ def _project(document: Document, form: _Form, preamble: tuple[str, ...], seq: in
     orgs = [t for t in (*preamble, *region_cells) if org_like(t) and field_of_label(t) is None]
     department = clean_org(block.department) or (clean_org(orgs[0]) if orgs else "")
     pid = project_id(document.file_name, document.sha256, seq, name)
-    indicators = tuple(
-        make_indicator(
-            pid,
-            k,
-            row.level,
-            row.name,
-            row.cycle_value,
-            row.annual_value,
-            view.position(row.row, row.name_col),
-        )
-        for k, row in enumerate(form.rows, start=1)
-    )
+    indicators = indicators_of(view, pid, form.rows)
     origin_row, origin_col = (
         (block.name.row, block.name.col) if block.name is not None else (form.header_row, 0)
     )
