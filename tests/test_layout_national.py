@@ -67,6 +67,9 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, int]]] = {
     "synthetic-county-transport": [("乡村道路养护", "120.00", None, 2), ("农村客运补贴", "86.50", None, 2)],
     "synthetic-culture-special": [("2024年市级文化旅游发展专项资金", "360", "元", 6)],
     "synthetic-hanyin-water": [("汉阴县农村饮水安全巩固提升工程", "2279.048", "元 (other)", 9)],
+    "synthetic-split-tables": [
+        ("农村公路日常养护", "356.00", None, 4)
+    ],  # header block and indicators: 2 tables
     "synthetic-stacked-costs": [("社区养老服务补助", "48.00", None, 7), ("老年人能力评估", "15", "元", 4)],
 }
 

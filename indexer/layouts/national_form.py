@@ -60,6 +60,16 @@ def title_name(texts: list[str]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _Head:
+    """Rows holding a header block without its indicator table (which follows in the next sheet)."""
+
+    view: SheetView
+    start: int
+    end: int
+    preamble: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Form:
     view: SheetView
     start: int
@@ -119,13 +129,31 @@ class NationalFormInterpreter:
         return LayoutScore(LAYOUT, best, reason)
 
     def interpret(self, document: Document) -> SourceTable:
-        """Every form of every sheet as a project, in document order."""
+        """Every form of every sheet as a project, in document order.
+
+        A header block printed as a table (or sheet) of its own, with the indicator table in the
+        next one, is read as one form with it (Word forms split in two tables)."""
         projects: list[Project] = []
+        carried: _Head | None = None
         for sheet in document.sheets:
             view = SheetView(document, sheet)
-            for k, form in enumerate(_forms(view)):
+            forms = _forms(view)
+            if not forms and sheet.kind == "page":
+                continue  # a PDF page's text layer beside its tables: the tables hold the forms
+            for k, form in enumerate(forms):
                 preamble = sheet.preamble if k == 0 else ()
-                projects.append(_project(document, form, preamble, len(projects)))
+                projects.append(
+                    _project(document, form, preamble, len(projects), carried if k == 0 else None)
+                )
+            start = forms[-1].end if forms else 0
+            names_a_project = any(
+                field_of_label(c.text) == "name" for r in range(start, view.n_rows) for c in view.cells(r)
+            )
+            carried = (
+                _Head(view, start, view.n_rows, sheet.preamble if not forms else ())
+                if names_a_project
+                else None
+            )
         if not projects:
             raise ParseError(
                 document.file_name,
@@ -145,12 +173,20 @@ class NationalFormInterpreter:
         )
 
 
-def _project(document: Document, form: _Form, preamble: tuple[str, ...], seq: int) -> Project:
+def _project(
+    document: Document, form: _Form, preamble: tuple[str, ...], seq: int, head: _Head | None = None
+) -> Project:
     view = form.view
     block: HeaderBlock = read_header_block(view, form.start, form.header_row, preamble)
-    single = [view.cells(r) for r in range(form.start, form.header_row)]
-    titles = [*preamble, *(cells[0].text for cells in single if len(cells) == 1 and len(cells[0].text) <= 60)]
-    region_cells = [c.text for r in range(form.start, form.header_row) for c in view.cells(r)]
+    parts = [(view, form.start, form.header_row, preamble)]
+    if block.name is None and head is not None:  # the form's header block is the table before it
+        block = read_header_block(head.view, head.start, head.end, head.preamble)
+        parts.insert(0, (head.view, head.start, head.end, head.preamble))
+    head_view = parts[0][0]
+    single = [cells for v, a, b, _ in parts for r in range(a, b) if len(cells := v.cells(r)) == 1]
+    preambles = [line for *_, lines in parts for line in lines]
+    titles = [*preambles, *(cells[0].text for cells in single if len(cells[0].text) <= 60)]
+    region_cells = [c.text for v, a, b, _ in parts for r in range(a, b) for c in v.cells(r)]
     name_raw = block.name.text if block.name is not None else title_name(titles)
     if not name_raw:
         raise ParseError(
@@ -160,7 +196,7 @@ def _project(document: Document, form: _Form, preamble: tuple[str, ...], seq: in
             position=view.position(form.header_row),
         )
     name = canonical(name_raw).strip()
-    orgs = [t for t in (*preamble, *region_cells) if org_like(t) and field_of_label(t) is None]
+    orgs = [t for t in (*preambles, *region_cells) if org_like(t) and field_of_label(t) is None]
     department = clean_org(block.department) or (clean_org(orgs[0]) if orgs else "")
     pid = project_id(document.file_name, document.sha256, seq, name)
     indicators = indicators_of(view, pid, form.rows)
@@ -180,7 +216,7 @@ def _project(document: Document, form: _Form, preamble: tuple[str, ...], seq: in
         goal="；".join(canonical(part).strip() for part in block.goal.split("\n") if part.strip()),
         goal_raw=display(block.goal),
         indicators=indicators,
-        origin=view.position(origin_row, origin_col),
+        origin=(head_view if block.name is not None else view).position(origin_row, origin_col),
     )
     # Region and year from this form's own lines (the document's are the preamble of its first form).
     return enrich_project(project, own_lines=[*titles, block.period])
