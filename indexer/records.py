@@ -116,7 +116,7 @@ class SourceTable:
 
     file_name: str
     sha256: str
-    layout: str  # "tsv", "pdf_text" or "five_column"
+    layout: str  # "tsv", "pdf_text", "five_column", "national_form" or "long_table"
     department: str
     district: str
     projects: tuple[Project, ...]
