@@ -67,3 +67,65 @@ class ReviewResponse(BaseModel):
     n_findings: int
     skipped: list[str]
     projects: list[ProjectReviewOut]
+
+
+class RecommendRequest(BaseModel):
+    """A new project to propose indicators for."""
+
+    name: str = Field(..., min_length=1, max_length=200)
+    goal: str = Field("", max_length=2000)
+    district: str | None = Field(
+        None, max_length=50, description="its district: that district's peers weigh more"
+    )
+    framework: str = Field("pre2021", pattern="^(pre2021|2021)$", description="2021: 成本 as a level-1")
+
+
+class ProposalOut(BaseModel):
+    """One proposed indicator with a typical value and the projects that use it."""
+
+    code: str
+    label: str
+    level1: str
+    name: str
+    value: str | None
+    score: float
+    origin: str
+    n_sources: int
+    sources: list[dict[str, Any]]
+
+
+class RecommendResponse(BaseModel):
+    """The proposed indicator set."""
+
+    name: str
+    goal: str
+    district: str | None
+    framework: str
+    codes: list[str]
+    proposals: list[ProposalOut]
+    neighbours: list[dict[str, Any]]
+
+
+class UnitBenchmarkOut(BaseModel):
+    """The distribution of one unit's values, overall, by district and by year."""
+
+    unit: str | None
+    count: int
+    median: float
+    q1: float
+    q3: float
+    min: float
+    max: float
+    by_district: dict[str, dict[str, Any]]
+    by_year: dict[str, dict[str, Any]]
+
+
+class BenchmarkResponse(BaseModel):
+    """Target values of the same or similar indicators across the corpus."""
+
+    name: str
+    count: int
+    n_qualitative: int
+    names: list[dict[str, Any]]
+    units: list[UnitBenchmarkOut]
+    list: list[dict[str, Any]]

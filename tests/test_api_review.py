@@ -64,3 +64,19 @@ def test_review_is_documented(client):
     paths = client.get("/openapi.json").json()["paths"]
     content = paths["/api/review"]["post"]["requestBody"]["content"]
     assert set(content) == {"application/json", "multipart/form-data"}
+
+
+def test_recommend_and_benchmark_endpoints(client):
+    r = client.post(
+        "/api/recommend", json={"name": "会展业专题", "goal": "举办展会，扶持企业参展", "district": "天河区"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert {"11", "12", "13", "31"} <= set(body["codes"])
+    assert all(p["sources"] for p in body["proposals"])
+    r = client.get("/api/indicators/benchmark", params={"name": "扶持资金发放及时率", "limit": 5})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["count"] >= 5 and len(body["list"]) == 5 and body["units"][0]["unit"] == "%"
+    assert_error(client.get("/api/indicators/benchmark", params={"name": ""}), 422)
+    assert_error(client.post("/api/recommend", json={"name": "x", "framework": "1999"}), 422)

@@ -211,3 +211,47 @@ def test_every_kind_has_a_label():
     assert set(KINDS) >= {k for k in DEFECTS} | {"code_contradicted", "goal_not_measured", "boilerplate"}
     with pytest.raises(ValueError):
         Finding("nonsense", "error", "x")
+
+
+def test_recommend_covers_the_required_codes_with_sourced_values(reviewer, corpus):
+    rec = reviewer.recommend("跨境电商公共服务平台建设专项", "扶持跨境电商企业发展，扶持资金及时准确发放")
+    codes = rec.codes()
+    assert codes[:5] == ["11", "12", "13", codes[3], "31"] and codes[3].startswith("2")
+    for p in rec.proposals:
+        assert p.sources and p.name
+        if p.origin == "corpus":
+            for s in p.sources:
+                cited = corpus.get(s["project_id"])
+                assert any(i.level2_code == p.code and i.annual_value == s["value"] for i in cited.indicators)
+    timely = next(p for p in rec.proposals if p.code == "13")
+    assert timely.value == "100%"  # what every 及时率 of the seed asks
+    assert reviewer.recommend("某项目", framework="2021").codes()[5] == "41"
+
+
+def test_recommend_falls_back_on_the_library(corpus, index):
+    # One seed indicator is filed 41-经济成本, under an unrelated project: the library proposes them.
+    rec = Reviewer(corpus, index=index).recommend("道路养护工程", "完成道路养护", framework="2021")
+    cost = [p for p in rec.proposals if p.code == "41"]
+    assert cost and all(p.origin == "library" and p.sources[0]["library_id"] for p in cost)
+
+
+def test_recommend_can_hide_projects(reviewer, corpus):
+    project = corpus.projects[0]
+    rec = reviewer.recommend(project.name, project.goal, exclude=frozenset({project.id}))
+    assert project.id not in {n["project_id"] for n in rec.neighbours}
+    assert all(s.get("project_id") != project.id for p in rec.proposals for s in p.sources)
+
+
+def test_benchmark_of_an_indicator_name(reviewer, corpus):
+    bench = reviewer.benchmark("扶持企业满意度").to_dict()
+    exact = [
+        i
+        for i in corpus.indicators()
+        if i.name == "扶持企业满意度" and i.target is not None and i.target.unit == "%"
+    ]
+    top = bench["units"][0]
+    assert top["unit"] == "%" and top["count"] >= len(exact)
+    assert sum(s["count"] for s in top["by_district"].values()) == top["count"]
+    assert top["q1"] <= top["median"] <= top["q3"]
+    assert len(bench["list"]) == bench["count"]
+    assert reviewer.benchmark("完全不存在的指标名称XYZ").to_dict()["count"] == 0

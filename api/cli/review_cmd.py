@@ -12,6 +12,8 @@ from api.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from classifier.review import Reviewer, TableReview
+    from classifier.review.benchmark import Benchmark
+    from classifier.review.recommend import Recommendation
 
 _SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
 
@@ -57,7 +59,8 @@ def render(review: TableReview) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``review`` to the CLI."""
+    """Add ``review``, ``recommend`` and ``benchmark`` to the CLI."""
+    register_assistant(app)
 
     @app.command("review")
     def review(
@@ -76,3 +79,75 @@ def register(app: typer.Typer) -> None:
         table = parse_draft(read_input(file).data, file.name)
         result = load_reviewer(get_settings()).review_table(table, budget_year)
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json else render(result))
+
+
+def render_recommendation(rec: Recommendation) -> str:
+    """Plain-text proposal: one line per indicator with its typical value and sources."""
+    lines = [f"{rec.name}  ({rec.framework} framework; from {len(rec.neighbours)}+ similar projects)"]
+    for p in rec.to_dict()["proposals"]:
+        where = ", ".join(f"{s.get('district', s.get('sector', ''))}" for s in p["sources"][:3])
+        lines.append(
+            f"  {p['code']} {p['label']:8} {p['name']}  {p['value'] or '—'}  "
+            f"[{p['origin']}: {p['n_sources']} sources: {where}]"
+        )
+    return "\n".join(lines)
+
+
+def render_benchmark(bench: Benchmark) -> str:
+    """Plain-text benchmark: the distribution per unit, by district and year."""
+    d = bench.to_dict()
+    lines = [f"{bench.name}: {d['count']} similar indicators ({d['n_qualitative']} without a number)"]
+    for u in d["units"]:
+        lines.append(
+            f"  unit {u['unit'] or '—'}: n={u['count']} median {u['median']} "
+            f"quartiles {u['q1']}–{u['q3']} range {u['min']}–{u['max']}"
+        )
+        for label, groups in (("district", u["by_district"]), ("year", u["by_year"])):
+            for key, s in groups.items():
+                lines.append(
+                    f"    {label} {key}: n={s['count']} median {s['median']} q1–q3 {s['q1']}–{s['q3']}"
+                )
+    for row in d["list"][:20]:
+        lines.append(f"  {row['district']} {row['project_name']}: {row['indicator']} = {row['value']}")
+    return "\n".join(lines)
+
+
+def register_assistant(app: typer.Typer) -> None:
+    """Add ``recommend`` and ``benchmark`` to the CLI."""
+
+    @app.command("recommend")
+    def recommend_cmd(
+        name: Annotated[str, typer.Argument(help="The new project's name.")],
+        goal: Annotated[str, typer.Option("--goal", help="Its 绩效目标 text.")] = "",
+        district: Annotated[
+            str | None, typer.Option("--district", help="Its district (weighs its peers up).")
+        ] = None,
+        framework: Annotated[
+            str, typer.Option("--framework", help="pre2021 or 2021 (成本 level-1).")
+        ] = "pre2021",
+        as_json: Annotated[bool, typer.Option("--json", help="Print the proposal as JSON.")] = False,
+    ) -> None:
+        """Propose an indicator set: per level-2 code, what the most similar projects use, with values."""
+        from classifier.taxonomy import FRAMEWORKS
+        from indexer.errors import InvalidInputError
+
+        if framework not in FRAMEWORKS:
+            raise InvalidInputError(f"--framework: one of {', '.join(FRAMEWORKS)}, got {framework!r}")
+        rec = load_reviewer(get_settings()).recommend(name, goal, district, framework)
+        typer.echo(
+            json.dumps(rec.to_dict(), ensure_ascii=False, indent=2) if as_json else render_recommendation(rec)
+        )
+
+    @app.command("benchmark")
+    def benchmark_cmd(
+        name: Annotated[str, typer.Argument(help="An indicator name, e.g. 扶持企业满意度.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print the benchmark as JSON.")] = False,
+    ) -> None:
+        """Target values of the same or similar indicators across the corpus, by district and year."""
+        from api.loaders import load_corpus, open_reviewer
+
+        settings = get_settings()
+        bench = open_reviewer(settings, load_corpus(settings), None, None, None).benchmark(name)
+        typer.echo(
+            json.dumps(bench.to_dict(), ensure_ascii=False, indent=2) if as_json else render_benchmark(bench)
+        )

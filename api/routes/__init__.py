@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import classify, health, ingest, library, projects, reports, review, search, stats
+from api.routes import assistant, classify, health, ingest, library, projects, reports, review, search, stats
 
 ROUTERS: tuple[APIRouter, ...] = (
     search.router,
@@ -16,4 +16,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     reports.router,
     review.router,
     library.router,
+    assistant.router,
 )

@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from classifier.review.benchmark import Benchmark, benchmark
 from classifier.review.boilerplate import ReuseLookup, boilerplate_findings
 from classifier.review.codes import code_contradictions
 from classifier.review.config import ReviewConfig
 from classifier.review.findings import Finding, ProjectReview, sort_findings
 from classifier.review.goal import GoalCalibration, calibrate, goal_findings
+from classifier.review.library import LibraryIndicator, load_library
 from classifier.review.peers import PeerIndex
+from classifier.review.recommend import Recommendation, recommend
 from classifier.review.structure import duplicate_indicators, missing_levels, table_framework
 from classifier.review.values import value_findings
 from indexer.corpus import Corpus
@@ -105,7 +108,7 @@ class Reviewer:
 
     def warm(self) -> Reviewer:
         """Build every lazy index now (servers call this once at load)."""
-        _ = self.peers.keys, self.reuse.same_goal(""), self.calibration
+        _ = self.peers.keys, self.reuse.same_goal(""), self.calibration, self.library
         return self
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -120,13 +123,47 @@ class Reviewer:
                 rows[i] = vector
         return np.vstack([r for r in rows if r is not None]).astype(np.float32)
 
-    def neighbours(self, name: str, goal: str, exclude: str | None = None) -> list[Project]:
-        """The corpus projects most similar to a draft's name and goal (hybrid search)."""
+    def neighbours(self, name: str, goal: str, exclude: str | frozenset[str] | None = None) -> list[Project]:
+        """The corpus projects most similar to a draft's name and goal (hybrid search),
+        without the ``exclude`` id(s)."""
         text = query_text(name, goal)
         if self.index is None or not text:
             return []
-        page = self.index.search(SearchQuery(text=text, limit=self.config.candidates))
-        return [self.corpus.get(h.project_id) for h in page.hits if h.project_id != exclude]
+        skip = {exclude} if isinstance(exclude, str) else set(exclude or ())
+        page = self.index.search(SearchQuery(text=text, limit=self.config.candidates + len(skip)))
+        hits = [self.corpus.get(h.project_id) for h in page.hits if h.project_id not in skip]
+        return hits[: self.config.candidates]
+
+    @cached_property
+    def library(self) -> tuple[LibraryIndicator, ...]:
+        """The indicator library (secondary source of recommendations)."""
+        return load_library()
+
+    def recommend(
+        self,
+        name: str,
+        goal: str = "",
+        district: str | None = None,
+        framework: str = "pre2021",
+        exclude: frozenset[str] = frozenset(),
+    ) -> Recommendation:
+        """A proposed indicator set for a new project (``classifier.review.recommend``)."""
+        cfg = self.config
+        neighbours = self.neighbours(name, goal, exclude)
+        return recommend(
+            name,
+            goal,
+            neighbours,
+            self.library,
+            district,
+            framework,
+            cfg.recommend_per_code,
+            cfg.evidence_limit,
+        )
+
+    def benchmark(self, name: str) -> Benchmark:
+        """Target values of the same or similar indicators across the corpus."""
+        return benchmark(self.peers, name, self.config.name_jaccard)
 
     def skipped(self) -> tuple[str, ...]:
         """Rules that cannot run with the components given."""
@@ -142,8 +179,10 @@ class Reviewer:
     def review_project(
         self, project: Project, framework: str, budget_year: int | None = None
     ) -> ProjectReview:
-        """Every finding of one project under ``framework`` (``2021`` or ``pre2021``)."""
+        """Every finding of one project under ``framework`` (``2021`` or ``pre2021``); dates are
+        checked against ``budget_year``, else the project's own budget year when the table gives one."""
         cfg = self.config
+        budget_year = budget_year if budget_year is not None else project.budget_year
         indicators = project.indicators
         neighbours = self.neighbours(project.name, project.goal, exclude=project.id)
         codes = {i.ordinal: i.level2_code for i in indicators if i.level2_code}
