@@ -80,3 +80,39 @@ def test_recommend_and_benchmark_endpoints(client):
     assert body["count"] >= 5 and len(body["list"]) == 5 and body["units"][0]["unit"] == "%"
     assert_error(client.get("/api/indicators/benchmark", params={"name": ""}), 422)
     assert_error(client.post("/api/recommend", json={"name": "x", "framework": "1999"}), 422)
+
+
+def test_export_review_findings_as_xlsx_and_csv(client):
+    import io
+
+    from openpyxl import load_workbook
+
+    review = client.post("/api/review", json={"projects": [DEFECTS["weak_target"]]}).json()
+    r = client.post("/api/export/review", params={"format": "xlsx"}, json=review)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("项目", "项目ID", "严重程度")
+    weak = [row for row in rows[1:] if row[4] == "weak_target"]
+    assert weak and weak[0][5] == 5 and weak[0][8], "the cited peer projects"
+    r = client.post("/api/export/review", params={"format": "csv"}, json=review)
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
+    assert "weak_target" in r.content.decode("utf-8-sig")
+
+
+def test_export_any_table_defuses_formulas(client):
+    import io
+
+    from openpyxl import load_workbook
+
+    body = {"title": "检索结果", "headers": ["项目", "金额"], "rows": [['=HYPERLINK("x")', 3.5], ["短"]]}
+    r = client.post("/api/export/table", params={"format": "xlsx"}, json=body)
+    assert r.status_code == 200, r.text
+    cell = load_workbook(io.BytesIO(r.content)).active["A2"]
+    assert cell.data_type == "s" and cell.value.startswith("=")
+    r = client.post("/api/export/table", params={"format": "csv"}, json=body)
+    assert "'=HYPERLINK" in r.content.decode("utf-8-sig")
+    assert_error(client.post("/api/export/table", params={"format": "pdf"}, json=body), 422)
+    assert_error(client.post("/api/export/table", json={"headers": [], "rows": []}), 422)

@@ -71,6 +71,9 @@ def register(app: typer.Typer) -> None:
         budget_year: Annotated[
             int | None, typer.Option("--year", help="Budget year: dates outside it are flagged.")
         ] = None,
+        export: Annotated[
+            Path | None, typer.Option("--export", help="Also write the findings worklist (.xlsx or .csv).")
+        ] = None,
     ) -> None:
         """Findings for every project of a draft, each with its rule and the peer projects it rests on."""
         from classifier.review.draft import parse_draft
@@ -78,7 +81,19 @@ def register(app: typer.Typer) -> None:
 
         table = parse_draft(read_input(file).data, file.name)
         result = load_reviewer(get_settings()).review_table(table, budget_year)
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if as_json else render(result))
+        body = result.to_dict()
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2) if as_json else render(result))
+        if export is not None:
+            from api.export import export_bytes
+            from classifier.review.findings import FINDING_COLUMNS, finding_rows
+            from indexer.errors import InvalidInputError
+
+            fmt = export.suffix.lower().lstrip(".")
+            if fmt not in ("xlsx", "csv"):
+                raise InvalidInputError(f"--export: {export.name}: give a .xlsx or .csv file name")
+            rows = finding_rows(body["projects"])
+            export.write_bytes(export_bytes(fmt, "审核意见", list(FINDING_COLUMNS), rows))
+            typer.echo(f"{len(rows)} findings written to {export}", err=True)
 
 
 def render_recommendation(rec: Recommendation) -> str:

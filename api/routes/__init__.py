@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import assistant, classify, health, ingest, library, projects, reports, review, search, stats
+from api.routes import (
+    assistant,
+    classify,
+    export,
+    health,
+    ingest,
+    library,
+    projects,
+    reports,
+    review,
+    search,
+    stats,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     search.router,
@@ -17,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     review.router,
     library.router,
     assistant.router,
+    export.router,
 )

@@ -80,3 +80,39 @@ def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
     """Most severe first, then by indicator ordinal (project-level findings first)."""
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     return tuple(sorted(findings, key=lambda f: (rank[f.severity], f.ordinal or 0, f.kind)))
+
+
+FINDING_COLUMNS: tuple[str, ...] = (
+    "项目", "项目ID", "严重程度", "类型", "类型代码", "指标序号", "说明", "规则", "依据项目",
+)  # fmt: skip
+"""Columns of a findings worklist (the export of a review)."""
+
+
+def finding_rows(reviews: list[dict[str, Any]]) -> list[list[Any]]:
+    """One worklist row per finding of ``ProjectReview.to_dict()`` forms; the cited peer
+    projects as ``name（district, value）`` joined by ``；``."""
+    rows: list[list[Any]] = []
+    for project in reviews:
+        for f in project["findings"]:
+            evidence = f.get("evidence") or {}
+            peers = "；".join(
+                f"{p.get('project_name', '')}（{p.get('district', '')}"
+                + (f"，{p['value']}" if p.get("value") else "")
+                + "）"
+                for p in evidence.get("peers", [])
+                if isinstance(p, dict)
+            )
+            rows.append(
+                [
+                    project["project_name"],
+                    project["project_id"],
+                    f["severity"],
+                    KINDS.get(f["kind"], f["kind"]),
+                    f["kind"],
+                    f.get("ordinal"),
+                    f["message"],
+                    evidence.get("rule", ""),
+                    peers,
+                ]
+            )
+    return rows
