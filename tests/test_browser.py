@@ -163,3 +163,52 @@ def test_api_docs_render_offline(page, base_url):
     assert page.locator(".opblock").count() >= 8
     assert requested and all(url.startswith(base_url) for url in requested), requested
     shot(page, "6-docs")
+
+
+def test_review_view_findings_evidence_and_export(page, base_url):
+    from openpyxl import load_workbook
+
+    page.goto(base_url + "/#/review")
+    page.wait_for_selector("#review-input")
+    page.click("form.tag-form button.ghost")  # 填入示例: a draft with a weak and a vague target
+    page.click("form.tag-form button.primary")
+    page.wait_for_selector("table.findings tbody tr, #review-results .error", timeout=60_000)
+    assert page.locator("#review-results .error").count() == 0
+    kinds = set(page.locator("table.findings tbody tr").evaluate_all("rows => rows.map(r => r.dataset.kind)"))
+    assert {"weak_target", "qualitative_value", "missing_level2"} <= kinds, kinds
+    weak = page.locator("table.findings tr[data-kind=weak_target]").first
+    weak.locator("details.evidence summary").click()
+    peer = weak.locator("details.evidence ul.peers a").first
+    assert peer.get_attribute("href").startswith("#/project/")
+    shot(page, "7-review")
+
+    with page.expect_download() as info:
+        page.click("#review-results .export button[data-export=xlsx]")
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    rows = list(load_workbook(download.path()).active.iter_rows(values_only=True))
+    assert rows[0][0] == "项目" and any(r[4] == "weak_target" for r in rows[1:])
+
+    peer.click()
+    page.wait_for_selector("article.project h1")
+
+
+def test_recommend_view_copyable_table(page, base_url):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    page.goto(base_url + "/#/recommend")
+    page.wait_for_selector("#rec-name")
+    page.fill("#rec-name", "会展业专题")
+    page.fill("#rec-goal", "扶持企业参加境内外展会，提升会展业发展水平")
+    page.click("form.tag-form button.primary")
+    page.wait_for_selector("table.proposals tbody tr, #rec-results .error", timeout=60_000)
+    assert page.locator("#rec-results .error").count() == 0
+    codes = page.locator("table.proposals tbody tr").evaluate_all("rows => rows.map(r => r.dataset.code)")
+    assert {"11", "12", "13", "31"} <= set(codes), codes
+    page.click("#copy-table")
+    page.wait_for_function(
+        "() => document.querySelector('#rec-results [role=status]').textContent.includes('已复制')"
+    )
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.splitlines()[0].split("\t") == ["一级指标", "二级指标", "指标名称", "参考值", "来源"]
+    assert len(copied.splitlines()) == len(codes) + 1
+    shot(page, "8-recommend")

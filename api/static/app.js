@@ -130,6 +130,10 @@
       } else if (parts[0] === "library") {
         setNav("library");
         await renderLibrary(params, current);
+      } else if (window.jixiao.views[parts[0]]) {
+        // Views of other scripts (review.js: 审核, 推荐指标) register themselves here.
+        setNav(parts[0]);
+        await window.jixiao.views[parts[0]](params, current);
       } else {
         setNav("search");
         await renderSearch(params, current);
@@ -205,7 +209,11 @@
         data.hits.length ? "，本页来自 " + districts.size + " 个区域" : ""),
       data.hits.length ? el("ol", { class: "hits", start: data.offset + 1 }, data.hits.map(hitItem))
         : el("p", { class: "empty", text: "没有找到匹配的项目，换个说法试试。" }),
-      pager(data, params));
+      pager(data, params),
+      data.hits.length && window.jixiao.exportButtons ? window.jixiao.exportButtons("检索结果",
+        ["排名", "项目", "项目ID", "区域", "部门", "金额（万元）", "得分", "依据"],
+        data.hits.map((h, i) => [data.offset + i + 1, h.project_name, h.project_id, h.district, h.department,
+          h.amount_total, h.score, h.evidence ? h.evidence.text : ""])) : null);
   }
 
   function intro(stats) {
@@ -489,9 +497,11 @@
     if (data.goal_clusters) parts.push(el("section", { class: "report-section" }, el("h2", { text: "重复的绩效目标（" + data.goal_clusters.length + " 簇）" }), clusterList(data.goal_clusters, 30)));
     if (data.set_clusters) parts.push(el("section", { class: "report-section" }, el("h2", { text: "原样重复的指标集（" + data.set_clusters.length + " 簇）" }), clusterList(data.set_clusters, 30)));
     if (data.top_names) {
+      const headers = ["指标名称", "项目数", "指标数", "区域数", "部门数", "写法"];
+      const rows = data.top_names.map((n) =>
+        [n.name, n.n_projects, n.n_indicators, n.n_districts, n.n_departments, (n.variants || []).slice(0, 3).join(" / ")]);
       parts.push(el("section", { class: "report-section" }, el("h2", { text: "最常复用的指标名称" }),
-        simpleTable(["指标名称", "项目数", "指标数", "区域数", "部门数", "写法"], data.top_names.map((n) =>
-          [n.name, n.n_projects, n.n_indicators, n.n_districts, n.n_departments, (n.variants || []).slice(0, 3).join(" / ")]))));
+        simpleTable(headers, rows), window.jixiao.exportButtons ? window.jixiao.exportButtons("复用指标清单", headers, rows) : null));
     }
     if (data.amount_only) {
       parts.push(el("section", { class: "report-section" }, el("h2", { text: "仅金额不同的项目（" + data.amount_only.length + " 组）" }),
@@ -554,6 +564,9 @@
       badge.className = "health bad";
     }
   }
+
+  // Shared with the other page scripts (loaded after this one, before DOMContentLoaded).
+  window.jixiao = { el, show, api, errorBox, simpleTable, cell, option, loadStats, views: {} };
 
   window.addEventListener("hashchange", route);
   document.addEventListener("DOMContentLoaded", () => {
