@@ -98,12 +98,13 @@ def test_web_page_is_served_without_external_assets(client):
     assert "text/html" in r.headers["content-type"]
     assert "default-src 'self'" in r.headers["content-security-policy"]
     assert "http://" not in r.text and "https://" not in r.text
-    for asset in ("/static/app.js", "/static/style.css"):
+    for asset in ("/static/app.js", "/static/review.js", "/static/style.css"):
         a = client.get(asset)
         assert a.status_code == 200
         assert "https://" not in a.text and "http://" not in a.text
-    script = client.get("/static/app.js").text
-    assert not re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", script)
+    for name in ("app.js", "review.js"):
+        script = client.get("/static/" + name).text
+        assert not re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", script), name
 
 
 def test_openapi_documents_every_endpoint(client):
