@@ -255,3 +255,17 @@ def test_benchmark_of_an_indicator_name(reviewer, corpus):
     assert top["q1"] <= top["median"] <= top["q3"]
     assert len(bench["list"]) == bench["count"]
     assert reviewer.benchmark("完全不存在的指标名称XYZ").to_dict()["count"] == 0
+
+
+def test_boilerplate_indicator_set_cites_the_copied_project(reviewer, corpus):
+    source = next(
+        p for p in corpus.projects if len(p.indicators) >= 4 and all(i.level2_code for i in p.indicators)
+    )
+    items = [
+        {"level1": i.level1, "code": i.level2_code, "name": i.name, "annual_value": i.annual_value}
+        for i in source.indicators
+    ]
+    found = findings_of(reviewer, draft(indicators=items))
+    copied = [f for f in found if f.kind == "boilerplate" and f.evidence["what"] == "indicator_set"]
+    assert copied and source.id in {p["project_id"] for p in copied[0].evidence["peers"]}
+    assert copied[0].evidence["peers"][0]["similarity"] == 1.0

@@ -11,7 +11,7 @@ templates are common and often intended, the reviewer decides.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -69,58 +69,74 @@ def _row(p: Project, similarity: float) -> dict[str, Any]:
     }
 
 
+def copies(
+    project: Project,
+    exact: Sequence[Project],
+    neighbours: Sequence[Project],
+    similarity: Callable[[Project], float],
+    threshold: float,
+) -> list[tuple[Project, float]]:
+    """Other projects that copy ``project``: the ``exact`` ones (similarity 1.0) and the
+    ``neighbours`` at ``similarity`` ≥ ``threshold``; most similar first."""
+    found = {p.id: (p, 1.0) for p in exact}
+    for p in neighbours:
+        if p.id not in found:
+            sim = similarity(p)
+            if sim >= threshold:
+                found[p.id] = (p, sim)
+    found.pop(project.id, None)
+    return sorted(found.values(), key=lambda m: (-m[1], m[0].id))
+
+
 def boilerplate_findings(
     project: Project, neighbours: Sequence[Project], lookup: ReuseLookup, config: ReviewConfig
 ) -> list[Finding]:
     """Findings for a goal and an indicator set shared with other projects."""
-    findings: list[Finding] = []
+    checks = []
     goal_key = dup_key(project.goal)
     if len(goal_key) >= config.min_goal_chars:
         shingles = char_shingles(goal_key, GOAL_SHINGLE)
-        matches: dict[str, tuple[Project, float]] = {p.id: (p, 1.0) for p in lookup.same_goal(project.goal)}
-        for p in neighbours:
-            if p.id not in matches:
-                sim = jaccard(shingles, char_shingles(dup_key(p.goal), GOAL_SHINGLE))
-                if sim >= config.goal_jaccard:
-                    matches[p.id] = (p, sim)
-        matches.pop(project.id, None)
-        if matches:
-            ranked = sorted(matches.values(), key=lambda m: (-m[1], m[0].id))
-            findings.append(
-                Finding(
-                    "boilerplate",
-                    "info",
-                    f"绩效目标与{len(ranked)}个其他项目相同或高度相似（如“{ranked[0][0].name}”，"
-                    f"{ranked[0][0].district}），请确认是否照搬。",
-                    evidence={
-                        "rule": f"goal character-3-gram Jaccard ≥ {config.goal_jaccard} (1.0 = same text)",
-                        "what": "goal",
-                        "peers": [_row(p, s) for p, s in ranked[: config.evidence_limit]],
-                    },
-                )
+        ranked = copies(
+            project,
+            lookup.same_goal(project.goal),
+            neighbours,
+            lambda p: jaccard(shingles, char_shingles(dup_key(p.goal), GOAL_SHINGLE)),
+            config.goal_jaccard,
+        )
+        if ranked:
+            top = ranked[0][0]
+            message = (
+                f"绩效目标与{len(ranked)}个其他项目相同或高度相似（如“{top.name}”，{top.district}），"
+                "请确认是否照搬。"
             )
+            rule = f"goal character-3-gram Jaccard ≥ {config.goal_jaccard} (1.0 = same text)"
+            checks.append(("goal", ranked, message, rule))
     names = indicator_set(project)
     if len(names) >= 2:
-        sets = {p.id: (p, 1.0) for p in lookup.same_set(names)}
-        for p in neighbours:
-            if p.id not in sets:
-                sim = jaccard(names, indicator_set(p))
-                if sim >= config.set_jaccard:
-                    sets[p.id] = (p, sim)
-        sets.pop(project.id, None)
-        if sets:
-            ranked = sorted(sets.values(), key=lambda m: (-m[1], m[0].id))
-            findings.append(
-                Finding(
-                    "boilerplate",
-                    "info",
-                    f"指标设置与{len(ranked)}个其他项目相同或几乎相同（如“{ranked[0][0].name}”），"
-                    "请确认指标是否贴合本项目。",
-                    evidence={
-                        "rule": f"indicator-name set Jaccard ≥ {config.set_jaccard} (1.0 = same set)",
-                        "what": "indicator_set",
-                        "peers": [_row(p, s) for p, s in ranked[: config.evidence_limit]],
-                    },
-                )
+        ranked = copies(
+            project,
+            lookup.same_set(names),
+            neighbours,
+            lambda p: jaccard(names, indicator_set(p)),
+            config.set_jaccard,
+        )
+        if ranked:
+            message = (
+                f"指标设置与{len(ranked)}个其他项目相同或几乎相同（如“{ranked[0][0].name}”），"
+                "请确认指标是否贴合本项目。"
             )
-    return findings
+            rule = f"indicator-name set Jaccard ≥ {config.set_jaccard} (1.0 = same set)"
+            checks.append(("indicator_set", ranked, message, rule))
+    return [
+        Finding(
+            "boilerplate",
+            "info",
+            message,
+            evidence={
+                "rule": rule,
+                "what": what,
+                "peers": [_row(p, s) for p, s in ranked[: config.evidence_limit]],
+            },
+        )
+        for what, ranked, message, rule in checks
+    ]
