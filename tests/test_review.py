@@ -269,3 +269,14 @@ def test_boilerplate_indicator_set_cites_the_copied_project(reviewer, corpus):
     copied = [f for f in found if f.kind == "boilerplate" and f.evidence["what"] == "indicator_set"]
     assert copied and source.id in {p["project_id"] for p in copied[0].evidence["peers"]}
     assert copied[0].evidence["peers"][0]["similarity"] == 1.0
+
+
+def test_peer_samples_keep_the_distribution(reviewer):
+    everyone = reviewer.peers.peers("满意度", 0.3)
+    sample = reviewer.peers.peers("满意度", 0.3, limit=10)
+    # Every matching name keeps at least one member: at most limit + number of names.
+    names = {p.indicator.name for p in everyone}
+    assert len(everyone) > 20 and len(names) <= len(sample) <= 10 + len(names) < len(everyone)
+    assert {p.indicator.id for p in sample} <= {p.indicator.id for p in everyone}
+    with pytest.raises(ValueError, match="max_peers"):
+        ReviewConfig(max_peers=0)

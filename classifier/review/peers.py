@@ -148,11 +148,22 @@ class PeerIndex:
                 heads[head].append(n)
         return heads
 
-    def _peers_of(self, ids: Sequence[int], sims: Sequence[float]) -> list[Peer]:
+    def _peers_of(self, ids: Sequence[int], sims: Sequence[float], limit: int | None = None) -> list[Peer]:
+        """Peers of the name keys ``ids``; with ``limit``, an evenly spaced sample of each key's
+        members in proportion to its size, at least one per key (about ``limit`` + the number of
+        keys in all: distributions stay unbiased, cost stays bounded)."""
         projects = self.corpus.projects
+        total = sum(len(self._members[n]) for n in ids)
+        step = 1 if limit is None or total <= limit else total / limit
         out: list[Peer] = []
         for n, sim in zip(ids, sims, strict=True):
-            for p, i in self._members[n]:
+            members = self._members[n]
+            picks = (
+                members
+                if step == 1
+                else [members[int(k * step)] for k in range(int(len(members) / step) or 1)]
+            )
+            for p, i in picks:
                 out.append(Peer(projects[p], projects[p].indicators[i], float(sim)))
         return out
 
@@ -170,30 +181,42 @@ class PeerIndex:
         order = np.lexsort((hit[keep], -jac[keep]))
         return [(self.keys[int(hit[keep][o])], float(jac[keep][o])) for o in order]
 
-    def peers(self, name: str, min_jaccard: float, exclude_project: str | None = None) -> list[Peer]:
-        """Indicators named like ``name`` (Jaccard ≥ ``min_jaccard``), most similar first."""
+    def peers(
+        self, name: str, min_jaccard: float, exclude_project: str | None = None, limit: int | None = None
+    ) -> list[Peer]:
+        """Indicators named like ``name`` (Jaccard ≥ ``min_jaccard``), most similar first
+        (at most about ``limit``, sampled evenly)."""
         found = self.similar_names(name, min_jaccard)
         ids = [self._key_id[k] for k, _ in found]
-        return [p for p in self._peers_of(ids, [s for _, s in found]) if p.project.id != exclude_project]
+        return [
+            p for p in self._peers_of(ids, [s for _, s in found], limit) if p.project.id != exclude_project
+        ]
 
-    def head_peers(self, name: str, exclude_project: str | None = None) -> list[Peer]:
+    def head_peers(
+        self, name: str, exclude_project: str | None = None, limit: int | None = None
+    ) -> list[Peer]:
         """Indicators ending with the same metric word as ``name`` (none when it has none)."""
         head = metric_head(name)
         if head is None:
             return []
         ids = self._by_head.get(head, [])
         # Similarity 0: these are peers by metric word, not by name.
-        return [p for p in self._peers_of(ids, [0.0] * len(ids)) if p.project.id != exclude_project]
+        return [p for p in self._peers_of(ids, [0.0] * len(ids), limit) if p.project.id != exclude_project]
 
     def reference(
-        self, name: str, min_jaccard: float, min_peers: int, exclude_project: str | None = None
+        self,
+        name: str,
+        min_jaccard: float,
+        min_peers: int,
+        exclude_project: str | None = None,
+        limit: int | None = None,
     ) -> tuple[list[Peer], str]:
         """The peers a value is judged against, and the tier they come from: ``name``
         (similar names) or, when those are fewer than ``min_peers``, ``metric`` (same metric word)."""
-        by_name = self.peers(name, min_jaccard, exclude_project)
+        by_name = self.peers(name, min_jaccard, exclude_project, limit)
         if len(by_name) >= min_peers:
             return by_name, "name"
-        by_head = self.head_peers(name, exclude_project)
+        by_head = self.head_peers(name, exclude_project, limit)
         if len(by_head) > len(by_name):
             return by_head, "metric"
         return by_name, "name"

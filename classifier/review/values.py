@@ -228,7 +228,9 @@ def value_findings(
     project: Project, ind: Indicator, peers: PeerIndex, config: ReviewConfig, budget_year: int | None
 ) -> list[Finding]:
     """Every value rule for one indicator (peers exclude the project itself)."""
-    tier = peers.reference(ind.name, config.name_jaccard, config.min_peers, exclude_project=project.id)
+    tier = peers.reference(
+        ind.name, config.name_jaccard, config.min_peers, exclude_project=project.id, limit=config.max_peers
+    )
     return (
         qualitative_value(ind, tier, config)
         + weak_target(ind, tier, config)
