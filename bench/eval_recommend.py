@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from api.loaders import load_corpus, open_classifier, open_encoder, open_index, open_reviewer
+from api.loaders import load_corpus, open_encoder, open_index, open_reviewer
 from api.settings import Settings
 from classifier.review.boilerplate import indicator_set
 from classifier.review.recommend import Proposal, recommend, required_codes
@@ -95,7 +95,7 @@ def evaluate(settings: Settings, dedup: bool) -> dict:
     corpus = load_corpus(settings)
     encoder = open_encoder(settings, num_threads=1)
     index = open_index(settings, corpus, encoder)
-    reviewer = open_reviewer(settings, corpus, encoder, index, open_classifier(settings, encoder))
+    reviewer = open_reviewer(settings, corpus, encoder, index, None)
     projects = list(corpus.projects)
     frameworks = {name: table_framework(ps) for name, ps in corpus.by_source.items()}
     rows: dict[str, list[float]] = defaultdict(list)
@@ -144,7 +144,7 @@ def markdown(results: Sequence[dict], command: str, seconds: float) -> str:
         "## Indicator recommendation (hide a project, recommend from its name and goal)",
         "",
         f"Command: `{command}` ({seconds:.0f} s). Encoder {first['encoder']}; the search index and "
-        f"classifier of `jixiao build`. {first['n_projects']} seed projects with filed level-2 codes "
+        f"corpus of `jixiao build`. {first['n_projects']} seed projects with filed level-2 codes "
         f"({first['skipped_uncoded']} without any filed code — the 花都 table gives level-1 only — are "
         "not scored). Recall is averaged over projects.",
         "",

@@ -165,10 +165,10 @@ def test_goal_rules_on_hand_made_vectors():
     def embed(texts):
         return np.array([vectors[t] for t in texts], dtype=np.float32)
 
-    found = goal_findings(project, embed, GoalCalibration(0.5, 0.7, 10, 0.05))
+    found = goal_findings(project, embed, GoalCalibration(0.5, 0.7, 10, 0.05, np.zeros(3)))
     assert [(f.kind, f.ordinal) for f in found] == [("goal_not_measured", None)]
     assert "第二句" in found[0].evidence["sentence"]
-    found = goal_findings(project, embed, GoalCalibration(0.5, 0.9, 10, 0.05))
+    found = goal_findings(project, embed, GoalCalibration(0.5, 0.9, 10, 0.05, np.zeros(3)))
     assert ("indicator_off_goal", 2) in [(f.kind, f.ordinal) for f in found]
 
 

@@ -39,10 +39,10 @@ class ReviewConfig:
       (80 % vs a median 90 % fires; 85 % does not).
     * ``code_confidence`` [0.9]: ``code_contradicted`` needs the classifier this
       sure of a different code.
-    * ``goal_quantile`` [0.05]: a goal sentence is "not measured" when its best
-      cosine to the project's indicators is below this quantile of the same
+    * ``goal_quantile`` [0.1]: a goal sentence is "not measured" when its best
+      (centred) cosine to the project's indicators is below this quantile of the same
       statistic over the corpus (so the threshold follows the encoder in use);
-      ``indicator_off_goal`` likewise for an indicator's best cosine to the goal
+      ``indicator_off_goal`` likewise for a specific indicator's best cosine to the goal
       and name. ``calibration_projects`` [2000] corpus projects are sampled.
     * ``goal_jaccard`` [0.45] / ``set_jaccard`` [0.8]: ``boilerplate`` thresholds,
       those of the reuse engine (``indexer.reuse.ReuseParams``) that were
@@ -63,7 +63,7 @@ class ReviewConfig:
     numeric_share: float = 0.6
     weak_gap: float = 0.1
     code_confidence: float = 0.9
-    goal_quantile: float = 0.05
+    goal_quantile: float = 0.1
     calibration_projects: int = 2000
     goal_jaccard: float = 0.45
     set_jaccard: float = 0.8

@@ -1,11 +1,15 @@
 """Goal coverage: goal sentences no indicator measures, indicators unrelated to the goal.
 
 Goal sentences are cut as the search index cuts them (``split_goal``) and
-compared with the indicator names by the encoder's cosine. The thresholds are
-not fixed numbers: ``GoalCalibration`` takes the ``goal_quantile`` quantile of
-the same statistics over corpus projects (from the index's stored vectors, no
-encoding), so a sentence is "not measured" when it is less covered than all but
-that share of the corpus' goal sentences — whatever encoder is in use.
+compared with the indicator names by cosine of the encoder's vectors *centred*
+on the corpus mean (sentence encoders put every text in a narrow cone — e5's
+raw cosines all fall in 0.85–0.95 — and centring spreads them out). The
+thresholds are not fixed numbers: ``GoalCalibration`` takes the
+``goal_quantile`` quantile of the same statistics over corpus projects (from
+the index's stored vectors, no encoding), so a sentence is "not measured" when
+it is less covered than all but that share of the corpus' goal sentences —
+whatever encoder is in use. ``indicator_off_goal`` leaves out generic measures
+(names ending with a metric word such as 及时率 or 满意度: they fit any goal).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import numpy as np
 
 from classifier.review.config import ReviewConfig
 from classifier.review.findings import Finding
-from indexer.records import Project
+from classifier.review.peers import metric_head
+from indexer.records import Indicator, Project
 from indexer.search.documents import split_goal
 from indexer.search.embed import text_key
 
@@ -27,12 +32,25 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class GoalCalibration:
-    """Corpus quantiles of the two coverage statistics."""
+    """Corpus quantiles of the two coverage statistics, and the centre of the vectors."""
 
     sentence_threshold: float  # best cosine of a goal sentence to the project's indicators
-    indicator_threshold: float  # best cosine of an indicator to the project's goal sentences and name
+    indicator_threshold: float  # best cosine of a specific indicator to the goal sentences and name
     n_projects: int
     quantile: float
+    centre: np.ndarray  # mean of the corpus' text vectors
+
+
+def centred(matrix: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Rows minus ``centre``, re-normalised."""
+    out = matrix - centre
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms > 0, norms, 1.0)
+
+
+def specific(indicators: Sequence[Indicator]) -> list[bool]:
+    """Which indicators are specific to their project (not a generic 及时率 / 满意度 measure)."""
+    return [metric_head(i.name) is None for i in indicators]
 
 
 def coverage(
@@ -47,52 +65,74 @@ def coverage(
     return sims.max(axis=1), np.maximum(sims.max(axis=0), to_name)
 
 
+def _matrix(
+    project: Project, embed: Embed, centre: np.ndarray
+) -> tuple[list[str], list[Indicator], np.ndarray]:
+    sentences = split_goal(project.goal)
+    indicators = [i for i in project.indicators if i.name.strip()]
+    if not sentences or not indicators:
+        return sentences, indicators, np.zeros((0, len(centre)))
+    vectors = embed([project.name, *sentences, *(i.name for i in indicators)])
+    return sentences, indicators, centred(vectors, centre)
+
+
 def calibrate(
     projects: Sequence[Project], vectors: Mapping[bytes, np.ndarray], config: ReviewConfig, seed: int = 0
 ) -> GoalCalibration | None:
     """Thresholds from a sample of corpus projects whose texts all have stored vectors."""
+    if not vectors:
+        return None
+    centre = np.mean(np.vstack(list(vectors.values())), axis=0)
     sample = list(projects)
     if len(sample) > config.calibration_projects:
         sample = random.Random(seed).sample(sample, config.calibration_projects)
+
+    def stored(texts: Sequence[str]) -> np.ndarray:
+        return np.vstack([vectors[text_key(t)] for t in texts])
+
     sentence_best: list[float] = []
     indicator_best: list[float] = []
     used = 0
     for project in sample:
-        sentences = split_goal(project.goal)
-        names = [i.name for i in project.indicators if i.name.strip()]
-        texts = [project.name, *sentences, *names]
-        rows = [vectors.get(text_key(t)) for t in texts]
-        if not sentences or not names or any(r is None for r in rows):
+        texts = [
+            project.name,
+            *split_goal(project.goal),
+            *(i.name for i in project.indicators if i.name.strip()),
+        ]
+        if any(text_key(t) not in vectors for t in texts):
             continue
-        matrix = np.vstack(rows)
-        s, i = coverage(matrix[1 : 1 + len(sentences)], matrix[0], matrix[1 + len(sentences) :])
+        sentences, indicators, matrix = _matrix(project, stored, centre)
+        if not len(matrix):
+            continue
+        n = len(sentences)
+        s, i = coverage(matrix[1 : 1 + n], matrix[0], matrix[1 + n :])
         sentence_best += s.tolist()
-        indicator_best += i.tolist()
+        indicator_best += [b for b, keep in zip(i.tolist(), specific(indicators), strict=True) if keep]
         used += 1
-    if not used:
+    if not used or not indicator_best:
         return None
     q = config.goal_quantile
-    return GoalCalibration(
-        float(np.quantile(sentence_best, q)), float(np.quantile(indicator_best, q)), used, q
-    )
+    sentence, indicator = float(np.quantile(sentence_best, q)), float(np.quantile(indicator_best, q))
+    return GoalCalibration(sentence, indicator, used, q, centre)
 
 
 def goal_findings(project: Project, embed: Embed, calibration: GoalCalibration) -> list[Finding]:
     """``goal_not_measured`` (warning) per weakly covered goal sentence and
-    ``indicator_off_goal`` (info) per indicator far from the goal and the name."""
-    sentences = split_goal(project.goal)
-    indicators = [i for i in project.indicators if i.name.strip()]
-    if not sentences or not indicators:
+    ``indicator_off_goal`` (info) per specific indicator far from the goal and the name."""
+    sentences, indicators, matrix = _matrix(project, embed, calibration.centre)
+    if not len(matrix):
         return []
-    matrix = embed([project.name, *sentences, *(i.name for i in indicators)])
-    s_best, i_best = coverage(matrix[1 : 1 + len(sentences)], matrix[0], matrix[1 + len(sentences) :])
-    sims = matrix[1 : 1 + len(sentences)] @ matrix[1 + len(sentences) :].T
-    basis = f"{calibration.quantile:.0%} quantile over {calibration.n_projects} corpus projects"
+    n = len(sentences)
+    s_best, i_best = coverage(matrix[1 : 1 + n], matrix[0], matrix[1 + n :])
+    sims = matrix[1 : 1 + n] @ matrix[1 + n :].T
+    basis = (
+        f"centred cosine; {calibration.quantile:.0%} quantile over {calibration.n_projects} corpus projects"
+    )
     findings: list[Finding] = []
-    for n, (sentence, best) in enumerate(zip(sentences, s_best, strict=True)):
+    for k, (sentence, best) in enumerate(zip(sentences, s_best, strict=True)):
         if best >= calibration.sentence_threshold:
             continue
-        closest = indicators[int(np.argmax(sims[n]))]
+        closest = indicators[int(np.argmax(sims[k]))]
         findings.append(
             Finding(
                 "goal_not_measured",
@@ -107,8 +147,8 @@ def goal_findings(project: Project, embed: Embed, calibration: GoalCalibration) 
                 },
             )
         )
-    for ind, best in zip(indicators, i_best, strict=True):
-        if best >= calibration.indicator_threshold:
+    for ind, best, keep in zip(indicators, i_best, specific(indicators), strict=True):
+        if not keep or best >= calibration.indicator_threshold:
             continue
         findings.append(
             Finding(
@@ -118,7 +158,8 @@ def goal_findings(project: Project, embed: Embed, calibration: GoalCalibration) 
                 ordinal=ind.ordinal,
                 evidence={
                     "rule": f"best cosine to a goal sentence or the name {best:.3f} < "
-                    f"{calibration.indicator_threshold:.3f} ({basis})",
+                    f"{calibration.indicator_threshold:.3f} ({basis}; generic measures such as 及时率 "
+                    "are not checked)",
                     "cosine": round(float(best), 4),
                 },
             )
