@@ -40,6 +40,17 @@ def test_review_an_uploaded_table_stores_nothing(client):
     assert client.get("/api/stats").json()["projects"] == before
 
 
+def test_review_an_uploaded_national_form_workbook(client):
+    path = SEED_DIR.parent.parent / "tests" / "fixtures" / "xls" / "ah-huaibei-wlt-ncwh-2025.xls"
+    r = client.post("/api/review", files={"file": (path.name, path.read_bytes(), "application/vnd.ms-excel")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (
+        body["layout"] == "national_form"
+        and body["projects"][0]["project_name"] == "农村文化建设配套补助经费"
+    )
+
+
 def test_review_refuses_bad_input_clearly(client):
     err = assert_error(
         client.post("/api/review", files={"file": ("draft.txt", "没有表头的文字\n".encode(), "text/plain")}),

@@ -280,3 +280,16 @@ def test_peer_samples_keep_the_distribution(reviewer):
     assert {p.indicator.id for p in sample} <= {p.indicator.id for p in everyone}
     with pytest.raises(ValueError, match="max_peers"):
         ReviewConfig(max_peers=0)
+
+
+def test_drafts_in_the_national_form_layout(reviewer):
+    """A real national form (.xls, one form per project) goes through the readers and layouts."""
+    path = Path(__file__).parent / "fixtures" / "xls" / "ah-huaibei-wlt-ncwh-2025.xls"
+    table = parse_draft(path.read_bytes(), path.name)
+    assert table.layout == "national_form"
+    (project,) = table.projects
+    assert project.name == "农村文化建设配套补助经费" and len(project.indicators) == 9
+    (review,) = reviewer.review_table(table).projects
+    assert all(f.evidence["rule"] for f in review.findings)
+    with pytest.raises(ParseError, match=r"x\.xlsx"):
+        parse_draft(b"\x00\x01 not a workbook", "x.xlsx")
