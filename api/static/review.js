@@ -12,8 +12,8 @@
     district: "天河区",
     indicators: [
       { level1: "产出", code: "11", name: "扶持跨境电商企业数量", annual_value: "≥30家" },
-      { level1: "产出", code: "12", name: "扶持资金发放正确率", annual_value: "100%" },
-      { level1: "效益", code: "21", name: "带动跨境电商进出口额", annual_value: "显著提升" },
+      { level1: "产出", code: "12", name: "扶持资金发放正确率", annual_value: "准确无误" },
+      { level1: "效益", code: "21", name: "带动跨境电商进出口额", annual_value: "≥5亿元" },
       { level1: "满意度", code: "31", name: "扶持企业满意度", annual_value: "≥60%" },
     ],
   };
