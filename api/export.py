@@ -1,6 +1,7 @@
 """Tables → ``.xlsx`` (openpyxl) or ``.csv`` downloads: how reviewers pass work on.
 
-Cells are always written as text or numbers, never as formulas: a cell that
+Cells are always written as text or numbers, never as formulas (and control characters,
+which XLSX cannot hold, are dropped): a cell that
 starts with ``= + - @`` (or a tab / carriage return) is prefixed with ``'`` in CSV and
 stored as a string in XLSX, so an exported draft cannot run a formula in the
 reader's spreadsheet (CSV injection).
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import TYPE_STRING
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TYPE_STRING
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -33,7 +34,8 @@ def _cell(value: Any) -> Any:
         return "是" if value else "否"
     if isinstance(value, int | float):
         return value
-    return str(value)[:MAX_CELL_CHARS]
+    # Control characters are illegal in XLSX (and useless in CSV): dropped, not a 500.
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_CELL_CHARS]
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:

@@ -118,7 +118,8 @@ def test_export_any_table_defuses_formulas(client):
 
     from openpyxl import load_workbook
 
-    body = {"title": "检索结果", "headers": ["项目", "金额"], "rows": [['=HYPERLINK("x")', 3.5], ["短"]]}
+    rows = [['=HYPERLINK("x")', 3.5], ["短\u001f"]]  # a formula and a control character
+    body = {"title": "检索结果", "headers": ["项目", "金额"], "rows": rows}
     r = client.post("/api/export/table", params={"format": "xlsx"}, json=body)
     assert r.status_code == 200, r.text
     cell = load_workbook(io.BytesIO(r.content)).active["A2"]
