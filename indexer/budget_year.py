@@ -12,7 +12,7 @@ project period's value):
 3. otherwise unknown (None): years inside goal or indicator texts are not read, since they
    mention past and future years freely.
 
-Only years 1990–2099 count.
+Only years 1990–2049 count.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from collections.abc import Sequence
 
 __all__ = ["budget_year"]
 
-_YEAR = r"(?<!\d)((?:19|20)\d\d)"
+_YEAR = r"(?<!\d)(199\d|20[0-4]\d)"
 _FISCAL_YEAR = re.compile(_YEAR + r"\s*年度")
 _YEAR_OR_PERIOD = re.compile(
     _YEAR + r"(?:\s*年"  # 2025年…, 2023年—2025年, 2022年3月-2023年11月
     r"|\s*[.．/-]\s*(?:0?[1-9]|1[0-2])(?!\d)"  # 2023.07-2024.01, 2021.1.1-12.31
-    r"|(?:0[1-9]|1[0-2])(?!\d))"  # 202001-202012
+    r"|(?:0[1-9]|1[0-2])(?=\s*[-—–~～至到]\s*\d))"  # 202001-202012, not a code such as 207101
 )
 
 

@@ -13,13 +13,35 @@ the interpreter already set is kept.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 
 from indexer.budget_year import budget_year
+from indexer.readers.base import Document
 from indexer.records import Project, SourceTable
 from indexer.region import resolve_region
 
-__all__ = ["enrich_project", "enrich_table"]
+__all__ = ["enrich_project", "enrich_table", "head_lines"]
+
+# A row holding one of these starts a table or a form's header block: the head ends before it.
+_TABLE_START = re.compile(r"项目名称|专项名称|主管部门|一级指标|绩效指标|预算单位")
+_HEAD_ROWS = 12
+
+
+def head_lines(document: Document) -> list[str]:
+    """The title and preamble lines of a document: its first sheet's preamble, then the rows above
+    the first table header or form header block (one or two cells each: title, ``(2021年度)``,
+    ``部门名称：…`` lines), at most a dozen."""
+    if not document.sheets:
+        return []
+    sheet = document.sheets[0]
+    lines = [t.strip() for t in sheet.preamble if t.strip()]
+    for row in sheet.rows[:_HEAD_ROWS]:
+        cells = list(dict.fromkeys(c.strip() for c in row if c.strip()))
+        if len(cells) > 2 or any(_TABLE_START.search(re.sub(r"\s+", "", c)) for c in cells):
+            break
+        lines += cells
+    return lines
 
 
 def enrich_project(
