@@ -1,5 +1,6 @@
 """Region and budget year of the real national forms as read from their renderings: the national
-interpreter's projects enriched from the document's head lines (what ``read_source`` does)."""
+interpreter enriches each form from its own titles and period, then the document's head lines
+(what ``read_source`` adds for every layout) fill in what is still unknown."""
 
 from __future__ import annotations
 

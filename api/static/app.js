@@ -163,6 +163,14 @@
       ((stats && stats.districts) || []).map((d) => option(d.name, d.name + "（" + d.projects + "）", d.name === params.get("district"))));
     const code = el("select", { name: "code", "aria-label": "指标代码" }, option("", "全部指标类别"),
       ((taxonomy && taxonomy.codes) || []).map((c) => option(c.code, c.code + " " + c.label, c.code === params.get("code"))));
+    const regions = (stats && stats.regions) || [];
+    const distinct = (values) => [...new Set(values.filter(Boolean))].sort();
+    const year = el("select", { name: "year", "aria-label": "预算年度" }, option("", "全部年度"),
+      ((stats && stats.years) || []).filter((y) => y.year).map((y) => option(String(y.year), y.year + " 年（" + y.projects + "）", String(y.year) === params.get("year"))));
+    const province = el("select", { name: "province", "aria-label": "省份" }, option("", "全部省份"),
+      distinct(regions.map((r) => r.province)).map((p) => option(p, p, p === params.get("province"))));
+    const city = el("select", { name: "city", "aria-label": "城市" }, option("", "全部城市"),
+      distinct(regions.map((r) => r.city)).map((c) => option(c, c, c === params.get("city"))));
     const minAmount = el("input", { type: "number", name: "min_amount", min: 0, step: "any", placeholder: "最低金额", value: params.get("min_amount") || "", "aria-label": "最低金额（万元）" });
     const maxAmount = el("input", { type: "number", name: "max_amount", min: 0, step: "any", placeholder: "最高金额", value: params.get("max_amount") || "", "aria-label": "最高金额（万元）" });
 
@@ -171,7 +179,7 @@
       onsubmit: (event) => {
         event.preventDefault();
         const next = new URLSearchParams();
-        for (const [key, field] of [["q", input], ["district", district], ["code", code], ["min_amount", minAmount], ["max_amount", maxAmount]]) {
+        for (const [key, field] of [["q", input], ["district", district], ["code", code], ["min_amount", minAmount], ["max_amount", maxAmount], ["year", year], ["province", province], ["city", city]]) {
           const value = field.value.trim();
           if (value) next.set(key, value);
         }
@@ -179,7 +187,7 @@
       },
     },
       el("div", { class: "search-row" }, input, el("button", { type: "submit", class: "primary", text: "检索" })),
-      el("div", { class: "filters" }, district, code,
+      el("div", { class: "filters" }, district, code, year, province, city,
         el("span", { class: "amount-range" }, minAmount, el("span", { text: "–" }), maxAmount, el("span", { class: "unit", text: "万元" }))));
 
     const results = el("section", { class: "results", id: "results" });
@@ -192,7 +200,7 @@
     results.append(el("p", { class: "muted", text: "检索中…" }));
     const query = new URLSearchParams();
     query.set("q", q);
-    for (const key of ["district", "code", "min_amount", "max_amount"]) if (params.get(key)) query.set(key, params.get(key));
+    for (const key of ["district", "code", "min_amount", "max_amount", "year", "province", "city"]) if (params.get(key)) query.set(key, params.get(key));
     query.set("limit", PAGE_SIZE);
     query.set("offset", (page - 1) * PAGE_SIZE);
     let data;
@@ -260,8 +268,15 @@
         el("a", { class: "hit-title", href: "#/project/" + encodeURIComponent(hit.project_id), text: hit.project_name }),
         el("span", { class: "amount", text: fmtAmount(hit.amount_total) })),
       el("div", { class: "meta" }, el("span", { class: "district", text: hit.district }), el("span", { text: hit.department }),
-        el("span", { class: "score", text: ranks })),
+        regionYear(hit), el("span", { class: "score", text: ranks })),
       evidenceBlock(hit.evidence));
+  }
+
+  // Province/city/county and budget year, when the project's table tells them.
+  function regionYear(item) {
+    const region = [item.province, item.city, item.county].filter(Boolean).join(" ");
+    const text = [region, item.budget_year ? item.budget_year + " 年度" : ""].filter(Boolean).join(" · ");
+    return text ? el("span", { class: "region", text: text }) : null;
   }
 
   function hitItem(hit) {
@@ -304,7 +319,7 @@
       el("article", { class: "project" },
         el("h1", { text: project.name }),
         el("div", { class: "meta" }, el("span", { class: "district", text: project.district }), el("span", { text: project.department }),
-          project.budget_unit ? el("span", { text: "资金使用单位：" + project.budget_unit }) : null),
+          regionYear(project), project.budget_unit ? el("span", { text: "资金使用单位：" + project.budget_unit }) : null),
         el("dl", { class: "amounts" },
           el("div", {}, el("dt", { text: "总计" }), el("dd", { text: fmtAmount(a.total) })),
           el("div", {}, el("dt", { text: "财政拨款" }), el("dd", { text: fmtAmount(a.fiscal) })),
@@ -493,6 +508,7 @@
           .filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: cell(v) }))))));
     }
     if (data.by_district) parts.push(el("section", { class: "report-section" }, el("h2", { text: "各区域套话比例" }), measureTable(data.by_district, "区域")));
+    if (data.by_year && data.by_year.length) parts.push(el("section", { class: "report-section" }, el("h2", { text: "各预算年度套话比例" }), measureTable(data.by_year, "年度")));
     if (data.by_department) parts.push(el("section", { class: "report-section" }, el("h2", { text: "各部门套话比例" }), measureTable(data.by_department, "部门")));
     if (data.goal_clusters) parts.push(el("section", { class: "report-section" }, el("h2", { text: "重复的绩效目标（" + data.goal_clusters.length + " 簇）" }), clusterList(data.goal_clusters, 30)));
     if (data.set_clusters) parts.push(el("section", { class: "report-section" }, el("h2", { text: "原样重复的指标集（" + data.set_clusters.length + " 簇）" }), clusterList(data.set_clusters, 30)));
@@ -513,7 +529,7 @@
         simpleTable(["主题", "关键词", "项目数", "金额", "示例项目"], data.themes.map((t) =>
           [t.label, (t.keywords || []).join("、"), t.n_projects, fmtAmount(t.amount_total), (t.example_projects || []).slice(0, 3).join("；")]))));
     }
-    const known = new Set([...REUSE_SKIP, "summary", "by_district", "by_department", "goal_clusters", "set_clusters", "name_clusters", "top_names", "amount_only", "themes", "theme_silhouette"]);
+    const known = new Set([...REUSE_SKIP, "summary", "by_district", "by_year", "by_department", "goal_clusters", "set_clusters", "name_clusters", "top_names", "amount_only", "themes", "theme_silhouette"]);
     for (const [key, value] of Object.entries(data || {})) if (!known.has(key)) parts.push(reportSection(key, value));
     show(parts);
   }
