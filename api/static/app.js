@@ -127,6 +127,9 @@
       } else if (parts[0] === "reuse") {
         setNav("reuse");
         await renderReuse(current);
+      } else if (parts[0] === "upload" && window.jixiaoUpload) {
+        setNav("upload");
+        window.jixiaoUpload.render(current);
       } else if (parts[0] === "library") {
         setNav("library");
         await renderLibrary(params, current);
@@ -200,7 +203,7 @@
     results.append(el("p", { class: "muted", text: "检索中…" }));
     const query = new URLSearchParams();
     query.set("q", q);
-    for (const key of ["district", "code", "min_amount", "max_amount", "year", "province", "city"]) if (params.get(key)) query.set(key, params.get(key));
+    for (const key of ["district", "code", "min_amount", "max_amount", "year", "province", "city", "county"]) if (params.get(key)) query.set(key, params.get(key));
     query.set("limit", PAGE_SIZE);
     query.set("offset", (page - 1) * PAGE_SIZE);
     let data;
@@ -217,11 +220,11 @@
         data.hits.length ? "，本页来自 " + districts.size + " 个区域" : ""),
       data.hits.length ? el("ol", { class: "hits", start: data.offset + 1 }, data.hits.map(hitItem))
         : el("p", { class: "empty", text: "没有找到匹配的项目，换个说法试试。" }),
-      pager(data, params),
+      pager(data, params) || "",
       data.hits.length && window.jixiao.exportButtons ? window.jixiao.exportButtons("检索结果",
         ["排名", "项目", "项目ID", "区域", "部门", "金额（万元）", "得分", "依据"],
         data.hits.map((h, i) => [data.offset + i + 1, h.project_name, h.project_id, h.district, h.department,
-          h.amount_total, h.score, h.evidence ? h.evidence.text : ""])) : null);
+          h.amount_total, h.score, h.evidence ? h.evidence.text : ""])) : "");
   }
 
   function intro(stats) {
@@ -581,8 +584,11 @@
     }
   }
 
-  // Shared with the other page scripts (loaded after this one, before DOMContentLoaded).
-  window.jixiao = { el, show, api, errorBox, simpleTable, cell, option, loadStats, views: {} };
+  // Shared with the other page scripts (loaded after this one, before DOMContentLoaded): one copy of each helper.
+  window.jixiao = {
+    el, show, api, errorBox, simpleTable, cell, option, loadStats, fmtAmount, regionYear,
+    clearStats: () => { cache.stats = null; }, views: {},
+  };
 
   window.addEventListener("hashchange", route);
   document.addEventListener("DOMContentLoaded", () => {
