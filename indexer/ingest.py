@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.enrich import enrich_table, head_lines
 from indexer.errors import ParseError
 from indexer.layouts import LayoutScore, interpret
 from indexer.readers import ReadLimits, ReadWarning, read_document
@@ -41,6 +42,8 @@ def read_source(data: bytes, file_name: str, limits: ReadLimits | None = None) -
     """Read one file of any supported format and layout; a ParseError names the file and the place."""
     document = read_document(data, file_name, limits)
     table, score = interpret(document)
+    # Every interpreter enriches its projects; the document's head fills what any left unknown.
+    table = enrich_table(table, head_lines(document))
     return ReadResult(table, score, document.warnings)
 
 
