@@ -29,9 +29,10 @@
     return ui().api(path, { method: "POST", body: body, headers: { Accept: "application/json", Authorization: "Bearer " + token } });
   }
 
+  // The preview (indexer/preview.py): layout, score and reason, counts, and `items` — every project
+  // with its region, year, amounts (万元, as strings) and indicators.
   function scoreText(preview) {
-    const score = typeof preview.score === "number" ? preview.score : preview.layout_score && preview.layout_score.score;
-    return typeof score === "number" ? score.toFixed(2) : "–";
+    return typeof preview.score === "number" ? preview.score.toFixed(2) : "–";
   }
 
   function indicatorRows(indicators) {
@@ -40,12 +41,11 @@
     const rows = shown.map((i) => el("tr", {},
       el("td", { text: i.level1 || "" }),
       el("td", { class: "code", text: i.level2_code || "–" }),
-      el("td", { text: i.level2_label || "" }),
-      el("td", { text: i.name || i.name_raw || "" }),
+      el("td", { text: i.name || "" }),
       el("td", { text: i.annual_value || i.cycle_value || "" })));
     const more = indicators.length - shown.length;
     return [el("table", { class: "indicators preview-indicators" },
-      el("thead", {}, el("tr", {}, ["一级", "代码", "二级", "指标", "指标值"].map((h) => el("th", { text: h })))),
+      el("thead", {}, el("tr", {}, ["一级", "代码", "指标", "指标值"].map((h) => el("th", { text: h })))),
       el("tbody", {}, rows)),
       more > 0 ? el("p", { class: "muted", text: "另有 " + more + " 条指标未列出。" }) : null];
   }
@@ -57,12 +57,13 @@
     const coded = indicators.filter((i) => i.level2_code).length;
     return el("li", { class: "hit preview-project" },
       el("div", { class: "hit-head" },
-        el("span", { class: "hit-title", text: project.name || project.name_raw || "（无名称）" }),
+        el("span", { class: "hit-title", text: project.name || "（无名称）" }),
         el("span", { class: "amount", text: fmtAmount(amounts.total) })),
       el("div", { class: "meta" },
         project.district ? el("span", { class: "district", text: project.district }) : null,
         el("span", { text: project.department || "" }),
         regionYear(project),
+        project.printed_unit ? el("span", { text: "原表金额单位：" + project.printed_unit + "（已换算为万元）" }) : null,
         el("span", { class: "score", text: indicators.length + " 条指标，" + coded + " 条有代码" })),
       project.goal ? el("p", { class: "evidence", text: project.goal }) : null,
       indicators.length ? el("details", {}, el("summary", { text: "指标" }), indicatorRows(indicators)) : null);
@@ -70,14 +71,14 @@
 
   function previewBlock(preview, onConfirm) {
     const { el } = ui();
-    const projects = preview.projects || [];
-    const indicators = projects.reduce((n, p) => n + (p.indicators || []).length, 0);
+    const projects = preview.items;
     const warnings = preview.warnings || [];
     return el("section", { class: "upload-preview" },
       el("p", { class: "summary" }, "文件 ", el("strong", { text: preview.file_name || "" }), "：版式 ",
-        el("strong", { class: "layout", text: preview.layout || "?" }), "（得分 " + scoreText(preview) + "），",
-        el("strong", { class: "n-projects", text: projects.length }), " 个项目，", el("strong", { text: indicators }), " 条指标。"),
-      warnings.length ? el("ul", { class: "warnings" }, warnings.map((w) => el("li", { text: typeof w === "string" ? w : w.message || JSON.stringify(w) }))) : null,
+        el("strong", { class: "layout", text: preview.layout || "?" }), "（得分 " + scoreText(preview) + "：" + (preview.reason || "") + "），",
+        el("strong", { class: "n-projects", text: projects.length }), " 个项目，", el("strong", { text: preview.indicators }), " 条指标（",
+        String(preview.coded_indicators), " 条有代码）。"),
+      warnings.length ? el("ul", { class: "warnings" }, warnings.map((w) => el("li", { text: String(w) }))) : null,
       el("ol", { class: "hits" }, projects.map(projectCard)),
       el("div", { class: "upload-actions" },
         el("button", { type: "button", class: "primary", id: "upload-confirm", onclick: onConfirm, text: "确认入库" }),
@@ -111,7 +112,7 @@
         return;
       }
       if (!current()) return;
-      if (!Array.isArray(data.projects)) {
+      if (!data || data.dry_run !== true || !Array.isArray(data.items)) {
         status.replaceChildren(errorBox(new Error("服务器未返回预览（不支持 dry_run）。")));
         return;
       }
