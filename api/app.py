@@ -73,7 +73,10 @@ def create_app(settings: Settings | None = None, loader: StateLoader | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await anyio.to_thread.run_sync(load, settings)
-        app.state.holder = ServiceHolder(state)
+        # A second lifespan of the same app (a test client inside another) must not
+        # leave the first one holding the state it closes.
+        previous = getattr(app.state, "holder", None)
+        holder = app.state.holder = ServiceHolder(state)
         if state.ready:
             log.info("jixiao ready: generation %d", state.generation)
         else:
@@ -81,7 +84,9 @@ def create_app(settings: Settings | None = None, loader: StateLoader | None = No
         try:
             yield
         finally:
-            close_state(app.state.holder.current)
+            close_state(holder.current)
+            if previous is not None:
+                app.state.holder = previous
 
     # FastAPIOffline serves Swagger UI (/docs) and ReDoc (/redoc) from assets in
     # its wheel instead of FastAPI's default CDN: the docs work offline too.

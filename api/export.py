@@ -55,7 +55,9 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -
     """One-sheet workbook: bold frozen header row, string cells never read as formulas."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = (title or "sheet")[:31].translate(str.maketrans("[]:*?/\\", "_______"))
+    # Sheet names hold neither control characters nor []:*?/\ and at most 31 characters.
+    name = ILLEGAL_CHARACTERS_RE.sub("", title or "").translate(str.maketrans("[]:*?/\\", "_______"))
+    sheet.title = name.strip().strip("'")[:31] or "sheet"
     sheet.append([_cell(h) for h in headers])
     for row in rows:
         sheet.append([_cell(v) for v in row])

@@ -7,6 +7,7 @@ request fails the test.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from pathlib import Path
@@ -186,7 +187,9 @@ def test_review_view_findings_evidence_and_export(page, base_url):
         page.click("#review-results .export button[data-export=xlsx]")
     download = info.value
     assert download.suggested_filename.endswith(".xlsx")
-    rows = list(load_workbook(download.path()).active.iter_rows(values_only=True))
+    # The download's temporary path has no extension, which openpyxl refuses: read its bytes.
+    workbook = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[0][0] == "项目" and any(r[4] == "weak_target" for r in rows[1:])
 
     peer.click()
