@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     review_min_peers: int = _REVIEW.min_peers
     review_weak_gap: float = _REVIEW.weak_gap
     review_code_confidence: float = _REVIEW.code_confidence
-    review_goal_quantile: float = _REVIEW.goal_quantile
+    review_goal_chance: float = _REVIEW.goal_chance
     review_require_cost: bool | None = _REVIEW.require_cost
     review_max_projects: int = 200  # projects per POST /api/review
 
@@ -109,7 +109,7 @@ class Settings(BaseSettings):
             min_peers=self.review_min_peers,
             weak_gap=self.review_weak_gap,
             code_confidence=self.review_code_confidence,
-            goal_quantile=self.review_goal_quantile,
+            goal_chance=self.review_goal_chance,
             require_cost=self.review_require_cost,
         )
 

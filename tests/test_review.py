@@ -16,13 +16,14 @@ from review_support import CLEAN, DEFECTS, draft, plus_indicator, with_indicator
 from classifier.records import Prediction
 from classifier.review import KINDS, Finding, ReviewConfig, Reviewer, draft_project
 from classifier.review.draft import draft_table, parse_draft
-from classifier.review.goal import GoalCalibration, goal_findings
+from classifier.review.goal import Background, GoalCalibration, goal_findings
 from classifier.review.structure import table_framework
 from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
 from indexer.errors import InvalidInputError, ParseError
 from indexer.ingest import read_path
 from indexer.search import build_index
+from indexer.search.embed import text_key
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +147,24 @@ def test_code_contradicted_needs_a_confident_classifier(corpus, index):
     assert findings_of(unsure, data) == []
 
 
+def _background(rows: dict[str, list[float]]) -> Background:
+    return Background(tuple(text_key(t) for t in rows), np.array(list(rows.values()), dtype=np.float32))
+
+
+def _calibration(indicators: Background, goals: Background) -> GoalCalibration:
+    return GoalCalibration(np.zeros(3), indicators, goals, 0.5, 10, 0.1, 0.6)
+
+
+def test_chance_is_the_rank_of_the_best_match_among_background_texts():
+    background = _background({"甲": [1, 0, 0], "乙": [0.6, 0.8, 0], "丙": [0, 0, 1]})
+    query = np.array([[0.6, 0.8, 0]], dtype=np.float32)
+    # one of three background texts is at least as close as 0.9: p = 1/3; two draws: 1 - (2/3)²
+    assert background.chance(query, np.array([0.9]), 2) == pytest.approx([1 - (2 / 3) ** 2])
+    assert background.chance(query, np.array([0.5]), 1) == pytest.approx([2 / 3])
+    # the draft's own text is not its own background
+    assert background.chance(query, np.array([0.9]), 1, own=["乙"]) == pytest.approx([0.0])
+
+
 def test_goal_rules_on_hand_made_vectors():
     project = draft_project(
         {
@@ -165,11 +184,17 @@ def test_goal_rules_on_hand_made_vectors():
     def embed(texts):
         return np.array([vectors[t] for t in texts], dtype=np.float32)
 
-    found = goal_findings(project, embed, GoalCalibration(0.5, 0.7, 10, 0.05, np.zeros(3)))
+    # every background indicator is as close to the second sentence (cosine 0) as the draft's
+    indicators = _background({"别的指标甲": [1, 0, 0], "别的指标乙": [0.6, 0, 0.8]})
+    far = _background({"别的目标": [0, 0, 1]})
+    found = goal_findings(project, embed, _calibration(indicators, far))
     assert [(f.kind, f.ordinal) for f in found] == [("goal_not_measured", None)]
-    assert "第二句" in found[0].evidence["sentence"]
-    found = goal_findings(project, embed, GoalCalibration(0.5, 0.9, 10, 0.05, np.zeros(3)))
+    assert "第二句" in found[0].evidence["sentence"] and found[0].evidence["chance"] == 1.0
+    # a background goal closer to 指标二 (0.96) than its own name (0.8)
+    near = _background({"别的目标": [0.6, 0.8, 0]})
+    found = goal_findings(project, embed, _calibration(indicators, near))
     assert ("indicator_off_goal", 2) in [(f.kind, f.ordinal) for f in found]
+    assert ("indicator_off_goal", 1) not in [(f.kind, f.ordinal) for f in found]
 
 
 def test_framework_follows_the_table(seed_tables):

@@ -28,19 +28,15 @@ def kinds(reviewer: Reviewer, data: dict) -> list[tuple[str, int | None]]:
 
 def test_every_rule_runs(reviewer):
     assert reviewer.calibration is not None and reviewer.skipped() == ()
-    assert 0 < reviewer.calibration.sentence_threshold < 1
+    cal = reviewer.calibration
+    # the contrast the rule draws on the corpus: far more mismatched goal/indicator pairs fire
+    assert 0 < cal.own_rate < 0.25 < 0.5 < cal.mismatched_rate, (cal.own_rate, cal.mismatched_rate)
 
 
 def test_a_clean_draft_raises_no_alarm(reviewer):
     assert kinds(reviewer, CLEAN) == []
 
 
-@pytest.mark.xfail(
-    reason="known defect: with the int8 ONNX encoder (the default) the unmeasured sentence's best centred "
-    "cosine is 0.028 against a corpus-calibrated threshold of 0.024 (10% quantile), so it is missed; "
-    "it fires with the torch encoder. The calibration needs a margin that holds across backends.",
-    strict=False,
-)
 def test_a_goal_sentence_no_indicator_measures(reviewer):
     goal = CLEAN["goal"] + "同时完成全区农村饮用水水源地水质检测和河道清淤疏浚。"
     assert kinds(reviewer, draft(goal=goal)) == [("goal_not_measured", None)]

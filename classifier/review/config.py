@@ -39,11 +39,16 @@ class ReviewConfig:
       (80 % vs a median 90 % fires; 85 % does not).
     * ``code_confidence`` [0.9]: ``code_contradicted`` needs the classifier this
       sure of a different code.
-    * ``goal_quantile`` [0.1]: a goal sentence is "not measured" when its best
-      (centred) cosine to the project's indicators is below this quantile of the same
-      statistic over the corpus (so the threshold follows the encoder in use);
-      ``indicator_off_goal`` likewise for a specific indicator's best cosine to the goal
-      and name. ``calibration_projects`` [2000] corpus projects are sampled.
+    * ``goal_chance`` [0.5]: a goal sentence is "not measured" when the draft's
+      indicators measure it no better than a random set of as many corpus indicators
+      would with at least this probability (a rank of centred cosines against a
+      background of ``background_texts`` [2000] corpus indicator names, so it holds
+      whatever the encoder backend's cosine scale; 0.5: no better than a typical
+      unrelated project's indicators); ``indicator_off_goal`` likewise for a specific
+      indicator against a background of goal sentences and names. The contrast is
+      measured on ``calibration_projects`` [2000] corpus projects (share of goal sentences
+      firing against their own indicators vs another project's) and cited as evidence
+      (``classifier.review.goal``).
     * ``goal_jaccard`` [0.45] / ``set_jaccard`` [0.8]: ``boilerplate`` thresholds,
       those of the reuse engine (``indexer.reuse.ReuseParams``) that were
       calibrated on the seed corpus; ``min_goal_chars`` [12] as there.
@@ -63,8 +68,9 @@ class ReviewConfig:
     numeric_share: float = 0.6
     weak_gap: float = 0.1
     code_confidence: float = 0.9
-    goal_quantile: float = 0.1
+    goal_chance: float = 0.5
     calibration_projects: int = 2000
+    background_texts: int = 2000
     goal_jaccard: float = 0.45
     set_jaccard: float = 0.8
     min_goal_chars: int = 12
@@ -75,13 +81,14 @@ class ReviewConfig:
     max_peers: int = 2000
 
     def __post_init__(self) -> None:
-        for name in ("name_jaccard", "numeric_share", "weak_gap", "code_confidence", "goal_quantile"):
+        for name in ("name_jaccard", "numeric_share", "weak_gap", "code_confidence", "goal_chance"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}: must be within [0, 1], got {value}")
         for name in (
             "min_peers",
             "calibration_projects",
+            "background_texts",
             "candidates",
             "evidence_limit",
             "recommend_per_code",

@@ -3,13 +3,25 @@
 Goal sentences are cut as the search index cuts them (``split_goal``) and
 compared with the indicator names by cosine of the encoder's vectors *centred*
 on the corpus mean (sentence encoders put every text in a narrow cone — e5's
-raw cosines all fall in 0.85–0.95 — and centring spreads them out). The
-thresholds are not fixed numbers: ``GoalCalibration`` takes the
-``goal_quantile`` quantile of the same statistics over corpus projects (from
-the index's stored vectors, no encoding), so a sentence is "not measured" when
-it is less covered than all but that share of the corpus' goal sentences —
-whatever encoder is in use. ``indicator_off_goal`` leaves out generic measures
-(names ending with a metric word such as 及时率 or 满意度: they fit any goal).
+raw cosines all fall in 0.85–0.95 — and centring spreads them out).
+
+No cosine threshold is used: cosine scales differ between encoder backends
+(torch, int8 ONNX) and the int8 encoder's vectors move with the batch a text was
+encoded in, which on centred cosines is several hundredths — as much as the gap
+between a measured and an unmeasured sentence near any fixed cut. Each text is
+instead compared with a *background*: a sample of the corpus' indicator names
+(for a goal sentence) or goal sentences and project names (for an indicator).
+With ``p`` the share of background texts at least as close as the project's best
+match, ``chance = 1 - (1 - p) ** n`` is the probability that ``n`` unrelated corpus
+texts (as many as the project has) would match at least as well. A goal sentence
+is "not measured" when ``chance ≥ ReviewConfig.goal_chance``: the draft's
+indicators measure it no better than a random set of corpus indicators does.
+Being a rank, ``chance`` does not move with the cosine scale of the backend.
+``calibrate`` also measures the contrast the rule draws on the corpus: the share
+of goal sentences that fire against their own project's indicators and against
+another project's (mismatched pairs); the evidence of every finding cites both.
+``indicator_off_goal`` leaves out generic measures (names ending with a metric
+word such as 及时率 or 满意度: they fit any goal).
 """
 
 from __future__ import annotations
@@ -31,14 +43,35 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
-class GoalCalibration:
-    """Corpus quantiles of the two coverage statistics, and the centre of the vectors."""
+class Background:
+    """Centred vectors of a sample of corpus texts, with their text keys."""
 
-    sentence_threshold: float  # best cosine of a goal sentence to the project's indicators
-    indicator_threshold: float  # best cosine of a specific indicator to the goal sentences and name
-    n_projects: int
-    quantile: float
+    keys: tuple[bytes, ...]
+    vectors: np.ndarray
+
+    def chance(self, queries: np.ndarray, best: np.ndarray, n: int, own: Sequence[str] = ()) -> np.ndarray:
+        """For each query row: the probability that ``n`` background texts (never the ``own``
+        texts themselves) contain one at least as close to it as its ``best`` cosine."""
+        if not len(self.keys) or not len(queries):
+            return np.zeros(len(queries))
+        sims = queries @ self.vectors.T
+        own_keys = {text_key(t) for t in own}
+        keep = np.array([k not in own_keys for k in self.keys])
+        p = (sims[:, keep] >= best[:, None]).mean(axis=1) if keep.any() else np.zeros(len(queries))
+        return 1.0 - (1.0 - p) ** n
+
+
+@dataclass(frozen=True)
+class GoalCalibration:
+    """The centre of the corpus vectors, the two backgrounds, and the contrast measured on the corpus."""
+
     centre: np.ndarray  # mean of the corpus' text vectors
+    indicators: Background  # corpus indicator names (a goal sentence's background)
+    goals: Background  # corpus goal sentences and project names (an indicator's background)
+    chance: float  # ReviewConfig.goal_chance
+    n_projects: int
+    own_rate: float  # share of corpus goal sentences that fire against their own indicators
+    mismatched_rate: float  # … against the indicators of another corpus project
 
 
 def centred(matrix: np.ndarray, centre: np.ndarray) -> np.ndarray:
@@ -53,102 +86,140 @@ def specific(indicators: Sequence[Indicator]) -> list[bool]:
     return [metric_head(i.name) is None for i in indicators]
 
 
-def coverage(
-    sentence_vectors: np.ndarray, name_vector: np.ndarray, indicator_vectors: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(best cosine of each goal sentence to an indicator, best cosine of each indicator
-    to a goal sentence or the project name)."""
-    if not len(sentence_vectors) or not len(indicator_vectors):
-        return np.zeros(len(sentence_vectors)), np.zeros(len(indicator_vectors))
-    sims = sentence_vectors @ indicator_vectors.T
-    to_name = indicator_vectors @ name_vector
-    return sims.max(axis=1), np.maximum(sims.max(axis=0), to_name)
+@dataclass(frozen=True)
+class _Coverage:
+    sentences: list[str]
+    indicators: list[Indicator]
+    matrix: np.ndarray  # centred: name, sentences, indicator names
+
+    @property
+    def sentence_vectors(self) -> np.ndarray:
+        return self.matrix[1 : 1 + len(self.sentences)]
+
+    @property
+    def indicator_vectors(self) -> np.ndarray:
+        return self.matrix[1 + len(self.sentences) :]
+
+    def sentence_chance(
+        self, background: Background, indicator_vectors: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``chance`` of each goal sentence against these (or the given) indicator vectors."""
+        ind = self.indicator_vectors if indicator_vectors is None else indicator_vectors
+        best = (self.sentence_vectors @ ind.T).max(axis=1)
+        own = [i.name for i in self.indicators] if indicator_vectors is None else []
+        return background.chance(self.sentence_vectors, best, len(ind), own)
+
+    def indicator_chance(self, background: Background) -> np.ndarray:
+        """``chance`` of each indicator against the goal sentences and the name."""
+        goal = self.matrix[: 1 + len(self.sentences)]
+        best = (self.indicator_vectors @ goal.T).max(axis=1)
+        return background.chance(self.indicator_vectors, best, len(goal), self.sentences)
 
 
-def _matrix(
-    project: Project, embed: Embed, centre: np.ndarray
-) -> tuple[list[str], list[Indicator], np.ndarray]:
+def _coverage(project: Project, embed: Embed, centre: np.ndarray) -> _Coverage | None:
     sentences = split_goal(project.goal)
     indicators = [i for i in project.indicators if i.name.strip()]
     if not sentences or not indicators:
-        return sentences, indicators, np.zeros((0, len(centre)))
+        return None
     vectors = embed([project.name, *sentences, *(i.name for i in indicators)])
-    return sentences, indicators, centred(vectors, centre)
+    return _Coverage(sentences, indicators, centred(vectors, centre))
+
+
+def _background(texts: Sequence[str], vectors: Mapping[bytes, np.ndarray], centre: np.ndarray) -> Background:
+    keys = tuple(text_key(t) for t in texts)
+    rows = np.vstack([vectors[k] for k in keys]) if keys else np.zeros((0, len(centre)))
+    return Background(keys, centred(rows, centre))
 
 
 def calibrate(
     projects: Sequence[Project], vectors: Mapping[bytes, np.ndarray], config: ReviewConfig, seed: int = 0
 ) -> GoalCalibration | None:
-    """Thresholds from a sample of corpus projects whose texts all have stored vectors."""
+    """Backgrounds and the corpus contrast from a sample of corpus projects whose texts
+    all have stored vectors (no encoding)."""
     if not vectors:
         return None
     centre = np.mean(np.vstack(list(vectors.values())), axis=0)
+    rng = random.Random(seed)
     sample = list(projects)
     if len(sample) > config.calibration_projects:
-        sample = random.Random(seed).sample(sample, config.calibration_projects)
+        sample = rng.sample(sample, config.calibration_projects)
 
     def stored(texts: Sequence[str]) -> np.ndarray:
         return np.vstack([vectors[text_key(t)] for t in texts])
 
-    sentence_best: list[float] = []
-    indicator_best: list[float] = []
-    used = 0
+    covered: list[_Coverage] = []
     for project in sample:
-        texts = [
-            project.name,
-            *split_goal(project.goal),
-            *(i.name for i in project.indicators if i.name.strip()),
-        ]
-        if any(text_key(t) not in vectors for t in texts):
-            continue
-        sentences, indicators, matrix = _matrix(project, stored, centre)
-        if not len(matrix):
-            continue
-        n = len(sentences)
-        s, i = coverage(matrix[1 : 1 + n], matrix[0], matrix[1 + n :])
-        sentence_best += s.tolist()
-        indicator_best += [b for b, keep in zip(i.tolist(), specific(indicators), strict=True) if keep]
-        used += 1
-    if not used or not indicator_best:
+        names = [i.name for i in project.indicators if i.name.strip()]
+        if all(text_key(t) in vectors for t in [project.name, *split_goal(project.goal), *names]):
+            found = _coverage(project, stored, centre)
+            if found is not None:
+                covered.append(found)
+    if not covered:
         return None
-    q = config.goal_quantile
-    sentence, indicator = float(np.quantile(sentence_best, q)), float(np.quantile(indicator_best, q))
-    return GoalCalibration(sentence, indicator, used, q, centre)
+    pick = random.Random(seed + 1)
+
+    def sampled(texts: Sequence[str]) -> Background:
+        texts = list(dict.fromkeys(texts))
+        if len(texts) > config.background_texts:
+            texts = pick.sample(texts, config.background_texts)
+        return _background(texts, vectors, centre)
+
+    indicators = sampled([i.name for c in covered for i in c.indicators])
+    goals = sampled(
+        [t for c in covered for t in c.sentences] + [p.name for p in sample if text_key(p.name) in vectors]
+    )
+    own, mismatched = [], []
+    for k, cov in enumerate(covered):
+        own += cov.sentence_chance(indicators).tolist()
+        if len(covered) > 1:
+            other = covered[(k + 1 + rng.randrange(len(covered) - 1)) % len(covered)]
+            mismatched += cov.sentence_chance(indicators, other.indicator_vectors).tolist()
+    chance = config.goal_chance
+    own_rate = float(np.mean(np.array(own) >= chance))
+    mismatched_rate = float(np.mean(np.array(mismatched) >= chance)) if mismatched else float("nan")
+    return GoalCalibration(centre, indicators, goals, chance, len(covered), own_rate, mismatched_rate)
 
 
 def goal_findings(project: Project, embed: Embed, calibration: GoalCalibration) -> list[Finding]:
-    """``goal_not_measured`` (warning) per weakly covered goal sentence and
-    ``indicator_off_goal`` (info) per specific indicator far from the goal and the name."""
-    sentences, indicators, matrix = _matrix(project, embed, calibration.centre)
-    if not len(matrix):
+    """``goal_not_measured`` (warning) per goal sentence its indicators measure no better than
+    chance, and ``indicator_off_goal`` (info) per specific indicator no closer to the goal and
+    the name than chance (see the module docstring)."""
+    cov = _coverage(project, embed, calibration.centre)
+    if cov is None:
         return []
-    n = len(sentences)
-    s_best, i_best = coverage(matrix[1 : 1 + n], matrix[0], matrix[1 + n :])
-    sims = matrix[1 : 1 + n] @ matrix[1 + n :].T
+    cal = calibration
+    sims = cov.sentence_vectors @ cov.indicator_vectors.T
+    s_chance = cov.sentence_chance(cal.indicators)
+    i_chance = cov.indicator_chance(cal.goals)
+    n_ind, n_goal = len(cov.indicators), len(cov.sentences) + 1
     basis = (
-        f"centred cosine; {calibration.quantile:.0%} quantile over {calibration.n_projects} corpus projects"
+        f"fires at ≥ {cal.chance:.0%}; over {cal.n_projects} corpus projects it fires for "
+        f"{cal.own_rate:.0%} of goal sentences against their own indicators and "
+        f"{cal.mismatched_rate:.0%} against another project's"
     )
     findings: list[Finding] = []
-    for k, (sentence, best) in enumerate(zip(sentences, s_best, strict=True)):
-        if best >= calibration.sentence_threshold:
+    for k, (sentence, chance) in enumerate(zip(cov.sentences, s_chance, strict=True)):
+        if chance < cal.chance:
             continue
-        closest = indicators[int(np.argmax(sims[k]))]
+        closest = cov.indicators[int(np.argmax(sims[k]))]
         findings.append(
             Finding(
                 "goal_not_measured",
                 "warning",
                 f"绩效目标“{sentence}”没有对应的指标衡量（最接近的是“{closest.name_raw}”）。",
                 evidence={
-                    "rule": f"best cosine to an indicator {best:.3f} < {calibration.sentence_threshold:.3f} "
-                    f"({basis})",
+                    "rule": f"{n_ind} random corpus indicators would measure it at least as well as "
+                    f"this draft's {n_ind} with probability {chance:.0%} (centred cosine ranks; {basis})",
                     "sentence": sentence,
                     "closest_indicator": closest.ordinal,
-                    "cosine": round(float(best), 4),
+                    "cosine": round(float(sims[k].max()), 4),
+                    "chance": round(float(chance), 4),
                 },
             )
         )
-    for ind, best, keep in zip(indicators, i_best, specific(indicators), strict=True):
-        if not keep or best >= calibration.indicator_threshold:
+    keep = specific(cov.indicators)
+    for ind, chance, best, is_specific in zip(cov.indicators, i_chance, sims.max(axis=0), keep, strict=True):
+        if not is_specific or chance < cal.chance:
             continue
         findings.append(
             Finding(
@@ -157,10 +228,11 @@ def goal_findings(project: Project, embed: Embed, calibration: GoalCalibration) 
                 f"指标“{ind.name_raw}”与项目名称和绩效目标关联较弱。",
                 ordinal=ind.ordinal,
                 evidence={
-                    "rule": f"best cosine to a goal sentence or the name {best:.3f} < "
-                    f"{calibration.indicator_threshold:.3f} ({basis}; generic measures such as 及时率 "
-                    "are not checked)",
+                    "rule": f"{n_goal} random corpus goal sentences or names would be at least as close "
+                    f"to it as this draft's goal and name with probability {chance:.0%} (centred cosine "
+                    f"ranks, fires at ≥ {cal.chance:.0%}; generic measures such as 及时率 are not checked)",
                     "cosine": round(float(best), 4),
+                    "chance": round(float(chance), 4),
                 },
             )
         )
