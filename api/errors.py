@@ -20,9 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from indexer.errors import (
     ArtifactError,
     ArtifactMismatchError,
+    FileTooLargeError,
     InvalidInputError,
     JixiaoError,
-    LimitExceededError,
     NotFoundError,
     ParseError,
 )
@@ -78,8 +78,8 @@ def status_for(exc: JixiaoError) -> int:
     """HTTP status of a domain exception."""
     if isinstance(exc, ApiError):
         return exc.status
-    if isinstance(exc, LimitExceededError):
-        return 413  # a file over a read limit (size, pages, cells, time): too large to take
+    if isinstance(exc, FileTooLargeError):
+        return 413  # the file's bytes are over the size limit; other read limits are 422 below
     if isinstance(exc, InvalidInputError):
         return 422
     if isinstance(exc, NotFoundError):

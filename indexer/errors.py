@@ -42,9 +42,16 @@ class ParseError(InvalidInputError):
 
 
 class LimitExceededError(ParseError):
-    """A file over a read limit (bytes, uncompressed size, pages, cells, depth, time)."""
+    """A file over a read limit (uncompressed size, pages, cells, sheets, depth, time): what it holds
+    is too much to read, so the caller sent unusable input (HTTP 422)."""
 
     code = "limit_exceeded"
+
+
+class FileTooLargeError(LimitExceededError):
+    """A file whose bytes are over the size limit: too large to take at all (HTTP 413)."""
+
+    code = "payload_too_large"  # the one code of a 413, as for a request body over the limit
 
 
 class BadFilesError(ParseError):

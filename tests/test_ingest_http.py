@@ -1,5 +1,5 @@
-"""``POST /api/ingest`` over every format: the dry-run preview, original bytes kept, limits give
-413/422 (never 5xx), and a bad upload changes nothing."""
+"""``POST /api/ingest`` over every format: the dry-run preview, original bytes kept, the size
+limit gives 413 and other read limits 422 (never 5xx), and a bad upload changes nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from test_ingest_behaviour import broken_inputs
 from test_readers_hostile import _pdf
 
 from api.app import create_app
+from api.errors import status_for
+from indexer.errors import FileTooLargeError, LimitExceededError
 from indexer.ingest import read_path
 from indexer.store import CorpusStore
 
@@ -46,6 +48,11 @@ def test_dry_run_previews_any_format_and_writes_nothing(private, renderings):
     assert private.db_path.read_bytes() == db_before
 
 
+def test_only_the_size_limit_is_413():
+    assert status_for(FileTooLargeError("a.pdf", None, "file of 9 bytes is over the limit")) == 413
+    assert status_for(LimitExceededError("a.pdf", None, "more than the limit of 2,000 pages")) == 422
+
+
 def test_upload_of_a_workbook_is_stored_with_its_original_bytes(private, renderings):
     data = renderings["seed-004"]["xlsx"].read_bytes()
     with TestClient(create_app(private), raise_server_exceptions=False) as c:
@@ -58,11 +65,13 @@ def test_upload_of_a_workbook_is_stored_with_its_original_bytes(private, renderi
     assert store.original(source.sha256) == data
 
 
-def test_read_limits_are_413_and_broken_files_422_never_5xx(private, renderings):
+def test_read_limits_and_broken_files_are_422_never_5xx(private, renderings):
+    """Only a body over the size limit is 413; a page, cell or depth limit is content the
+    readers refuse (422), in the one error shape naming the file."""
     db_before = private.db_path.read_bytes()
     with TestClient(create_app(private), raise_server_exceptions=False) as c:
         r = _upload(c, "pages.pdf", _pdf(2_100, text=None))  # over the 2,000-page limit
-        assert r.status_code == 413, r.text
+        assert r.status_code == 422, r.text
         assert r.json()["error"]["code"] == "limit_exceeded"
         assert r.json()["error"]["message"].startswith("pages.pdf")
         for name, (data, words) in broken_inputs(renderings).items():

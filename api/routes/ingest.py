@@ -1,9 +1,9 @@
 """``POST /api/ingest``: upload a table, store it and index it, then swap the service state.
 
 Order of work, so that a bad file changes nothing and searches never see a mix:
-token check → size check → the bytes in memory under a sanitised name (never used
-as a path) → read through ``indexer.ingest`` (``ParseError`` names file and place;
-a file over a read limit is 413) → store in one transaction, the original bytes kept
+token check → size check (413) → the bytes in memory under a sanitised name (never used
+as a path) → read through ``indexer.ingest`` (``ParseError`` names file and place; a
+page, cell or depth limit is 422) → store in one transaction, the original bytes kept
 content-addressed → incremental index update → new ``ServiceState`` swapped in
 under the holder's write lock. ``?dry_run=true`` stops after the read and returns
 the preview (``indexer.preview``): nothing is written.
@@ -157,11 +157,12 @@ def ingest_file(
     responses={
         401: {"model": ErrorResponse, "description": "no bearer token"},
         403: {"model": ErrorResponse, "description": "wrong token, or ingest disabled"},
-        413: {
+        413: {"model": ErrorResponse, "description": "upload over the size limit"},
+        422: {
             "model": ErrorResponse,
-            "description": "upload too large, or over a read limit (pages, cells…)",
+            "description": "the file could not be read, or is over a read limit (pages, cells…); "
+            "names file and place",
         },
-        422: {"model": ErrorResponse, "description": "the file could not be read (names file and place)"},
         503: {"model": ErrorResponse},
     },
     summary="Upload a table file; it is read, stored and indexed atomically (or only previewed)",

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from indexer.errors import LimitExceededError
+from indexer.errors import FileTooLargeError, LimitExceededError
 from indexer.position import Position, column_letters
 
 __all__ = [
@@ -197,7 +197,7 @@ def library_reason(exc: BaseException) -> str:
 def check_size(data: bytes, file_name: str, limits: ReadLimits) -> None:
     """Refuse a file larger than ``limits.max_bytes``."""
     if len(data) > limits.max_bytes:
-        raise LimitExceededError(
+        raise FileTooLargeError(
             file_name,
             None,
             f"file of {len(data):,} bytes is over the limit of {limits.max_bytes:,} bytes",
