@@ -50,6 +50,7 @@ class AmountsOut(BaseModel):
     other: float | None = None
     central: float | None = None
     local: float | None = None
+    upper: float | None = Field(None, description="上级资金 / 上级补助 (transfers from a higher government)")
     printed_unit: str | None = Field(None, description="the unit the form printed (元), when not 万元")
 
     @classmethod
@@ -62,6 +63,7 @@ class AmountsOut(BaseModel):
             other=_num(amounts.other),
             central=_num(amounts.central),
             local=_num(amounts.local),
+            upper=_num(amounts.upper),
             printed_unit=amounts.printed_unit,
         )
 

@@ -34,7 +34,7 @@ class Target:
     qualitative: bool
 
 
-AMOUNT_FIELDS: tuple[str, ...] = ("total", "fiscal", "special_account", "other", "central", "local")
+AMOUNT_FIELDS: tuple[str, ...] = ("total", "fiscal", "special_account", "other", "central", "local", "upper")
 """The fields of :class:`Amounts`, in table column order."""
 
 
@@ -52,7 +52,8 @@ class Amounts:
     special_account: Decimal | None = None  # 财政专户拨款
     other: Decimal | None = None  # 其他资金
     central: Decimal | None = None  # 中央补助 (national forms)
-    local: Decimal | None = None  # 地方资金 (national forms)
+    local: Decimal | None = None  # 地方资金 (national forms), else the sum of 省级/市级/县级/本级资金
+    upper: Decimal | None = None  # 上级资金 / 上级补助: transfers from a higher government, source unsaid
     printed_unit: str | None = None
 
 

@@ -31,7 +31,7 @@ from indexer.corpus import Corpus
 from indexer.errors import BadFilesError, InvalidInputError, ParseError
 from indexer.ingest import InputFile, read_input, read_source
 from indexer.readers import ReadLimits
-from indexer.records import SourceTable
+from indexer.records import AMOUNT_FIELDS, SourceTable
 from indexer.store_sql import (
     amount_values,
     dec,
@@ -44,6 +44,7 @@ from indexer.store_sql import (
 )
 
 _BUSY_TIMEOUT_S = 30.0
+_AMOUNT_COLUMNS = ", ".join(f"amount_{f}" for f in AMOUNT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -263,10 +264,9 @@ class CorpusStore:
         )
         conn.executemany(
             "INSERT INTO projects(id, source_file, seq, source_line, district, department, budget_unit, "
-            "name, name_raw, amount_total, amount_fiscal, amount_special_account, amount_other, "
-            "amount_central, amount_local, amount_printed_unit, goal, goal_raw, "
+            f"name, name_raw, {_AMOUNT_COLUMNS}, amount_printed_unit, goal, goal_raw, "
             "province, city, county, budget_year, origin) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"VALUES ({', '.join('?' * (17 + len(AMOUNT_FIELDS)))})",
             [
                 (
                     p.id,
@@ -326,9 +326,8 @@ class CorpusStore:
         subtotals = [("total", 0, table.grand_total)] if table.grand_total is not None else []
         subtotals += [("unit", k, s) for k, s in enumerate(table.unit_subtotals)]
         conn.executemany(
-            "INSERT INTO subtotals(source_file, kind, seq, label, line, amount_total, amount_fiscal, "
-            "amount_special_account, amount_other, amount_central, amount_local, project_ids) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO subtotals(source_file, kind, seq, label, line, {_AMOUNT_COLUMNS}, project_ids) "
+            f"VALUES ({', '.join('?' * (6 + len(AMOUNT_FIELDS)))})",
             [
                 (
                     table.file_name,

@@ -11,11 +11,33 @@ from indexer.errors import InvalidInputError
 from indexer.position import Position
 from indexer.records import AMOUNT_FIELDS, Amounts, Indicator, Project, Source, Subtotal, Target
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # 2: sources.n_projects / n_indicators dropped (derivable, never read).
 # 3: national-form amounts (central, local, printed unit), region, budget year, provenance.
+# 4: amount_upper (上级资金); indicators.level1 may be NULL (a form printing no category).
 
-SCHEMA = """
+INDICATORS_TABLE = """
+CREATE TABLE IF NOT EXISTS indicators (
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    level1 TEXT,
+    level2_code TEXT,
+    name TEXT NOT NULL,
+    name_raw TEXT NOT NULL,
+    cycle_value TEXT,
+    annual_value TEXT,
+    target_text TEXT,
+    target_comparator TEXT,
+    target_number TEXT,
+    target_unit TEXT,
+    target_qualitative INTEGER,
+    origin TEXT,
+    PRIMARY KEY (project_id, ordinal)
+)
+"""
+
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -43,6 +65,7 @@ CREATE TABLE IF NOT EXISTS projects (
     amount_other TEXT,
     amount_central TEXT,
     amount_local TEXT,
+    amount_upper TEXT,
     amount_printed_unit TEXT,
     goal TEXT NOT NULL,
     goal_raw TEXT NOT NULL,
@@ -52,23 +75,9 @@ CREATE TABLE IF NOT EXISTS projects (
     budget_year INTEGER,
     origin TEXT
 );
-CREATE TABLE IF NOT EXISTS indicators (
-    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL,
-    level1 TEXT NOT NULL,
-    level2_code TEXT,
-    name TEXT NOT NULL,
-    name_raw TEXT NOT NULL,
-    cycle_value TEXT,
-    annual_value TEXT,
-    target_text TEXT,
-    target_comparator TEXT,
-    target_number TEXT,
-    target_unit TEXT,
-    target_qualitative INTEGER,
-    origin TEXT,
-    PRIMARY KEY (project_id, ordinal)
-);
+    """
+    + INDICATORS_TABLE
+    + """;
 CREATE TABLE IF NOT EXISTS subtotals (
     source_file TEXT NOT NULL REFERENCES sources(file_name) ON DELETE CASCADE,
     kind TEXT NOT NULL CHECK (kind IN ('total', 'unit')),
@@ -81,6 +90,7 @@ CREATE TABLE IF NOT EXISTS subtotals (
     amount_other TEXT,
     amount_central TEXT,
     amount_local TEXT,
+    amount_upper TEXT,
     project_ids TEXT NOT NULL,
     PRIMARY KEY (source_file, kind, seq)
 );
@@ -91,6 +101,7 @@ CREATE INDEX IF NOT EXISTS projects_year ON projects(budget_year);
 CREATE INDEX IF NOT EXISTS indicators_level2 ON indicators(level2_code);
 CREATE INDEX IF NOT EXISTS indicators_project ON indicators(project_id);
 """
+)
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -123,8 +134,8 @@ def origin_from_json(text: str | None) -> Position | None:
     return None if text is None else Position.from_dict(json.loads(text))
 
 
-# Columns version 3 added, for bringing an older database up to date.
-_V3_COLUMNS = (
+# Columns versions 3 and 4 added, for bringing an older database up to date.
+_ADDED_COLUMNS = (
     ("projects", "amount_central TEXT"),
     ("projects", "amount_local TEXT"),
     ("projects", "amount_printed_unit TEXT"),
@@ -136,25 +147,41 @@ _V3_COLUMNS = (
     ("indicators", "origin TEXT"),
     ("subtotals", "amount_central TEXT"),
     ("subtotals", "amount_local TEXT"),
+    ("projects", "amount_upper TEXT"),
+    ("subtotals", "amount_upper TEXT"),
 )
 
 
+def _allow_null_level1(conn: sqlite3.Connection) -> None:
+    """Rebuild the indicators table without version 3's ``level1 NOT NULL`` (SQLite cannot drop
+    a constraint in place); its indexes are made again with the schema."""
+    columns = [r["name"] for r in conn.execute("PRAGMA table_info(indicators)")]
+    if not any(r["name"] == "level1" and r["notnull"] for r in conn.execute("PRAGMA table_info(indicators)")):
+        return
+    listed = ", ".join(columns)
+    conn.execute("ALTER TABLE indicators RENAME TO indicators_v3")
+    conn.execute(INDICATORS_TABLE.replace("IF NOT EXISTS ", ""))
+    conn.execute(f"INSERT INTO indicators({listed}) SELECT {listed} FROM indicators_v3")
+    conn.execute("DROP TABLE indicators_v3")
+
+
 def ensure_schema(conn: sqlite3.Connection, db_path: Path) -> None:
-    """Create the tables if needed and bring a version-1 or -2 database to this version."""
+    """Create the tables if needed and bring a version-1, -2 or -3 database to this version."""
     row = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
     version = None
     if row is not None:
         found = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = None if found is None else int(found["value"])
-    if version in (1, 2):
+    if version in (1, 2, 3):
         if version == 1:
             # Version 1 also stored per-source counts, which the projects table determines.
             conn.execute("ALTER TABLE sources DROP COLUMN n_projects")
             conn.execute("ALTER TABLE sources DROP COLUMN n_indicators")
-        for table, column in _V3_COLUMNS:
+        for table, column in _ADDED_COLUMNS:
             present = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
             if column.split()[0] not in present:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        _allow_null_level1(conn)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
         version = SCHEMA_VERSION
     for statement in SCHEMA.split(";"):

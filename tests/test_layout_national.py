@@ -292,3 +292,29 @@ def test_a_label_row_without_indicator_is_no_indicator_and_a_form_without_region
 def test_no_form_at_all_is_an_error_naming_the_file():
     with pytest.raises(ParseError, match=r"form\.xlsx, sheet 表1: no national form found"):
         INTERPRETER.interpret(_document([["项目名称", "某项目"], ["说明", "无"]]))
+
+
+def test_funding_sources_are_mapped_into_amounts():
+    """上级补助 → upper; 省级/市级资金 sum to local and 自筹/社会资金 to other when 地方资金 and
+    其他资金 are not printed themselves; a printed 其他资金 wins over its parts."""
+    funds = [
+        ["项目名称", "某项目", "", ""],
+        ["主管部门", "某县某局", "", ""],
+        ["项目资金（万元）", "年度资金总额", "100", ""],
+        ["", "其中：上级补助", "40", ""],
+        ["", "省级资金", "20", ""],
+        ["", "市级资金", "10万元", ""],
+        ["", "自筹资金", "25", ""],
+        ["", "社会资金", "50000元", ""],
+        ["年度目标", "完成任务。", "", ""],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "培训人数", "≥50人"],
+    ]
+    (project,) = INTERPRETER.interpret(_document(funds)).projects
+    a = project.amounts
+    assert (a.total, a.upper, a.local, a.other, a.central, a.fiscal) == (
+        Decimal(100), Decimal(40), Decimal(30), Decimal(30), None, None,
+    )  # fmt: skip
+    funds[6] = ["", "其他资金", "5", ""]
+    (project,) = INTERPRETER.interpret(_document(funds)).projects
+    assert project.amounts.other == Decimal(5) and project.amounts.upper == Decimal(40)

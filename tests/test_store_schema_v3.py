@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from decimal import Decimal
 
 from indexer.position import Position
@@ -80,8 +81,10 @@ def test_version_2_database_is_brought_up_to_date(tmp_path):
     store = CorpusStore(db)
     _store(store, _table())
     conn = sqlite3.connect(db)
-    # Rebuild the version-2 shape: drop the columns version 3 added.
+    # Rebuild the version-2 shape: drop the columns versions 3 and 4 added.
     for table, column in (
+        ("projects", "amount_upper"),
+        ("subtotals", "amount_upper"),
         ("projects", "origin"),
         ("projects", "budget_year"),
         ("projects", "county"),
@@ -104,4 +107,46 @@ def test_version_2_database_is_brought_up_to_date(tmp_path):
     assert project.name == "普惠金融发展专项资金"
     assert project.budget_year is None and project.origin is None
     version = sqlite3.connect(db).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert int(version[0]) == SCHEMA_VERSION == 3
+    assert int(version[0]) == SCHEMA_VERSION == 4
+
+
+def test_version_3_database_takes_indicators_without_a_category(tmp_path):
+    """Version 4 adds amount_upper and lets level1 be NULL: a version-3 table (level1 NOT NULL)
+    is rebuilt with its rows, and then stores an indicator printed without any category."""
+    db = tmp_path / "corpus.sqlite"
+    store = CorpusStore(db)
+    _store(store, _table())
+    conn = sqlite3.connect(db)
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(indicators)")]
+    conn.execute("ALTER TABLE indicators RENAME TO old")
+    conn.execute(
+        "CREATE TABLE indicators (project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE, "
+        "ordinal INTEGER NOT NULL, level1 TEXT NOT NULL, level2_code TEXT, name TEXT NOT NULL, "
+        "name_raw TEXT NOT NULL, cycle_value TEXT, annual_value TEXT, target_text TEXT, "
+        "target_comparator TEXT, target_number TEXT, target_unit TEXT, target_qualitative INTEGER, "
+        "origin TEXT, PRIMARY KEY (project_id, ordinal))"
+    )
+    conn.execute(f"INSERT INTO indicators SELECT {', '.join(columns)} FROM old")
+    conn.execute("DROP TABLE old")
+    conn.execute("ALTER TABLE projects DROP COLUMN amount_upper")
+    conn.execute("ALTER TABLE subtotals DROP COLUMN amount_upper")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    store = CorpusStore(db)
+    (project,) = store.load().projects
+    assert [(i.level1, i.level2_code, i.name) for i in project.indicators] == [("产出", "11", "培训人数")]
+    table = _table()
+    (old,) = table.projects
+    uncategorised = replace(old.indicators[0], level1=None, level2_code=None)
+    upper = replace(old.amounts, upper=Decimal("16"))
+    changed = replace(old, indicators=(uncategorised,), amounts=upper)
+    _store(store, replace(table, sha256="1" * 64, projects=(changed,)))
+    (project,) = store.load().projects
+    assert project.indicators[0].level1 is None and project.amounts.upper == Decimal("16")
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("4",)
+    assert {r[1] for r in conn.execute("PRAGMA index_list(indicators)")} >= {
+        "indicators_level2",
+        "indicators_project",
+    }

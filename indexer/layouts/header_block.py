@@ -41,6 +41,10 @@ _LABEL_VALUE = re.compile(r"^([^：:\d]{2,24}?)\s*[：:]\s*(.+)$", re.S)
 _MONEY = re.compile(r"(-?\d(?:[\d,]*\d)?(?:\.\d+)?)(亿元|万元|万|元)?")
 _UNIT_IN_LABEL = re.compile(r"（(万元|元)）|单位[：:](万元|元)")
 _SHEET_UNIT = re.compile(r"(?:金额)?单位[：:]\s*(万元|元)")
+# Funds of one government level (地方资金 is their sum when it is not printed itself).
+_LEVEL_FUNDS = re.compile(r"^(?:省|市|县|区|乡镇?|本)级(?:财政)?(?:资金|补助|配套|拨款|预算|专项)")
+# Funds from outside the budget (其他资金 is their sum when it is not printed itself).
+_OWN_FUNDS = re.compile(r"自筹|自有|社会(?:资金|投资|投入|资本)|银行贷款|贷款|融资|捐赠|企业投入|群众投劳")
 # Labels that are read as labels (so their cells are never taken for values) but not kept.
 _OTHER_LABEL = re.compile(
     r"^(?:项目(?:属性|期|期限|来源|类型|分类|口径|编号|负责人|责任人|经办人|审批|联系人|功能科目|起止时间|实施期)"
@@ -93,10 +97,16 @@ def _amount_field(key: str) -> str | None:
         return "total"
     if "中央" in key:
         return "central"
+    if "上级" in key and re.search(r"资金|补助|拨款|专项|转移|财政|配套", key):
+        return "upper"
     if re.search(r"地方(?:资金|配套|财政)", key):
         return "local"
-    if re.search(r"其他|其它|自有", key):
+    if _LEVEL_FUNDS.search(key):
+        return "local_part"
+    if re.search(r"其他|其它", key):
         return "other"
+    if _OWN_FUNDS.search(key):
+        return "other_part"
     if "财政" in key and re.search(r"拨款|投款|资金|小计", key):
         return "fiscal"
     if re.search(r"总额|年度金额|预算数|预算金额|总预算|年度预算|当年预算|资金总额|项目资金$", key):
@@ -280,6 +290,14 @@ def _amounts(found: list[_Amount]) -> Amounts:
     values: dict[str, _Amount] = {}
     for a in sorted(found, key=lambda a: not (a.field == "total" and re.search(r"年度|当年|本年", a.label))):
         values.setdefault(a.field, a)
+    for part, whole in (("local_part", "local"), ("other_part", "other")):
+        parts = [a for a in found if a.field == part]
+        values.pop(part, None)
+        if parts and whole not in values:  # 省级资金 + 市级资金 printed without their 地方资金 line
+            units = sorted({a.unit for a in parts})
+            total = sum((a.value for a in parts), Decimal(0))
+            label = "+".join(a.label for a in parts)
+            values[whole] = _Amount(whole, label, parts[0].label_col, total, units[-1])
     if "total" not in values and "central" in values and len(values) == 1:
         values["total"] = values["central"]
     units = {f: a.unit for f, a in values.items() if a.unit != "万元"}
