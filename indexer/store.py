@@ -354,13 +354,26 @@ class CorpusStore:
         if not self.exists():
             return Corpus(projects=())
         with self._transaction(write=False) as conn:
-            migrate = needs_migration(conn)
-        if migrate:
-            with self._transaction(write=True) as conn:
-                ensure_schema(conn, self.db_path)
-        with self._transaction(write=False) as conn:
+            if needs_migration(conn):
+                return self._load_migrated(conn)
             if not has_schema(conn):
                 return Corpus(projects=())
             projects = read_projects(conn)
             sources = read_sources(conn)
         return Corpus(projects=projects, sources=sources)
+
+    def _load_migrated(self, conn: sqlite3.Connection) -> Corpus:
+        # An older schema is read through a migrated copy in memory: loading never writes (the
+        # models directory may be read-only or shared with older code); the next ingest migrates
+        # the file itself (``_write`` calls ensure_schema).
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            memory.row_factory = sqlite3.Row
+            conn.backup(memory)
+            memory.execute("BEGIN")
+            ensure_schema(memory, self.db_path)
+            corpus = Corpus(projects=read_projects(memory), sources=read_sources(memory))
+            memory.execute("ROLLBACK")
+            return corpus
+        finally:
+            memory.close()

@@ -107,6 +107,9 @@ def test_version_2_database_is_brought_up_to_date(tmp_path):
     assert project.name == "普惠金融发展专项资金"
     assert project.budget_year is None and project.origin is None
     version = sqlite3.connect(db).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == ("2",)  # loading reads a migrated copy and never writes; the next ingest migrates
+    _store(CorpusStore(db), replace(_table(), sha256="1" * 64))
+    version = sqlite3.connect(db).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert int(version[0]) == SCHEMA_VERSION == 4
 
 
