@@ -1,12 +1,18 @@
 """The Spark report engine (local[2]) against the local engine: agreement (pair-F1 of the projects
 each puts together), time and peak memory per process, growth with corpus size.
 
-    nice -n 19 python bench/bench_spark.py --sizes 100000 300000 1000000
+    nice -n 19 .venv/bin/python bench/bench_spark.py --sizes 20000 --work /tmp/spark-exports
 
 For each size the synthetic corpus (``bench/synth.py``) is exported to Parquet once;
 then each engine runs in its own subprocess (``--stage``) so that its peak RSS is its
-own: for Spark, the driver's ``ru_maxrss`` plus the JVM's and the Python workers'
-(children, ``RUSAGE_CHILDREN``: the largest of them). Writes bench/results/spark.md.
+own (bench/proctree.py samples the driver, the JVM and the Python workers), and the
+Spark stage writes an event log that bench/eventlog.py sums per step. Runs are kept
+in bench/results/spark_runs.json by size, so sizes can be measured in separate
+invocations (each under the bench lock); bench/results/spark.md is rewritten from
+all of them (bench/spark_markdown.py). Reported runs:
+
+    flock /work/brief/bench.lock env JIXIAO_BENCH_LOCKED=1 .venv/bin/python bench/bench_spark.py \\
+        --sizes 100000 300000 --work /tmp/spark-exports
 """
 
 from __future__ import annotations
@@ -14,49 +20,59 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from itertools import combinations
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from machine import load_average, load_note
+from eventlog import find_log, summarise
+from machine import load_average
+from proctree import TreeSampler
+from spark_markdown import write_markdown
 
-LOAD_AT_START = load_average()
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULT = BENCH_DIR / "results" / "spark.md"
+NOTES = BENCH_DIR / "spark_notes.md"  # hand-written reading of the numbers, appended
+RUNS = BENCH_DIR / "results" / "spark_runs.json"  # raw results, merged by size across invocations
 sys.path.insert(0, str(BENCH_DIR))
 KINDS = ("goal_clusters", "name_clusters", "set_clusters")
 
 
-def _pairs(clusters: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    out: set[tuple[str, str]] = set()
-    for c in clusters:
-        ids = sorted({m["project_id"] for m in c["members"]})
-        out.update(combinations(ids, 2))
-    return out
+def _labels(report: Any, kind: str) -> dict[str, int]:
+    """Each clustered item (project, and indicator ordinal for names) → the index of its cluster."""
+    return {
+        f"{m.project_id}#{m.indicator_ordinal}": i
+        for i, c in enumerate(getattr(report, kind))
+        for m in c.members
+    }
 
 
-def _cluster_sets(report: Any, kind: str) -> list[dict[str, Any]]:
-    return [{"members": [{"project_id": m.project_id} for m in c.members]} for c in getattr(report, kind)]
-
-
-def stage(engine: str, export: Path, pairs_out: Path) -> dict[str, Any]:
-    from indexer.encoder import FakeEncoder
-    from indexer.reuse import summary
+def _engine(engine: str, conf: dict[str, str]) -> Any:
     from indexer.reuse.engine import get_engine
 
-    runner = get_engine(engine)
-    started = time.perf_counter()
-    report = runner.find_reuse(export, FakeEncoder())
-    seconds = time.perf_counter() - started
-    pairs = {kind: sorted(_pairs(_cluster_sets(report, kind))) for kind in KINDS}
-    pairs_out.write_text(json.dumps(pairs))
+    if engine == "spark" and conf:
+        from indexer.reuse.spark import SparkEngine
+        from indexer.spark_session import DEFAULT_MASTER, spark_session
+
+        return SparkEngine(session=spark_session(DEFAULT_MASTER, "jixiao-reuse-bench", conf))
+    return get_engine(engine)
+
+
+def stage(engine: str, export: Path, pairs_out: Path, conf: dict[str, str]) -> dict[str, Any]:
+    from indexer.encoder import FakeEncoder
+    from indexer.reuse import summary
+
+    with TreeSampler() as memory:
+        runner = _engine(engine, conf)
+        started = time.perf_counter()
+        report = runner.find_reuse(export, FakeEncoder())
+        seconds = time.perf_counter() - started
+    pairs_out.write_text(json.dumps({kind: _labels(report, kind) for kind in KINDS}))
     stats = getattr(runner, "last_stats", {})
     return {
         "seconds": round(seconds, 1),
@@ -64,6 +80,7 @@ def stage(engine: str, export: Path, pairs_out: Path) -> dict[str, Any]:
         "summary": summary(report),
         "largest_goal_cluster": max((len(c.members) for c in report.goal_clusters), default=0),
         "stats": {k: vars(v) for k, v in stats.items()},
+        "memory": memory.report(),
     }
 
 
@@ -77,100 +94,82 @@ def _sub(args: list[str]) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _f1(a: set[tuple[str, str]], b: set[tuple[str, str]]) -> dict[str, Any]:
-    if not a and not b:
-        return {"f1": 1.0, "only_local": 0, "only_spark": 0, "pairs": 0}
-    both = len(a & b)
-    precision = both / len(b) if b else 1.0
-    recall = both / len(a) if a else 1.0
+def _choose2(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def pair_f1(local: dict[str, int], spark: dict[str, int]) -> dict[str, Any]:
+    """Pair-F1 of two clusterings of items (local as reference), counted from the contingency table:
+    a pair is two items one engine puts in one cluster; an item outside every cluster pairs with none."""
+    both = Counter((local[k], spark[k]) for k in local.keys() & spark.keys())
+    together = sum(_choose2(n) for n in both.values())
+    pairs_local = sum(_choose2(n) for n in Counter(local.values()).values())
+    pairs_spark = sum(_choose2(n) for n in Counter(spark.values()).values())
+    precision = together / pairs_spark if pairs_spark else 1.0
+    recall = together / pairs_local if pairs_local else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"f1": round(f1, 5), "only_local": len(a - b), "only_spark": len(b - a), "pairs": len(a)}
+    return {
+        "f1": round(f1, 5),
+        "only_local": pairs_local - together,
+        "only_spark": pairs_spark - together,
+        "pairs": pairs_local,
+        "items_only_local": len(local.keys() - spark.keys()),
+        "items_only_spark": len(spark.keys() - local.keys()),
+    }
 
 
-def run_size(n: int, work: Path) -> dict[str, Any]:
+def _export(n: int, work: Path) -> tuple[Path, float]:
+    """The Parquet export of the ``n``-indicator synthetic corpus (reused when ``work`` has it)."""
     from synth import synthetic_corpus
 
     from indexer.parquet import export_parquet
 
     export = work / f"syn-{n}"
+    if (export / "manifest.json").is_file():
+        return export, 0.0
     started = time.perf_counter()
     export_parquet(synthetic_corpus(n).corpus(), export)
-    out: dict[str, Any] = {"n": n, "export_s": round(time.perf_counter() - started, 1)}
-    for engine in ("local", "spark"):
+    return export, round(time.perf_counter() - started, 1)
+
+
+def run_size(n: int, work: Path, engines: list[str], conf: list[str]) -> dict[str, Any]:
+    """Both engines on the ``n``-indicator corpus, each in its own subprocess, and their agreement."""
+    export, export_s = _export(n, work)
+    out: dict[str, Any] = {"n": n, "export_s": export_s, "conf": conf}
+    for engine in engines:
+        extra = [f"--conf={c}" for c in conf] if engine == "spark" else []
         out[engine] = _sub(
-            ["--stage", engine, "--export", str(export), "--pairs", str(work / f"{engine}-{n}.json")]
+            ["--stage", engine, "--export", str(export), "--pairs", str(work / f"{engine}-{n}.json"), *extra]
         )
-    if "error" not in out["local"] and "error" not in out["spark"]:
+    fresh = all("error" not in out[e] for e in engines)
+    if fresh and all((work / f"{e}-{n}.json").is_file() for e in ("local", "spark")):
         local = json.loads((work / f"local-{n}.json").read_text())
         spark = json.loads((work / f"spark-{n}.json").read_text())
-        out["agreement"] = {k: _f1({tuple(p) for p in local[k]}, {tuple(p) for p in spark[k]}) for k in KINDS}
+        out["agreement"] = {k: pair_f1(local[k], spark[k]) for k in KINDS}
     return out
 
 
-def write_markdown(results: list[dict[str, Any]], command: str) -> str:
-    lines = [
-        "## Spark report engine (local[2]) vs the local engine",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other developers' jobs, no GPU, "
-        f"Python {platform.python_version()}; {load_note(LOAD_AT_START)} Each engine runs in its own "
-        "subprocess on the same Parquet export; themes use the fake encoder in both (the same sample, "
-        "so the same themes). Peak RSS: the process's `ru_maxrss`; for Spark also the largest child "
-        "(the JVM of local[2], which holds the executors, or a Python worker).",
-        "",
-        "| indicators | engine | seconds | peak RSS MiB (driver / largest child) | steps (s) | "
-        "goal / name / set clusters |",
-        "|---:|---|---:|---:|---|---|",
-    ]
-    for r in results:
-        for engine in ("local", "spark"):
-            e = r.get(engine, {})
-            if "error" in e:
-                lines.append(f"| {r['n']:,} | {engine} | failed: {e['error']} ||||")
-                continue
-            s = e["summary"]
-            steps = ", ".join(f"{k} {v:.0f}" for k, v in e["steps"].items())
-            lines.append(
-                f"| {r['n']:,} | {engine} | {e['seconds']:.0f} | "
-                f"{e['peak_mib']:,.0f} / {e['child_peak_mib']:,.0f} "
-                f"| {steps} | {s['n_goal_clusters']:,} / {s['n_name_clusters']:,} / {s['n_set_clusters']:,} |"
-            )
-    lines += [
-        "",
-        "### Agreement: pairs of projects put together (pair-F1, local engine as reference)",
-        "",
-        "| indicators | goals F1 (only local / only spark) | names F1 | sets F1 |",
-        "|---:|---|---|---|",
-    ]
-    for r in results:
-        a = r.get("agreement")
-        if not a:
-            continue
-        cells = [f"{a[k]['f1']:.4f} ({a[k]['only_local']:,} / {a[k]['only_spark']:,})" for k in KINDS]
-        lines.append(f"| {r['n']:,} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "Both engines use the same keys, shingles, MinHash signatures (datasketch, same seed), bands and "
-        "verification rule, so they differ only where a bucket is larger than `max_bucket_all_pairs` "
-        "(60): the local engine promotes a key to representative when it joins none of the current ones, "
-        "sequentially; the Spark job pairs each key with the bucket's first 25 keys. Every joined pair is "
-        "verified by the same rule in both, so a difference is a pair one engine's candidates missed.",
-    ]
-    for r in results:
-        st = r.get("spark", {}).get("stats")
-        if st:
-            lines.append("")
-            lines.append(
-                f"Spark job at {r['n']:,} indicators, per kind: "
-                + "; ".join(
-                    f"{k}: {v['n_keys']:,} keys, largest bucket {v['largest_bucket']:,}, candidate pairs per "
-                    f"round {v['pairs_per_round']}, verified {v['verified_per_round']}, component rounds "
-                    f"{v['component_rounds']}"
-                    for k, v in st.items()
-                )
-            )
-    return "\n".join(lines) + "\n"
+def _conf(pairs: list[str]) -> dict[str, str]:
+    return dict(c.split("=", 1) for c in pairs)
+
+
+def _spark_stage(args: argparse.Namespace) -> dict[str, Any]:
+    conf = _conf(args.conf)
+    with tempfile.TemporaryDirectory(prefix="spark-events-") as events:
+        conf |= {
+            "spark.eventLog.enabled": "true",
+            "spark.eventLog.compress": "false",  # Spark 4 compresses by default
+            "spark.eventLog.dir": f"file://{events}",
+        }
+        out = stage("spark", args.export, args.pairs, conf)
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            active.stop()  # flushes the event log
+        logs = find_log(Path(events))
+        out["eventlog"] = summarise(logs) if logs else {}
+    return out
 
 
 def main() -> None:
@@ -179,20 +178,35 @@ def main() -> None:
     parser.add_argument("--export", type=Path)
     parser.add_argument("--pairs", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
+    parser.add_argument("--engines", nargs="+", choices=["local", "spark"], default=["local", "spark"])
+    parser.add_argument("--conf", action="append", default=[], help="Spark setting key=value (repeatable)")
+    parser.add_argument("--work", type=Path, help="keep the Parquet exports here and reuse them")
+    parser.add_argument("--fresh", action="store_true", help="forget earlier runs in the results JSON")
     args = parser.parse_args()
     if args.stage:
-        out = stage(args.stage, args.export, args.pairs)
+        out = _spark_stage(args) if args.stage == "spark" else stage("local", args.export, args.pairs, {})
         out["peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         out["child_peak_mib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
         print(json.dumps(out, ensure_ascii=False, default=str))
         return
-    results = []
+    runs = [] if args.fresh or not RUNS.is_file() else json.loads(RUNS.read_text(encoding="utf-8"))
+    command = "python bench/bench_spark.py " + " ".join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
-            results.append(run_size(n, Path(tmp)))
-            RESULT.parent.mkdir(parents=True, exist_ok=True)
-            command = "nice -n 19 python bench/bench_spark.py " + " ".join(sys.argv[1:])
-            RESULT.write_text(write_markdown(results, command.strip()), encoding="utf-8")
+            load = load_average()
+            result = run_size(n, work, args.engines, args.conf)
+            result |= {"command": command.strip(), "load": [round(load, 1), round(load_average(), 1)]}
+            result["locked"] = os.environ.get("JIXIAO_BENCH_LOCKED") == "1"
+            earlier = next((r for r in runs if r["n"] == n), {})
+            for engine in {"local", "spark"} - set(args.engines):  # keep what this run did not redo
+                if engine in earlier:
+                    result[engine] = earlier[engine]
+            runs = [r for r in runs if r["n"] != n] + [result]
+            runs.sort(key=lambda r: r["n"])
+            RUNS.write_text(json.dumps(runs, ensure_ascii=False, indent=1), encoding="utf-8")
+            RESULT.write_text(write_markdown(runs, NOTES), encoding="utf-8")
     print(RESULT.read_text(encoding="utf-8"))
 
 

@@ -191,9 +191,12 @@ def run_reuse_job(
     stats: dict[str, LshStats] = {}
 
     def timed(label: str, step: Callable[[], Any]) -> Any:
+        # the label names the step's jobs in the Spark UI and event log (where the time goes)
+        spark.sparkContext.setJobDescription(label)
         started = time.perf_counter()
         out = step()
         timings.append((label, round(time.perf_counter() - started, 3)))
+        spark.sparkContext.setJobDescription(None)  # type: ignore[arg-type]
         return out
 
     listed = _indicator_lists(projects, indicators).localCheckpoint()

@@ -1,0 +1,200 @@
+"""bench/results/spark.md from the runs bench_spark.py keeps in bench/results/spark_runs.json:
+the per-size table, the agreement, where Spark's time and shuffle go, and the 100M projection."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+KINDS = ("goal_clusters", "name_clusters", "set_clusters")
+TARGET_N = 100_000_000
+PARTITION_MIB = 128  # shuffle bytes per partition a cluster job aims at (AQE's advisory size is 64 MiB)
+
+
+def _mem(e: dict[str, Any], role: str, key: str = "peak_mib") -> str:
+    value = e.get("memory", {}).get(role, {}).get(key)
+    return "—" if value is None else f"{value:,}"
+
+
+def _engine_rows(r: dict[str, Any]) -> list[str]:
+    rows = []
+    for engine in ("local", "spark"):
+        e = r.get(engine)
+        if e is None:
+            continue
+        if "error" in e:
+            rows.append(f"| {r['n']:,} | {engine} | failed: {e['error']} ||||||")
+            continue
+        s = e["summary"]
+        steps = ", ".join(f"{k} {v:.0f}" for k, v in e["steps"].items())
+        workers = f"{_mem(e, 'python_worker')} / {_mem(e, 'python_worker', 'peak_sum_mib')}"
+        rows.append(
+            f"| {r['n']:,} | {engine} | {e['seconds']:.0f} | {_mem(e, 'driver')} | {_mem(e, 'jvm')} | "
+            f"{workers if engine == 'spark' else '—'} | {_mem(e, 'tree')} | {steps} | "
+            f"{s['n_goal_clusters']:,} / {s['n_name_clusters']:,} / {s['n_set_clusters']:,} |"
+        )
+    return rows
+
+
+def _growth(runs: list[dict[str, Any]]) -> list[str]:
+    lines = ["| indicators | local s | spark s | spark / local | spark s per 100k | load at start / end |"]
+    lines.append("|---:|---:|---:|---:|---:|---|")
+    for r in runs:
+        local, spark = r.get("local", {}), r.get("spark", {})
+        ls, ss = local.get("seconds"), spark.get("seconds")
+        ratio = f"{ss / ls:.1f}×" if ls and ss else "—"
+        per = f"{ss / r['n'] * 100_000:.1f}" if ss else "—"
+        lines.append(
+            f"| {r['n']:,} | {ls if ls is not None else '—'} | {ss if ss is not None else '—'} | {ratio} | "
+            f"{per} | {r['load'][0]} / {r['load'][1]}{'' if r.get('locked') else ' (not under the lock)'} |"
+        )
+    return lines
+
+
+def _costs(r: dict[str, Any]) -> list[str]:
+    log = r.get("spark", {}).get("eventlog") or {}
+    if not log:
+        return []
+    lines = [
+        f"Spark at {r['n']:,} indicators, from the event log (tasks' executor time summed over both cores; "
+        "Python UDF time is inside it):",
+        "",
+        "| step | stages | tasks | executor s | CPU s | GC s | shuffle write MiB | shuffle read MiB | "
+        "largest task peak MiB | spill MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for step, c in [*log["by_step"].items(), ("**total**", log["total"])]:
+        lines.append(
+            f"| {step} | {c['stages']} | {c['tasks']:,} | {c['run_s']:.0f} | {c['cpu_s']:.0f} | "
+            f"{c['gc_s']:.0f} | "
+            f"{c['shuffle_write_mib']:,.0f} | {c['shuffle_read_mib']:,.0f} | {c['max_task_peak_mib']:,.0f} | "
+            f"{c['spill_disk_mib']:,.0f} |"
+        )
+    lines += ["", "Costliest stages (step: call site — executor s, tasks, shuffle write MiB):", ""]
+    for site, c in list(log["by_site"].items())[:8]:
+        lines.append(f"- {site} — {c['run_s']:.0f} s, {c['tasks']} tasks, {c['shuffle_write_mib']:,.0f} MiB")
+    return lines
+
+
+def _exponent(a: tuple[int, float], b: tuple[int, float]) -> float:
+    return math.log(b[1] / a[1]) / math.log(b[0] / a[0]) if a[1] > 0 and b[1] > 0 else 1.0
+
+
+def projection(runs: list[dict[str, Any]]) -> list[str]:
+    """The 100M-indicator cluster estimate from the two largest runs with an event log."""
+    logged = [r for r in runs if (r.get("spark", {}).get("eventlog") or {}).get("total")]
+    if len(logged) < 2:
+        return ["Projection: needs event logs from two sizes (run bench_spark.py at two sizes)."]
+    a, b = logged[-2], logged[-1]
+    ta, tb = a["spark"]["eventlog"]["total"], b["spark"]["eventlog"]["total"]
+    t_exp = _exponent((a["n"], ta["run_s"]), (b["n"], tb["run_s"]))
+    s_exp = _exponent((a["n"], ta["shuffle_write_mib"]), (b["n"], tb["shuffle_write_mib"]))
+    scale = TARGET_N / b["n"]
+    run_s = tb["run_s"] * scale**t_exp
+    shuffle = tb["shuffle_write_mib"] * scale**s_exp
+    widest = max(b["spark"]["eventlog"]["by_site"].values(), key=lambda c: c["shuffle_write_mib"])
+    widest_100m = widest["shuffle_write_mib"] * scale**s_exp
+    partitions = max(200, 2 ** math.ceil(math.log2(max(1.0, widest_100m / PARTITION_MIB))))
+    task_peak = max(c["max_task_peak_mib"] for c in b["spark"]["eventlog"]["by_step"].values())
+    per_part_b = widest["shuffle_write_mib"] / 4  # local runs use 4 shuffle partitions
+    worker = b["spark"].get("memory", {}).get("python_worker", {}).get("peak_mib", 0)
+    driver = b["spark"].get("memory", {}).get("driver", {}).get("peak_mib", 0)
+    driver_a = a["spark"].get("memory", {}).get("driver", {}).get("peak_mib", 0)
+    d_exp = _exponent((a["n"], float(driver_a)), (b["n"], float(driver)))
+    cores = 4
+    executor_gib = math.ceil((cores * (max(task_peak, per_part_b * 2) + 300) + 1024) / 1024)
+    return [
+        f"Method: from the event logs at {a['n']:,} and {b['n']:,} indicators, each total grows as "
+        f"n^k with k fitted between the two sizes (executor time k = {t_exp:.2f}, shuffle written "
+        f"k = {s_exp:.2f}), extrapolated to {TARGET_N:,}. Partitions are sized so that the widest "
+        f"shuffle stage writes about {PARTITION_MIB} MiB per partition (then each task holds what a "
+        f"task held here or less); executor memory is per core the largest task's peak execution "
+        f"memory or twice its shuffle partition, plus a Python worker (measured {worker:,} MiB RSS "
+        "here, counted as 300 MiB of overhead since the worker lives outside the JVM heap), plus 1 GiB.",
+        "",
+        "| quantity | measured at " + f"{b['n']:,}" + f" | projected at {TARGET_N:,} |",
+        "|---|---:|---:|",
+        f"| executor time (core-hours) | {tb['run_s'] / 3600:.2f} | {run_s / 3600:,.0f} |",
+        f"| shuffle written, all stages (GiB) | {tb['shuffle_write_mib'] / 1024:.2f} | "
+        f"{shuffle / 1024:,.0f} |",
+        f"| widest stage's shuffle (GiB) | {widest['shuffle_write_mib'] / 1024:.2f} | "
+        f"{widest_100m / 1024:,.0f} |",
+        f"| shuffle partitions | 4 | {partitions:,} |",
+        f"| largest task peak execution memory (MiB) | {task_peak:,.0f} | ≈ the same per task |",
+        f"| executor ({cores} cores) memory | local[2] JVM | {executor_gib} GiB + Python workers |",
+        f"| driver Python peak RSS (MiB; grows as n^{d_exp:.2f}) | {driver:,} | "
+        f"{driver * scale**d_exp / 1024:,.0f} GiB |",
+        "",
+        f"On 50 executors × {cores} cores that is about {run_s / 3600 / (50 * cores):.1f} h of executor time "
+        "if it spreads evenly; the driver figure is the part that does not spread: the report's clusters "
+        "(their items) come to the driver to be written, so at 100M the driver needs that memory, or the "
+        "report has to be written from the executors.",
+    ]
+
+
+def write_markdown(runs: list[dict[str, Any]], notes: Path) -> str:
+    """The whole results section; ``notes`` (hand-written, when it exists) is appended."""
+    lines = [
+        "## Spark report engine (local[2]) vs the local engine",
+        "",
+        "Commands (each size its own invocation under the bench lock, ≤ 20 min a hold): "
+        + "; ".join(sorted({f"`{r['command']}`" for r in runs})),
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other developers' jobs (niced), "
+        f"24 GiB, no GPU, Python {platform.python_version()}. Each engine runs in its own subprocess on the "
+        "same Parquet export; themes use the fake encoder in both (the same sample, so the same themes). "
+        "Memory: every process of the run's tree sampled from /proc twice a second — the Python driver, the "
+        "one JVM of local[2] (driver and executors), the Spark Python workers (largest one / all at once), "
+        "and the whole tree at one instant.",
+        "",
+        "| indicators | engine | seconds | Python driver MiB | JVM MiB | Python workers MiB (one / all) | "
+        "tree MiB | steps (s) | goal / name / set clusters |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in runs:
+        lines += _engine_rows(r)
+    lines += ["", "### Growth with corpus size", "", *_growth(runs), ""]
+    lines += [
+        "### Agreement: pairs of projects put together (pair-F1, local engine as reference)",
+        "",
+        "| indicators | goals F1 (only local / only spark) | names F1 | sets F1 |",
+        "|---:|---|---|---|",
+    ]
+    for r in runs:
+        a = r.get("agreement")
+        if a:
+            cells = [f"{a[k]['f1']:.4f} ({a[k]['only_local']:,} / {a[k]['only_spark']:,})" for k in KINDS]
+            lines.append(f"| {r['n']:,} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Both engines use the same keys, shingles, MinHash signatures (datasketch, same seed), bands and "
+        "verification rule, so they differ only where a bucket is larger than `max_bucket_all_pairs` "
+        "(60): the local engine promotes a key to representative when it joins none of the current ones, "
+        "sequentially; the Spark job pairs each key with the bucket's first 25 keys. Every joined pair is "
+        "verified by the same rule in both, so a difference is a pair one engine's candidates missed.",
+    ]
+    for r in runs:
+        st = r.get("spark", {}).get("stats")
+        if st:
+            lines += [
+                "",
+                f"Spark job at {r['n']:,} indicators, per kind: "
+                + "; ".join(
+                    f"{k}: {v['n_keys']:,} keys, largest bucket {v['largest_bucket']:,}, candidate pairs per "
+                    f"round {v['pairs_per_round']}, verified {v['verified_per_round']}, component rounds "
+                    f"{v['component_rounds']}"
+                    for k, v in st.items()
+                ),
+            ]
+    lines += ["", "### Where Spark's time goes", ""]
+    for r in runs:
+        costs = _costs(r)
+        if costs:
+            lines += [*costs, ""]
+    lines += ["### Projection: 100M indicators on a cluster", "", *projection(runs)]
+    if notes.is_file():
+        lines += ["", notes.read_text(encoding="utf-8").strip()]
+    return "\n".join(lines) + "\n"
