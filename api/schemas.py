@@ -174,7 +174,7 @@ class IndicatorOut(BaseModel):
 
     id: str
     ordinal: int
-    level1: str
+    level1: str | None = Field(description="产出/效益/满意度/成本; null when the form prints no category")
     level2_code: str | None
     level2_label: str | None
     name: str

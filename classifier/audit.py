@@ -48,14 +48,15 @@ class Contradiction:
 
 @dataclass(frozen=True, slots=True)
 class Tagged:
-    """A level-1-only indicator with the level-2 code the model gives it."""
+    """An indicator filed without a code (level-1 only, or no category at all) with the code the
+    model gives it."""
 
     indicator_id: str
     project_name: str
     district: str
     name: str
     value: str | None
-    level1: str
+    level1: str | None  # as filed; None when the form printed no category
     prediction: Prediction
 
 
@@ -136,12 +137,13 @@ def audit(
 
 
 def tag_level1_only(corpus: Corpus, model: IndicatorClassifier) -> tuple[Tagged, ...]:
-    """Level-2 predictions, restricted to their level-1, for indicators filed without a code."""
+    """Level-2 predictions for indicators filed without a code, restricted to their level-1
+    when one was filed (a form printing no category gets an unrestricted prediction)."""
     rows = [
         (project, ind)
         for project in corpus.projects
         for ind in project.indicators
-        if ind.level2_code is None and ind.level1
+        if ind.level2_code is None  # level-1 only, or no category printed at all (level1 None)
     ]
     frameworks = {
         table: table_framework(

@@ -158,6 +158,6 @@ def _worklists(tagged: DataFrame, min_probability: float) -> DataFrame:
         & (F.col("probability") >= min_probability)
         & ~same("predicted_code", "level2_code")
     )
-    level1_only = F.col("level2_code").isNull() & F.col("level1").isNotNull()
+    level1_only = F.col("level2_code").isNull()  # level-1 only, or no category printed (as audit.py)
     worklist = F.when(contradicted, F.lit("contradiction")).when(level1_only, F.lit("level1_only"))
     return tagged.withColumn("worklist", worklist).where(F.col("worklist").isNotNull())

@@ -57,7 +57,7 @@ _BAD_PARTITION_CHARS = set('/\\=%\n\r\t"')
 INDICATOR_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("project_id", pa.string(), "Project.id of the indicator's project"),
     ("ordinal", pa.int32(), "1-based number of the indicator in its project"),
-    ("level1", pa.string(), "产出 / 效益 / 满意度 / 成本"),
+    ("level1", pa.string(), "产出 / 效益 / 满意度 / 成本, null where the form prints no category"),
     ("level2_code", pa.string(), "level-2 code 11…43, null where the table gives only level 1"),
     ("name", pa.string(), "normalised indicator name"),
     ("name_raw", pa.string(), "indicator name as written"),

@@ -90,8 +90,8 @@ def render_preview(preview: dict[str, Any]) -> str:
         year = p["budget_year"] or "year unknown"
         lines.append(f"  - {p['name']}  [{amounts}; {region}; {year}]  @ {_at(p['origin'])}")
         for i in p["indicators"]:
-            code = i["level2_code"] or "--"
-            lines.append(f"      {i['ordinal']:>2}. {i['level1']}/{code} {i['name']}: {i['annual_value']}")
+            code, level1 = i["level2_code"] or "--", i["level1"] or "?"
+            lines.append(f"      {i['ordinal']:>2}. {level1}/{code} {i['name']}: {i['annual_value']}")
     return "\n".join(lines)
 
 

@@ -63,8 +63,8 @@ class Indicator:
 
     project_id: str
     ordinal: int
-    level1: str  # one of LEVEL1_NAMES
-    level2_code: str | None  # "11".."43", None where the table gives only level-1
+    level1: str | None  # one of LEVEL1_NAMES; None when the form prints no category (潼南's 指标 | 指标值)
+    level2_code: str | None  # "11".."43", None where the table gives only level-1 (or no category)
     name: str  # normalised for search
     name_raw: str  # as written, for display
     cycle_value: str | None  # 实施周期指标值, as written (normalised whitespace)

@@ -123,7 +123,7 @@ class CorpusStats:
     sources: tuple[SourceStats, ...]  # by file name
     districts: tuple[GroupCount, ...]  # most projects first (ties: first seen in corpus order)
     departments: tuple[GroupCount, ...]  # likewise
-    level1: tuple[tuple[str, int], ...]  # indicators per level-1 name, by name
+    level1: tuple[tuple[str | None, int], ...]  # per level-1 name, by name; None (no category) last
     codes: tuple[tuple[str | None, int], ...]  # indicators per level-2 code, by code; None (no code) last
     years: tuple[YearCount, ...] = ()  # by year; None (unknown) last
     regions: tuple[RegionCount, ...] = ()  # most projects first (ties: first seen in corpus order)
@@ -177,6 +177,10 @@ def _source_stats(source: Source, projects: Sequence[Project]) -> SourceStats:
     )
 
 
+def _none_last(item: tuple[str | None, int]) -> tuple[bool, str]:
+    return item[0] is None, item[0] or ""
+
+
 def corpus_stats(corpus: Corpus) -> CorpusStats:
     """The statistics of ``corpus`` (its projects and the sources they came from)."""
     indicators = list(corpus.indicators())
@@ -189,8 +193,8 @@ def corpus_stats(corpus: Corpus) -> CorpusStats:
         sources=tuple(_source_stats(s, corpus.by_source.get(s.file_name, ())) for s in corpus.sources),
         districts=_groups(corpus.projects, "district"),
         departments=_groups(corpus.projects, "department"),
-        level1=tuple(sorted(Counter(i.level1 for i in indicators).items())),
-        codes=tuple(sorted(codes.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))),
+        level1=tuple(sorted(Counter(i.level1 for i in indicators).items(), key=_none_last)),
+        codes=tuple(sorted(codes.items(), key=_none_last)),
         years=_years(corpus.projects),
         regions=_regions(corpus.projects),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -402,6 +403,18 @@ def test_audit_flags_planted_misfiling_and_tags_level1_only(corpus, encoder, mod
     assert len(report.level1_only) == 18
     for tagged in report.level1_only:
         assert tagged.prediction.code in taxonomy.codes_for_level1(tagged.level1)
+    json.dumps(report.to_dict(), ensure_ascii=False)
+
+
+def test_audit_tags_indicators_printed_without_any_category(corpus, model):
+    """A form printing no category (level-1 None, no code) gets a code from the model, unrestricted."""
+    first = corpus.projects[0]
+    unknown = tuple(replace(i, level1=None, level2_code=None) for i in first.indicators)
+    report = audit(Corpus((replace(first, indicators=unknown), *corpus.projects[1:])), model)
+    tagged = {t.indicator_id: t for t in report.level1_only}
+    assert {i.id for i in unknown} <= set(tagged)
+    for ind in unknown:
+        assert tagged[ind.id].level1 is None and tagged[ind.id].prediction.code in taxonomy.CODES
     json.dumps(report.to_dict(), ensure_ascii=False)
 
 

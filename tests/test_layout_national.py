@@ -126,7 +126,7 @@ def _read(renderings: dict, stem: str, fmt: str):
 
 
 def test_every_expected_stem_is_a_fixture():
-    assert set(EXPECTED) | NOT_NATIONAL | {"s-chongqing-tongnan-wugui-2023"} == {
+    assert set(EXPECTED) | NOT_NATIONAL | {"s-chongqing-tongnan-wugui-2023"} == {  # 潼南: TONGNAN
         stem for stem in SOURCES if not stem.startswith("seed-")
     }
 
@@ -184,15 +184,45 @@ def test_long_tables_are_not_national_forms(renderings, stem):
     assert INTERPRETER.score(_read(renderings, stem, "xlsx")).score < 0.5
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "docx", "html", "pdf"])
-def test_indicators_without_level_columns_are_refused_naming_the_place(renderings, fmt):
-    """潼南区五桂镇 prints 指标 | 指标权重 | 计量单位 | 指标性质 | 指标值: no category to code."""
-    document = _read(renderings, "s-chongqing-tongnan-wugui-2023", fmt)
-    with pytest.raises(ParseError) as info:
-        INTERPRETER.interpret(document)
-    message = str(info.value)
-    assert message.startswith(document.file_name) and "一级指标/二级指标" in message
-    assert info.value.position is not None and info.value.position.row is not None
+TONGNAN = [  # the fixture's two forms as transcribed: (project, 当年预算, [(indicator, value)])
+    (
+        "潼南区五桂镇汇总项目库",
+        "229.66",
+        [("发放人数", "≥80人数"), ("是否按时足额发放", "≥95%"), ("促进社会和谐", None), ("保障收入", None),
+         ("保障权益", None)],
+    ),
+    (
+        "在职村村干部补助",
+        "9.31",
+        [("按月发放", "=1次"), ("本土人才满意度", "≥95%"), ("发放金额", "≥9.31万元"),
+         ("领取补助人数", "≥100人"), ("促进经济发展", None)],
+    ),
+]  # fmt: skip
+
+
+def _pairs(project) -> list[tuple[str, str | None]]:
+    return [(_key(i.name), i.annual_value and _key(i.annual_value)) for i in project.indicators]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "docx", "html", "pdf"])
+def test_indicators_without_level_columns_are_read_with_the_category_unknown(renderings, fmt):
+    """潼南区五桂镇 prints 指标 | 指标权重 | 计量单位 | 指标性质 | 指标值: no category column, so the
+    indicators come with level-1 and code unknown (for the classifier), the unit printed before the
+    value joined after it, the 定性 rows kept without a value."""
+    table = INTERPRETER.interpret(_read(renderings, "s-chongqing-tongnan-wugui-2023", fmt))
+    got = [
+        (
+            p.name,
+            str(p.amounts.total),
+            [(_key(i.name), i.annual_value and _key(i.annual_value)) for i in p.indicators],
+        )
+        for p in table.projects
+    ]
+    assert got == [(n, t, [(_key(a), b and _key(b)) for a, b in rows]) for n, t, rows in TONGNAN]
+    for project in table.projects:
+        assert (project.province, project.county, project.budget_year) == ("重庆市", "潼南区", 2023)
+        assert {(i.level1, i.level2_code) for i in project.indicators} == {(None, None)}
+        assert all(i.origin is not None and i.origin.row is not None for i in project.indicators)
 
 
 def test_stacked_forms_2021_costs_and_environment_benefit(renderings):

@@ -220,6 +220,6 @@ def register(app: typer.Typer) -> None:
         for t in report.level1_only:
             review = " NEEDS REVIEW" if t.prediction.needs_review else ""
             typer.echo(
-                f"  {t.indicator_id}  {t.level1} → {t.prediction.code} {t.prediction.label} "
+                f"  {t.indicator_id}  {t.level1 or '?'} → {t.prediction.code} {t.prediction.label} "
                 f"p={t.prediction.probability:.2f}{review}  {t.name}"
             )

@@ -157,7 +157,7 @@ def stats_json(stats: CorpusStats, db_path: Path) -> dict[str, Any]:
             d.name: {"projects": d.projects, "indicators": d.indicators}
             for d in sorted(stats.districts, key=lambda d: d.name)
         },
-        "per_level1": dict(stats.level1),
+        "per_level1": {level1 or "none": n for level1, n in stats.level1},
         "per_level2_code": {code or "none": n for code, n in stats.codes},
         "per_year": [
             {"year": y.year, "projects": y.projects, "indicators": y.indicators} for y in stats.years

@@ -346,7 +346,7 @@
       el("thead", {}, el("tr", {}, ["#", "一级", "二级指标", "指标名称", "年度指标值", "实施周期指标值"].map((h) => el("th", { text: h })))),
       el("tbody", {}, indicators.map((i) => el("tr", {},
         el("td", { class: "num", text: i.ordinal }),
-        el("td", { text: i.level1 }),
+        el("td", { text: i.level1 || "未分类" }),
         el("td", {}, i.level2_code ? el("span", { class: "code", title: i.level2_label || "", text: i.level2_code }) : "—",
           i.level2_label ? " " + i.level2_label : ""),
         el("td", { text: i.name }),

@@ -136,12 +136,11 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
         col = _content_column(view, body, left, lambda t: level1_label(t) or (is_shifted_level1(t) or None))
         level1s = [col] if col is not None else []
     level1 = min(level1s) if level1s else None
-    if level1 is None and not level2s:
+    if level1 is None and not level2s and "name" not in roles.values():
         raise ParseError(
             view.document.file_name,
             None,
-            "expected 一级指标/二级指标 columns in the indicator table (indicators without a printed "
-            "category cannot be coded)",
+            "expected 一级指标/二级指标 or 三级指标/指标名称 columns in the indicator table",
             position=view.position(header_row),
         )
     edges = sorted(level2s) or [level1 + 1 if level1 is not None else 0]
@@ -167,7 +166,9 @@ def _group(roles: dict[int, str], texts: dict[int, str], start: int, stop: int, 
     direction = unit = None
     if annual is not None:
         direction = next((c for c in reversed(cols) if c < annual and roles[c] == "direction"), None)
-        unit = next((c for c in cols if c > annual and roles[c] == "unit"), None)
+        units = [c for c in cols if roles[c] == "unit"]
+        # The unit column after the value, else the one before it (潼南: 计量单位 | 指标性质 | 指标值).
+        unit = next((c for c in units if c > annual), units[-1] if units else None)
     return Group(level2, name, annual, direction, unit, cycle[0] if cycle else None)
 
 
@@ -222,20 +223,26 @@ def _is_note_row(view: SheetView, row: int, columns: BlockColumns, group: Group)
     """A note, sign-off or total row: one merged cell across the label and indicator columns."""
     label = group.level2 if group.level2 is not None else columns.level1
     probe = group.name if group.name is not None else group.value
-    return label is not None and probe is not None and view.same_cell(row, label, probe)
+    if label is None:  # no category column: a cell across the indicator and value columns
+        label, probe = group.name, group.value
+    return label is not None and probe is not None and label != probe and view.same_cell(row, label, probe)
 
 
 def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: object) -> tuple[list[Row], int]:
     """The indicator rows of the body, and the row where the table ended (exclusive).
 
     ``stop_at(row)`` says whether a row starts something else (a new form). A row whose
-    category cannot be told is skipped when it holds no value, else a ParseError.
+    category cannot be told is skipped when it holds no value, else a ParseError; a table
+    printing no category column at all gives its rows with the category unknown.
     """
     annual = next((g for g in reversed(columns.groups) if g.period == "annual"), columns.groups[-1])
     cycle = next((g for g in columns.groups if g.period == "cycle"), None)
     filled: dict[int, str] = {}
     rows: list[Row] = []
     header = view.sheet.rows[columns.header_row]
+    # No category column at all (潼南's 指标 | 指标值): rows are read with the category unknown,
+    # for the classifier to fill, rather than refusing the form.
+    uncategorised = Level(None, None) if columns.level1 is None and annual.level2 is None else None
     end = body.stop
     for r in body:
         if view.sheet.rows[r] == header:
@@ -260,7 +267,10 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
             cycle_value = _value(view, r, annual, annual.cycle_value)
         if not name and not annual_value and not cycle_value:
             continue
-        level = classify(l1, l2)
+        if uncategorised is not None and not annual_value and _AFTER_TABLE.search(squeeze(name)):
+            end = r  # no label column to tell a sign-off row by: its text, without a value
+            break
+        level = classify(l1, l2) if uncategorised is None else uncategorised
         if level is None:
             if not annual_value and not cycle_value:
                 continue

@@ -115,9 +115,10 @@ def is_shifted_level1(label: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """An indicator's category: level-1 name and level-2 code (None where only level-1 is known)."""
+    """An indicator's category: level-1 name and level-2 code (None where only level-1 is known;
+    both None for a table that prints no category at all)."""
 
-    level1: str
+    level1: str | None
     code: str | None
 
 
