@@ -9,6 +9,8 @@ those of the .txt, and every project and indicator must say where in the file it
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from readers_support import SOURCES, render, rendering_cases, renderings
 
@@ -112,3 +114,30 @@ def test_forms_that_are_no_seed_layout_are_not_taken_for_one():
         text = "\n".join("\t".join(row) for row in rows) + "\n"
         scores = detect(read_document(text.encode("utf-8"), f"{source.stem}.txt"))
         assert all(s.score == 0 for s in scores if s.layout in ("tsv", "pdf_text", "five_column"))
+
+
+def test_a_workbook_of_two_departments_keeps_each_sheets_department_and_total(tmp_path):
+    """商务局 (city) and 天河区 tables as two sheets of one workbook: every project has its own
+    sheet's department and district, the source names both, and both 合计 rows are kept and
+    still sum to their own sheet's projects."""
+    city, tianhe = SOURCES["seed-000"], SOURCES["seed-004"]
+    forms = [replace(city.forms[0], name="市商务局"), replace(tianhe.forms[0], name="天河区")]
+    path = tmp_path / "两个部门.xlsx"
+    render.write_xlsx(replace(city, stem="两个部门", forms=forms), path)
+    table = read_path(path).table
+    want = [_original("seed-000"), _original("seed-004")]
+    assert [(p.name, p.department, p.district, p.amounts) for p in table.projects] == [
+        (p.name, p.department, p.district, p.amounts) for t in want for p in t.projects
+    ]
+    assert {p.origin.sheet for p in table.projects[: len(want[0].projects)]} == {"市商务局"}
+    assert table.department == f"{want[0].department}、{want[1].department}"
+    assert table.district == "广州市、天河区" and table.grand_total is None
+    totals = [u for u in table.unit_subtotals if u.label.startswith("合计")]
+    assert [(u.label, u.amounts) for u in totals] == [
+        ("合计（市商务局）", want[0].grand_total.amounts),
+        ("合计（天河区）", want[1].grand_total.amounts),
+    ]
+    for total, part in zip(totals, want, strict=True):
+        sheet_ids = {p.id for p in table.projects if p.department == part.department}
+        assert set(total.project_ids) == sheet_ids and len(sheet_ids) == len(part.projects)
+    assert len(table.unit_subtotals) == 2 + sum(len(t.unit_subtotals) for t in want)

@@ -21,7 +21,7 @@ refused as truncated.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from indexer.enrich import enrich_table
@@ -86,7 +86,8 @@ class GuangzhouTable:
         return LayoutScore(LAYOUT, 0.0, "no header row 项目名称（资金使用单位）|总计|…|绩效目标|绩效指标")
 
     def interpret(self, document: Document) -> SourceTable:
-        """Every project row of every sheet that has the header (one department per file)."""
+        """Every project row of every sheet that has the header (each sheet may be another
+        department's table)."""
         found = [(s, r) for s in grid_sheets(document) if (r := find_header(s, is_header)) is not None]
         if not found:
             raise fail(Position(document.file_name), "no header row 项目名称（资金使用单位）…绩效指标")
@@ -95,17 +96,26 @@ class GuangzhouTable:
         if not projects:
             sheet, row = found[0]
             raise fail(document.position(sheet, row), "the table has a header but no project row")
-        table = SourceTable(
+        if len(tables) == 1:
+            return tables[0]
+        # A workbook of several departments' tables, one per sheet: each project keeps its own
+        # sheet's department and district; the source names them all and keeps every sheet's
+        # 合计 (labelled with its sheet) beside the unit subtotals, so each is still checked.
+        totals = [
+            replace(t.grand_total, label=f"合计（{sheet.name}）")
+            for t, (sheet, _) in zip(tables, found, strict=True)
+            if t.grand_total is not None
+        ]
+        return SourceTable(
             file_name=document.file_name,
             sha256=document.sha256,
             layout=LAYOUT,
-            department=tables[0].department,
-            district=tables[0].district,
+            department="、".join(dict.fromkeys(t.department for t in tables if t.department)),
+            district="、".join(dict.fromkeys(t.district for t in tables if t.district)),
             projects=projects,
-            grand_total=tables[0].grand_total if len(tables) == 1 else None,
-            unit_subtotals=tuple(u for t in tables for u in t.unit_subtotals),
+            grand_total=None,
+            unit_subtotals=(*totals, *(u for t in tables for u in t.unit_subtotals)),
         )
-        return table
 
 
 def _offsets(found: list[tuple[Sheet, int]]) -> list[tuple[Sheet, int, int]]:
