@@ -348,3 +348,31 @@ def test_funding_sources_are_mapped_into_amounts():
     funds[6] = ["", "其他资金", "5", ""]
     (project,) = INTERPRETER.interpret(_document(funds)).projects
     assert project.amounts.other == Decimal(5) and project.amounts.upper == Decimal(40)
+
+
+def test_a_pdf_row_split_by_a_page_break_is_joined():
+    """A ruled PDF table over two pages: the row at the foot of page 1 has its name cut and no
+    value; its rest opens page 2 under the repeated header, with no label of its own. The next
+    label-less row of page 2 has a name and a value of its own: a new indicator (label filled)."""
+    header = ["一级指标", "二级指标", "三级指标", "指标值"]
+    rows = [
+        *FORM_HEAD[:3],
+        header,
+        ["产出指标", "数量指标", "培训人数", "≥50人"],
+        ["产出指标", "质量指标", "培训合格率达到国家职", ""],
+        header,
+        ["", "", "业技能标准", "≥95%"],
+        ["", "", "证书发放率", "100%"],
+        ["效益指标", "社会效益指标", "就业率", "≥80%"],
+    ]
+    pages = (1, 1, 1, 1, 1, 1, 2, 2, 2, 2)
+    sheet = Sheet("表格1", "table", 0, tuple(tuple(r) for r in rows), (), row_pages=pages)
+    (project,) = INTERPRETER.interpret(Document("form.pdf", "0" * 64, "pdf", (sheet,))).projects
+    assert [(i.name, i.annual_value, i.level2_code) for i in project.indicators] == [
+        ("培训人数", "≥50人", "11"),
+        ("培训合格率达到国家职业技能标准", "≥95%", "12"),
+        ("证书发放率", "100%", "12"),
+        ("就业率", "≥80%", "22"),
+    ]
+    assert project.indicators[1].origin.page == 1 and project.indicators[1].target.number == 95
+    assert project.indicators[2].origin.page == 2

@@ -265,6 +265,9 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
                 l2 = _fill(view, r, cycle.level2, filled)
         else:
             cycle_value = _value(view, r, annual, annual.cycle_value)
+        if rows and _continues_over_page(view, r, rows[-1], columns, annual, bool(name)):
+            rows[-1] = _joined(rows[-1], name, cycle_value, annual_value)
+            continue
         if not name and not annual_value and not cycle_value:
             continue
         if uncategorised is not None and not annual_value and _AFTER_TABLE.search(squeeze(name)):
@@ -285,6 +288,35 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
         name_col = name_group.name if name_group.name is not None else 0
         rows.append(Row(r, name_col, level, name or l2 or l1, cycle_value, annual_value))
     return rows, end
+
+
+def _continues_over_page(
+    view: SheetView, row: int, last: Row, columns: BlockColumns, group: Group, has_name: bool
+) -> bool:
+    """True when a PDF row is the rest of the indicator row printed at the foot of the page
+    before (split by the page break): the first row of the page (after a repeated header), no
+    label of its own, and either the row above has no value yet or this one has no name."""
+    pages = view.sheet.row_pages
+    if pages is None or pages[row] == pages[last.row]:
+        return False
+    header = view.sheet.rows[columns.header_row]
+    if any(view.sheet.rows[r] != header for r in range(last.row + 1, row)):
+        return False
+    if any(view.text(row, c) for c in (columns.level1, group.level2) if c is not None):
+        return False
+    return not (last.annual_value or last.cycle_value) or not has_name
+
+
+def _joined(last: Row, name: str, cycle_value: str | None, annual_value: str | None) -> Row:
+    """A row split by a page break as one: each part's text continued by the next page's."""
+    return Row(
+        last.row,
+        last.name_col,
+        last.level,
+        last.name + name,
+        join_value([last.cycle_value or "", cycle_value or ""]),
+        join_value([last.annual_value or "", annual_value or ""]),
+    )
 
 
 def _fill(view: SheetView, row: int, col: int | None, filled: dict[int, str], reset: bool = False) -> str:
