@@ -126,7 +126,7 @@ def _read(renderings: dict, stem: str, fmt: str):
 
 
 def test_every_expected_stem_is_a_fixture():
-    assert set(EXPECTED) | NOT_NATIONAL | {"s-chongqing-tongnan-wugui-2023"} == {  # 潼南: TONGNAN
+    assert set(EXPECTED) | NOT_NATIONAL | set(OWN_TRANSCRIPTION) == {
         stem for stem in SOURCES if not stem.startswith("seed-")
     }
 
@@ -198,6 +198,35 @@ TONGNAN = [  # the fixture's two forms as transcribed: (project, 当年预算, [
          ("领取补助人数", "≥100人"), ("促进经济发展", None)],
     ),
 ]  # fmt: skip
+
+
+LONGYAN = [  # fj-longyan-mzj-zjzf-2023 as transcribed: (name, value, code); no oracle rows in eval/
+    (
+        "宗教管理经费补助县（市、区）数量",
+        "新罗区：2；永定区：3；上杭县：1；武平县：2；长汀县：2；连城县：2；漳平市：2",
+        "11",
+    ),
+    ("项目资金使用合规性", "≥95%", "12"),
+    ("项目完成率", None, "12"),  # cut by the page inside its explanation: no value
+]
+OWN_TRANSCRIPTION = {"s-chongqing-tongnan-wugui-2023": TONGNAN, "fj-longyan-mzj-zjzf-2023": LONGYAN}
+"""Fixtures without rows in eval/external: their tests compare with the transcription here."""
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx", "html", "csv", "gb18030.csv", "utf16.txt", "pdf"])
+def test_a_target_per_county_under_one_value_header_is_kept_per_county(renderings, fmt):
+    """龙岩's transfer-payment form: 区域目标值 spans seven columns named by a second header row.
+    Each county's target is kept (one text when all agree), the second header row is no indicator,
+    and a per-county list has no single number (qualitative target)."""
+    document = _read(renderings, "fj-longyan-mzj-zjzf-2023", fmt)
+    (project,) = INTERPRETER.interpret(document).projects
+    assert [(i.name, i.annual_value, i.level2_code) for i in project.indicators] == LONGYAN
+    assert (project.name, project.department) == ("宗教管理经费补助", "龙岩市民族与宗教事务局")
+    assert (project.amounts.total, project.amounts.fiscal) == (Decimal(30), Decimal(30))
+    assert (project.province, project.city, project.budget_year) == ("福建省", "龙岩市", 2023)
+    first, second, _ = project.indicators
+    assert first.target.qualitative and first.target.number is None
+    assert second.target.number == 95 and second.target.comparator == ">="
 
 
 def _pairs(project) -> list[tuple[str, str | None]]:

@@ -12,13 +12,13 @@ loses the merges). The block ends at a note or sign-off row, a new form, or the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from indexer.errors import ParseError
 from indexer.layouts.form_common import is_comparator, join_value, make_indicator
 from indexer.layouts.labels import Level, classify, is_shifted_level1, level1_label, level2_label
 from indexer.layouts.sheet_view import SheetView, squeeze
-from indexer.records import Indicator
+from indexer.records import Indicator, Target
 
 __all__ = ["BlockColumns", "Row", "indicators_of", "is_indicator_header", "read_columns", "read_rows"]
 
@@ -90,6 +90,9 @@ class Group:
     unit: int | None = None
     cycle_value: int | None = None
     period: str = "annual"
+    spread: tuple[tuple[int, str], ...] = ()
+    """A value header spanning several columns named by a second header row (区域目标值 over
+    新罗区 | 永定区 | …): each column with its name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ class BlockColumns:
     level1: int | None
     groups: tuple[Group, ...]
     header_texts: tuple[str, ...] = field(default_factory=tuple)
+    sub_header: int | None = None  # the second header row naming the spread value columns
 
 
 def _content_column(view: SheetView, rows: range, cols: list[int], test: object) -> int | None:
@@ -152,8 +156,36 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
         periods = [_period(texts, g) for g in groups]
         if not any(periods):
             periods = ["cycle"] * (len(groups) - 1) + ["annual"]
-        groups = [_with_period(g, p or "annual") for g, p in zip(groups, periods, strict=True)]
-    return BlockColumns(header_row, level1, tuple(groups), tuple(texts.values()))
+        groups = [replace(g, period=p or "annual") for g, p in zip(groups, periods, strict=True)]
+    last = groups[-1]
+    spread = _spread(view, header_row, last.value) if last.value is not None else ()
+    if spread:
+        groups[-1] = replace(last, spread=spread)
+    sub_header = header_row + 1 if spread else None
+    return BlockColumns(header_row, level1, tuple(groups), tuple(texts.values()), sub_header)
+
+
+def _spread(view: SheetView, header_row: int, value: int) -> tuple[tuple[int, str], ...]:
+    """The columns under a value header that spans several, when the next row names each of them
+    and holds nothing else but the header's own merged cells (区域目标值 over the counties)."""
+    head = squeeze(view.text(header_row, value))
+    cols = [value]
+    for col in range(value + 1, view.n_cols):
+        text = squeeze(view.text(header_row, col))
+        if text and text != head:
+            break
+        cols.append(col)
+    sub = header_row + 1
+    if len(cols) < 2 or sub >= view.n_rows:
+        return ()
+    labels = [view.text(sub, c) for c in cols]
+    if not all(labels) or len(set(labels)) < len(labels) or any(_role(squeeze(t)) for t in labels):
+        return ()  # not names of columns (a 指标性质 | 指标值 | 度量单位 row is a header of its own)
+    for col in range(view.n_cols):
+        text = squeeze(view.text(sub, col))
+        if col not in cols and text and text != squeeze(view.text(header_row, col)):
+            return ()
+    return tuple(zip(cols, labels, strict=True))
 
 
 def _group(roles: dict[int, str], texts: dict[int, str], start: int, stop: int, level2: int | None) -> Group:
@@ -188,12 +220,6 @@ def _period(texts: dict[int, str], group: Group) -> str | None:
     return None
 
 
-def _with_period(group: Group, period: str) -> Group:
-    return Group(
-        group.level2, group.name, group.value, group.direction, group.unit, group.cycle_value, period
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Row:
     """One indicator row of the table, as printed."""
@@ -204,10 +230,16 @@ class Row:
     name: str
     cycle_value: str | None
     annual_value: str | None
+    per_column: bool = False  # the value lists a different target per spread column
 
 
 def _value(view: SheetView, row: int, group: Group, col: int | None) -> str | None:
     """A group's value in a row: direction (when a comparator) + value + unit, joined."""
+    if col is not None and col == group.value and group.spread:
+        parts = [(label, view.text(row, c)) for c, label in group.spread if view.text(row, c)]
+        if len(parts) == len(group.spread) and len({text for _, text in parts}) == 1:
+            return join_value([parts[0][1]])  # the same target for every column
+        return "；".join(f"{label}：{join_value([text])}" for label, text in parts) or None
     if col is None or not view.text(row, col) or is_comparator(view.text(row, col)):
         return None  # a lone ≥ is a value cut off
     parts = [view.text(row, col)]
@@ -245,8 +277,8 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
     uncategorised = Level(None, None) if columns.level1 is None and annual.level2 is None else None
     end = body.stop
     for r in body:
-        if view.sheet.rows[r] == header:
-            continue  # the header repeated on a new page
+        if view.sheet.rows[r] == header or r == columns.sub_header:
+            continue  # the header repeated on a new page, or its second row
         if stop_at(r) or _is_note_row(view, r, columns, annual):  # type: ignore[operator]
             end = r
             break
@@ -286,7 +318,8 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
                 position=view.position(r, col),
             )
         name_col = name_group.name if name_group.name is not None else 0
-        rows.append(Row(r, name_col, level, name or l2 or l1, cycle_value, annual_value))
+        per_column = bool(annual.spread) and "；" in (annual_value or "")
+        rows.append(Row(r, name_col, level, name or l2 or l1, cycle_value, annual_value, per_column))
     return rows, end
 
 
@@ -337,16 +370,15 @@ def _any_label(text: str) -> bool:
 def indicators_of(
     view: SheetView, project_id: str, rows: list[Row] | tuple[Row, ...]
 ) -> tuple[Indicator, ...]:
-    """A project's indicators from its table rows, numbered from 1, each with its cell as origin."""
-    return tuple(
-        make_indicator(
-            project_id,
-            k,
-            row.level,
-            row.name,
-            row.cycle_value,
-            row.annual_value,
+    """A project's indicators from its table rows, numbered from 1, each with its cell as origin.
+    A value listing one target per county has no single number: its target is qualitative."""
+    out = []
+    for k, row in enumerate(rows, start=1):
+        ind = make_indicator(
+            project_id, k, row.level, row.name, row.cycle_value, row.annual_value,
             view.position(row.row, row.name_col),
-        )
-        for k, row in enumerate(rows, start=1)
-    )
+        )  # fmt: skip
+        if row.per_column and ind.target is not None:
+            ind = replace(ind, target=Target(ind.target.text, None, None, None, True))
+        out.append(ind)
+    return tuple(out)
