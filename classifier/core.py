@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 
 from classifier import taxonomy
 from classifier.dataset import KNOWLEDGE_GROUP, Example, name_key
-from classifier.features import EmbeddingCache, FeatureBuilder
+from classifier.features import FAST_ROWS_MAX, EmbeddingCache, FeatureBuilder
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,13 @@ class Core:
 
     def logits(self, names: Sequence[str], values: Sequence[str | None]) -> np.ndarray:
         """Raw class scores over ``classes`` (linear part plus the weighted kNN vote)."""
-        x = self.features.transform(names, values)
-        out = np.asarray(x @ self.coef.T) + self.intercept
+        if len(names) <= FAST_ROWS_MAX:
+            out = np.tile(self.intercept.astype(np.float64), (len(names), 1))
+            for i, (idx, data) in enumerate(self.features.rows(names, values)):
+                out[i] += self.coef[:, idx] @ data
+        else:
+            x = self.features.transform(names, values)
+            out = np.asarray(x @ self.coef.T) + self.intercept
         if self.knn_weight and self.knn_vectors is not None and len(names):
             out = out + self.knn_weight * self.knn_votes(names)
         return out

@@ -28,6 +28,9 @@ from classifier.cues import CUE_NAMES, cue_matrix
 from indexer.encoder.base import Encoder
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+# Up to this many texts, ``FeatureBuilder.rows`` is used instead of the sklearn transform:
+# the same numbers without sklearn's per-call validation (most of one classification).
+FAST_ROWS_MAX = 16
 _NO_VALUE = "∅"  # stands for "no value given", so its absence is a feature too
 
 
@@ -96,6 +99,7 @@ class FeatureBuilder:
         self.embedding_weight = embedding_weight if embed is not None else 0.0
         self.name_tfidf = _name_vectorizer()
         self.value_tfidf = _value_vectorizer()
+        self._fast: list[_FastTfidf] | None = None
 
     @staticmethod
     def _values(values: Sequence[str | None]) -> list[str]:
@@ -105,6 +109,7 @@ class FeatureBuilder:
         """Learn the TF-IDF vocabularies from training texts."""
         self.name_tfidf.fit(list(names))
         self.value_tfidf.fit(self._values(values))
+        self._fast = None
         return self
 
     def transform(self, names: Sequence[str], values: Sequence[str | None]) -> sp.csr_matrix:
@@ -117,6 +122,37 @@ class FeatureBuilder:
         if self.embed is not None and self.embedding_weight:
             blocks.append(sp.csr_matrix(self.embedding_weight * self.embed(list(names))))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def rows(self, names: Sequence[str], values: Sequence[str | None]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The rows of :meth:`transform` as (column indices, values) pairs, computed without
+        sklearn's transform (for a few texts; tests/test_classifier_fast.py checks they agree)."""
+        if self._fast is None:
+            self._fast = [_FastTfidf(self.name_tfidf), _FastTfidf(self.value_tfidf)]
+        name_fast, value_fast = self._fast
+        name_width = len(name_fast.vocabulary)
+        cues = cue_matrix(names, values) if self.cue_weight else None
+        vectors = (
+            self.embed(list(names)) if self.embed is not None and self.embedding_weight else None
+        )
+        out = []
+        for i, (name, value) in enumerate(zip(names, self._values(values), strict=True)):
+            idx, data = name_fast.row(name)
+            parts_idx, parts_data = [idx], [self.name_weight * data]
+            offset = name_width
+            if self.value_weight:
+                idx, data = value_fast.row(value)
+                parts_idx.append(idx + offset)
+                parts_data.append(self.value_weight * data)
+                offset += len(value_fast.vocabulary)
+            if cues is not None:
+                parts_idx.append(offset + np.arange(cues.shape[1]))
+                parts_data.append(self.cue_weight * cues[i])
+                offset += cues.shape[1]
+            if vectors is not None:
+                parts_idx.append(offset + np.arange(vectors.shape[1]))
+                parts_data.append(self.embedding_weight * vectors[i])
+            out.append((np.concatenate(parts_idx), np.concatenate(parts_data).astype(np.float32)))
+        return out
 
     @property
     def n_features(self) -> int:
@@ -167,3 +203,27 @@ class FeatureBuilder:
             vec.vocabulary_ = dict(vocab)
             vec.idf_ = np.asarray(idf, dtype=np.float64)
         return builder
+
+
+class _FastTfidf:
+    """One fitted ``TfidfVectorizer``'s transform of a single text: its own analyzer,
+    sublinear tf × idf, L2-normalised (what sklearn computes, minus the validation)."""
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self.analyze = vectorizer.build_analyzer()
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and values of ``text``'s row."""
+        counts: dict[int, int] = {}
+        for gram in self.analyze(text):
+            j = self.vocabulary.get(gram)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        data = (np.log(tf) + 1.0) * self.idf[idx]
+        return idx, data / np.linalg.norm(data)
