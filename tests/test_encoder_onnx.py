@@ -73,10 +73,14 @@ def test_manifest_names_its_source_and_holds_no_torch_weights(onnx_dir: Path, re
     assert again["created_at"] == manifest["created_at"]
 
 
-def test_same_vectors_as_sentence_transformers_onnx_backend(onnx_dir: Path, onnx_encoder: OnnxEncoder):
+def test_same_vectors_as_sentence_transformers_onnx_backend(onnx_dir: Path):
     from sentence_transformers import SentenceTransformer
 
     manifest = json.loads((onnx_dir / "manifest.json").read_text(encoding="utf-8"))
+    # Dynamic int8 quantisation scales each graph run's activations by their own
+    # range, so a vector depends slightly on its batch-mates (cosine ~0.995): the
+    # same single batch as sentence-transformers' call, not the token-budget batches.
+    onnx_encoder = OnnxEncoder(onnx_dir, manifest["model_file"], max_batch_tokens=10**9)
     st = SentenceTransformer(
         str(onnx_dir),
         backend="onnx",
