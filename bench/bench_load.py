@@ -317,7 +317,7 @@ def main() -> None:
     baseline, baseline_uncached = baselines
     command = " ".join(
         [
-            "flock /work/brief/bench.lock env JIXIAO_BENCH_LOCKED=1 .venv/bin/python bench/bench_load.py",
+            "JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python bench/bench_load.py",
             *sys.argv[1:],
         ]
     )

@@ -11,10 +11,11 @@ engines differ only in how they index, score and fuse. Each ranks documents,
 and a project's rank is that of its best document. Query vectors are computed
 once and handed to every engine, so latencies are the engines' own (jixiao's
 from its warm query cache). Relevance on ``eval/relevance.jsonl`` (46 judged
-queries). Seed scale only so far: the 1,000,000-indicator run (bench/synth.py)
-is not written yet.
+queries). Then the same engines at 1,000,000 indicators of ``bench/synth.py``
+(``bench/peers_scale.py``: hashing vectors, latency, build and memory; no
+judgments at that size).
 
-    nice -n 19 .venv/bin/python bench/bench_peers.py
+    JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python bench/bench_peers.py [--scale 0]
 
 Needs ``jixiao build`` artifacts in models/ and the ``bench`` extra (lancedb, tantivy).
 Writes bench/results/peers.md.
@@ -36,10 +37,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_load import UNCACHED_MIX
 from eval_relevance import load_queries, ndcg_at_k, recall_at_k
 from machine import load_note
+from peers_scale import scale_lines, scale_rows
 
 REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("LANCE_LOG", "error")  # lance warns on every hybrid query that it adds _score
 sys.path.insert(0, str(REPO))
 
 from api.loaders import index_options, load_corpus, open_encoder, open_index  # noqa: E402
@@ -49,6 +53,7 @@ from indexer.search.embed import text_key  # noqa: E402
 from indexer.tokenize import tokenize  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "peers.md"
+LOCKED = "JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python"
 DEPTH = 200  # documents each side returns before projects are ranked
 RRF_K = 60
 
@@ -321,6 +326,8 @@ def verdict(rows: list[dict[str, Any]]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
+    parser.add_argument("--scale", type=int, default=1_000_000, help="indicators of the scale run (0: skip)")
+    parser.add_argument("--scale-queries", type=int, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     settings = Settings(models_dir=args.models_dir.resolve(), encoder="e5-small")
@@ -357,16 +364,24 @@ def main() -> None:
             r["ndcg"] = float(
                 np.mean([ndcg_at_k(rk, q.relevant) for rk, q in zip(r["rankings"], judged, strict=True)])
             )
+        del index, rebuilt
+        scaled = None
+        if args.scale:
+            extra = [str(m["q"]) for m in UNCACHED_MIX if m["q"] not in texts]
+            scale_texts = [*texts, *extra][: args.scale_queries]
+            scaled = scale_rows(args.scale, scale_texts, ENGINES, shared_docs, workdir / "scale")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     load_after = os.getloadavg()[0]
     lines = [
         "# Peers: jixiao vs LanceDB, Tantivy + FAISS, SQLite FTS5 + FAISS",
         "",
-        f"Command: `{' '.join(['nice -n 19 .venv/bin/python bench/bench_peers.py', *sys.argv[1:]])}`",
+        f"Command: `{' '.join([LOCKED, 'bench/bench_peers.py', *sys.argv[1:]])}`",
         "",
         f"Machine: {os.cpu_count()} cores, no GPU, Python {platform.python_version()}. "
         f"{load_note(load_before, load_after)}",
+        "",
+        "## Seed corpus",
         "",
         f"Seed corpus: {len(corpus)} projects, {len(docs.tokens)} documents (name, goal sentences, indicator "
         f"names), encoder `{encoder.name}` — the same vectors for every engine. {len(judged)} judged queries "
@@ -386,6 +401,8 @@ def main() -> None:
         *verdict(rows),
         "",
     ]
+    if scaled is not None:
+        lines += [*scale_lines(*scaled), ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

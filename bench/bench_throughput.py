@@ -8,10 +8,10 @@
 3. A real ``jixiao serve`` on loopback: uncached searches (every query text new
    to the query-vector cache) at concurrency 1 and 8, against sequential plain
    ``SentenceTransformer.encode`` of the same query texts (1 torch thread).
-4. A mixed load test (search cached/uncached, similar, classify, review) at
-   concurrency 16 with the server's RSS sampled during the run.
 
-    nice -n 19 .venv/bin/python bench/bench_throughput.py [--load-requests 20000]
+The 20,000-request mixed load test with memory sampling is ``bench/bench_load.py``.
+
+    JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python bench/bench_throughput.py
 
 Needs the artifacts of ``jixiao build`` in models/. Writes bench/results/throughput.md.
 """
@@ -29,13 +29,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 from bench_load import QUERY_MIX, UNCACHED_MIX, RunResult, drive, free_port, row, start_server, wait_ready
 from machine import load_note
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 RESULTS = REPO / "bench" / "results" / "throughput.md"
+LOCKED = "JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python"
 
 from api.loaders import load_corpus, open_classifier, open_encoder  # noqa: E402
 from api.settings import Settings  # noqa: E402
@@ -153,83 +153,10 @@ def plain_queries(model: Any, texts: list[str]) -> RunResult:
     )
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def mixed_specs(settings: Settings) -> list[tuple[str, str, dict[str, Any]]]:
-    """A cycle of requests: searches (cached and uncached), similar, classify, review."""
-    corpus = load_corpus(settings)
-    ids = [p.id for p in corpus.projects][:40]
-    names = list(dict.fromkeys(i.name for p in corpus.projects for i in p.indicators))[:60]
-    draft = corpus.projects[0]
-    review = {
-        "projects": [
-            {
-                "name": draft.name + "（草稿）",
-                "goal": draft.goal,
-                "indicators": [
-                    {"name": i.name, "code": i.level2_code, "annual_value": i.annual_value}
-                    for i in draft.indicators[:6]
-                ],
-            }
-        ]
-    }
-    specs: list[tuple[str, str, dict[str, Any]]] = []
-    for i in range(120):
-        specs.append(("GET", "/api/search", {"params": QUERY_MIX[i % len(QUERY_MIX)]}))
-        specs.append(("GET", "/api/search", {"params": UNCACHED_MIX[(i * 7) % len(UNCACHED_MIX)]}))
-        specs.append(("GET", f"/api/projects/{ids[i % len(ids)]}/similar", {"params": {"k": 5}}))
-        specs.append(
-            ("POST", "/api/classify", {"json": {"items": [{"name": names[i % len(names)] + "情况"}]}})
-        )
-        if i % 6 == 0:
-            specs.append(("POST", "/api/review", {"json": review}))
-    return specs
-
-
-async def drive_mixed(
-    base: str, specs: list[tuple[str, str, dict[str, Any]]], n: int, conc: int, pid: int
-) -> tuple[RunResult, list[tuple[int, float]], dict[str, int]]:
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    rss: list[tuple[int, float]] = [(0, rss_mb(pid))]
-    counter = iter(range(n))
-    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-
-        async def worker() -> None:
-            for i in counter:
-                method, path, kwargs = specs[i % len(specs)]
-                t0 = time.perf_counter()
-                try:
-                    r = await client.request(method, path, **kwargs)
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append((time.perf_counter() - t0) * 1000)
-                if not ok:
-                    key = path.split("/")[2]
-                    errors[key] = errors.get(key, 0) + 1
-                if (i + 1) % 1000 == 0:
-                    rss.append((i + 1, rss_mb(pid)))
-
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(conc)))
-        seconds = time.perf_counter() - start
-    return RunResult("mixed", conc, n, sum(errors.values()), seconds, latencies), rss, errors
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--uncached", type=int, default=384, help="uncached searches per concurrency")
-    parser.add_argument("--load-requests", type=int, default=20000)
-    parser.add_argument("--load-concurrency", type=int, default=16)
-    parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--repeats", type=int, default=2, help="encoder throughput: best of N")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -253,7 +180,6 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     proc = start_server(settings.models_dir, port)
     runs: list[RunResult] = []
-    mixed = None
     try:
         wait_ready(base, proc)
         asyncio.run(drive(base, "warm-up", "/api/search", QUERY_MIX, len(QUERY_MIX) * 2, 1))
@@ -265,10 +191,6 @@ def main() -> None:
                 )
             )
             print(row(runs[-1]), flush=True)
-        if not args.skip_load:
-            specs = mixed_specs(settings)
-            mixed = asyncio.run(drive_mixed(base, specs, args.load_requests, args.load_concurrency, proc.pid))
-            print(row(mixed[0]), mixed[1], mixed[2], flush=True)
     finally:
         proc.terminate()
         try:
@@ -282,7 +204,7 @@ def main() -> None:
     lines = [
         "# Throughput (issue 12): ONNX encoder, query micro-batching",
         "",
-        f"Command: `{' '.join(['nice -n 19 .venv/bin/python bench/bench_throughput.py', *sys.argv[1:]])}`",
+        f"Command: `{' '.join([LOCKED, 'bench/bench_throughput.py', *sys.argv[1:]])}`",
         "",
         f"Machine: {os.cpu_count()} cores, no GPU, Python {platform.python_version()}. "
         f"{load_note(load_before, load_after)} Everything below ran in this one run, back to back.",
@@ -309,28 +231,6 @@ def main() -> None:
         f"{'met' if lat_ratio <= 0.5 else 'NOT met'}).",
         "",
     ]
-    if mixed is not None:
-        result, rss, errors = mixed
-        warm = next((mb for n, mb in rss if n >= 2000), rss[-1][1])
-        peak_after = max(mb for n, mb in rss if n >= 2000) if len(rss) > 2 else rss[-1][1]
-        lines += [
-            f"## Load test: {result.n} mixed requests at concurrency {result.concurrency}",
-            "",
-            "A fixed cycle of cached and uncached searches, similar projects, single classifications (each "
-            "name new) and one review of a 6-indicator draft every 25 requests, "
-            "through the same server right after the runs above.",
-            "",
-            "| requests | errors | p50 ms | p95 ms | p99 ms | max ms | req/s |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-            f"| {result.n} | {result.errors} | {result.pct(50):.1f} | {result.pct(95):.1f} | "
-            f"{result.pct(99):.1f} | {max(result.latencies_ms):.1f} | {result.rps:.0f} |",
-            "",
-            "Server RSS (MB) after n requests: " + ", ".join(f"{n}: {mb:.0f}" for n, mb in rss) + ".",
-            f"After warm-up (2,000 requests) {warm:.0f} MB, highest later {peak_after:.0f} MB, at the end "
-            f"{rss[-1][1]:.0f} MB (growth after warm-up {peak_after - warm:+.0f} MB). Errors by route: "
-            f"{errors or 'none'}.",
-            "",
-        ]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

@@ -3,6 +3,8 @@
     nice -n 19 .venv/bin/python bench/clf_eval.py              # writes bench/results/classifier_eval.md
     .venv/bin/python bench/clf_eval.py --protocols external    # one protocol (quick look, prints only)
     nice -n 19 .venv/bin/python bench/clf_eval.py --variants new,current,tfidf_svc   # a subset of models
+    .venv/bin/python bench/clf_eval.py --backends torch,onnx --variants new,new_embeddings
+        # the same folds under each encoder backend: writes bench/results/classifier_backends.md
 
 Protocols (each test indicator's normalised name is removed from training as well):
 
@@ -60,6 +62,7 @@ from classifier.evaluate import previous_params  # noqa: E402
 from classifier.features import EmbeddingCache  # noqa: E402
 from classifier.levels import restrict, table_framework  # noqa: E402
 from classifier.pool import LIBRARY_PREFIX, library_examples, pool_of  # noqa: E402
+from indexer.corpus import Corpus  # noqa: E402
 from indexer.encoder.build import build_encoder  # noqa: E402
 from indexer.store import CorpusStore  # noqa: E402
 
@@ -190,31 +193,8 @@ def _per_case_threshold(folds: list[FoldSpec], thresholds: list[float]) -> np.nd
     return np.concatenate([np.full(len(test), t) for (_, test), t in zip(folds, thresholds, strict=True)])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--protocols", default="external,lodo,loso")
-    parser.add_argument("--variants", default=",".join(variants()))
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
-    args = parser.parse_args()
-    load_before = load_average()
-    settings = Settings(
-        models_dir=REPO_ROOT / "models",
-        data_dir=REPO_ROOT / "data" / "raw",
-        encoder="e5-small",
-        encoder_backend="torch",  # the torch encoder that build_encoder builds (no ONNX export needed)
-    )
-    tmp = Path(tempfile.mkdtemp(prefix="clf-eval-"))
-    store = CorpusStore(tmp / "corpus.sqlite")
-    store.ingest(sorted(Path(settings.data_dir).glob("*.txt")))
-    corpus = store.load()
-    build_encoder(settings.encoder_dir)
-    encoder = open_encoder(settings, num_threads=args.threads)
-    embed = EmbeddingCache(encoder)
-    chosen = {k: v for k, v in variants().items() if k in args.variants.split(",")}
-
+def protocols_of(corpus: Corpus) -> tuple[dict[str, list[FoldSpec]], list[str]]:
+    """The three protocols' folds on ``corpus`` and the library's sector names."""
     seeds = corpus_examples(corpus)
     per_table = corpus_examples(corpus, per_table=True)
     table_fw = {
@@ -243,7 +223,116 @@ def main() -> None:
             for fold in group_folds(sectors, SECTOR_FOLDS)
         ],
     }
-    results: dict[str, dict] = {name: {} for name in args.protocols.split(",")}
+    return protocols, sectors
+
+
+def compare_backends(
+    backends: list[str],
+    settings: Settings,
+    threads: int,
+    protocols: dict[str, list[FoldSpec]],
+    chosen: dict[str, ModelParams | None],
+    names: list[str],
+) -> dict[str, dict[str, dict]]:
+    """backend → protocol → the results of :func:`run`, every backend on the same folds."""
+    out: dict[str, dict[str, dict]] = {}
+    for backend in backends:
+        encoder = open_encoder(settings.model_copy(update={"encoder_backend": backend}), num_threads=threads)
+        print(f"backend {backend}: {encoder.name}", flush=True)
+        embed = EmbeddingCache(encoder)
+        out[backend] = {name: run(name, protocols[name], chosen, embed) for name in names}
+    return out
+
+
+def render_backends(results: dict[str, dict[str, dict]], note: str, command: str) -> str:
+    """The torch-vs-ONNX section: accuracy and macro-F1 of each model under each backend."""
+    backends = list(results)
+    first = results[backends[0]]
+    lines = [
+        "# Classifier evaluation: torch vs ONNX encoder",
+        "",
+        f"Command: `{command}` (one run: every backend on the same folds, back to back).",
+        "",
+        f"Machine: {note}",
+        "",
+        "The protocols and models of `bench/clf_eval.py` (classifier_eval.md), each run once per encoder "
+        "backend. `new` (the shipped model) uses no encoder at prediction time, so it must agree exactly; "
+        "`new_embeddings` and `current` embed every name with the backend's encoder. Δ = "
+        f"{backends[-1]} − {backends[0]}. Target (issue 12): within 0.01.",
+        "",
+        "| protocol | model | mode | "
+        + " | ".join(f"acc {b} | macro-F1 {b}" for b in backends)
+        + " | Δ acc | Δ macro-F1 |",
+        "| --- | --- | --- | " + " | ".join("---: | ---:" for _ in backends) + " | ---: | ---: |",
+    ]
+    worst = 0.0
+    for protocol, by_variant in first.items():
+        for variant in by_variant:
+            for mode in ("text", "level1"):
+                ms = [results[b][protocol][variant]["modes"][mode] for b in backends]
+                d_acc = ms[-1]["accuracy"] - ms[0]["accuracy"]
+                d_f1 = ms[-1]["macro_f1"] - ms[0]["macro_f1"]
+                worst = max(worst, abs(d_acc), abs(d_f1))
+                cells = " | ".join(f"{m['accuracy']:.3f} | {m['macro_f1']:.3f}" for m in ms)
+                lines.append(f"| {protocol} | {variant} | {mode} | {cells} | {d_acc:+.3f} | {d_f1:+.3f} |")
+    lines += [
+        "",
+        f"Largest difference: {worst:.3f} — {'within' if worst <= 0.01 else 'NOT within'} 0.01.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--protocols", default="external,lodo,loso")
+    parser.add_argument("--variants", default=",".join(variants()))
+    parser.add_argument("--models-dir", type=Path, default=REPO_ROOT / "models")
+    parser.add_argument(
+        "--backends",
+        default="",
+        help="e.g. torch,onnx: run the chosen models under each encoder backend and write "
+        "classifier_backends.md instead (ONNX needs the exported encoder-onnx of `jixiao build`)",
+    )
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
+    args = parser.parse_args()
+    load_before = load_average()
+    settings = Settings(
+        models_dir=args.models_dir.resolve(),
+        data_dir=REPO_ROOT / "data" / "raw",
+        encoder="e5-small",
+        encoder_backend="torch",  # the torch encoder that build_encoder builds (no ONNX export needed)
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="clf-eval-"))
+    store = CorpusStore(tmp / "corpus.sqlite")
+    store.ingest(sorted(Path(settings.data_dir).glob("*.txt")))
+    corpus = store.load()
+    if not (settings.encoder_dir / "manifest.json").is_file():
+        build_encoder(settings.encoder_dir)
+    chosen = {k: v for k, v in variants().items() if k in args.variants.split(",")}
+    protocols, sectors = protocols_of(corpus)
+    names = args.protocols.split(",")
+    if args.backends:
+        by_backend = compare_backends(
+            args.backends.split(","), settings, args.threads, protocols, chosen, names
+        )
+        command = " ".join(
+            [
+                "JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python bench/clf_eval.py",
+                *sys.argv[1:],
+            ]
+        )
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / "classifier_backends.md"
+        path.write_text(render_backends(by_backend, load_note(load_before), command), encoding="utf-8")
+        print(f"wrote {path}", flush=True)
+        return
+    encoder = open_encoder(settings, num_threads=args.threads)
+    embed = EmbeddingCache(encoder)
+    results: dict[str, dict] = {name: {} for name in names}
     note = ""
     for variant, params in chosen.items():  # model by model, so each finished model is written out
         for name in results:
