@@ -328,6 +328,7 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--scale", type=int, default=1_000_000, help="indicators of the scale run (0: skip)")
     parser.add_argument("--scale-queries", type=int, default=200)
+    parser.add_argument("--scale-budget", type=float, default=60.0, help="seconds of queries per engine")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     settings = Settings(models_dir=args.models_dir.resolve(), encoder="e5-small")
@@ -369,7 +370,9 @@ def main() -> None:
         if args.scale:
             extra = [str(m["q"]) for m in UNCACHED_MIX if m["q"] not in texts]
             scale_texts = [*texts, *extra][: args.scale_queries]
-            scaled = scale_rows(args.scale, scale_texts, ENGINES, shared_docs, workdir / "scale")
+            scaled = scale_rows(
+                args.scale, scale_texts, ENGINES, shared_docs, workdir / "scale", args.scale_budget
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     load_after = os.getloadavg()[0]

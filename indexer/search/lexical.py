@@ -7,6 +7,7 @@ than a word deep in a goal), its goal and its indicator names.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 
@@ -17,13 +18,26 @@ from indexer.tokenize import tokenize
 NAME_REPEAT = 2
 
 
-def project_tokens(project: Project) -> list[str]:
-    """The BM25 tokens of one project."""
-    tokens = tokenize(project.name) * NAME_REPEAT
-    tokens += tokenize(project.goal)
+def project_tokens(project: Project, tokens_of: Callable[[str], list[str]] = tokenize) -> list[str]:
+    """The BM25 tokens of one project (``tokens_of``: :func:`tokenize` or a memo of it)."""
+    tokens = tokens_of(project.name) * NAME_REPEAT
+    tokens += tokens_of(project.goal)
     for indicator in project.indicators:
-        tokens += tokenize(indicator.name)
+        tokens += tokens_of(indicator.name)
     return tokens
+
+
+def _memo(tokenizer: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """``tokenizer`` run once per distinct text (indicator names repeat across thousands of projects)."""
+    seen: dict[str, list[str]] = {}
+
+    def tokens_of(text: str) -> list[str]:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = tokenizer(text)
+        return found
+
+    return tokens_of
 
 
 def _quiet() -> None:
@@ -51,7 +65,8 @@ class LexicalIndex:
 
         _quiet()
         bm25 = bm25s.BM25()
-        docs = [project_tokens(p) for p in corpus.projects]
+        tokens_of = _memo(tokenize)
+        docs = [project_tokens(p, tokens_of) for p in corpus.projects]
         bm25.index(docs, show_progress=False)
         return cls(bm25, len(docs))
 
