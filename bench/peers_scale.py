@@ -2,7 +2,7 @@
 
 No relevance judgments exist at this size, so this part reports what scale
 changes: build time, memory (peak and resident RSS growth of this process
-while building, sampled every 20 ms) and disk, and p50/p99 latency of the
+while building, sampled every 10 ms) and disk, and p50/p99 latency of the
 judged queries plus more query texts. Vectors are cheap hashing vectors
 (``FakeEncoder``: character uni- and bigrams hashed into 384 buckets, the real
 encoder's dimension) so that every engine indexes the same number and shape
@@ -13,14 +13,12 @@ cores; engines differ only in how they index, score and fuse.
 from __future__ import annotations
 
 import gc
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench_scale import probe_memory, release_memory
 from synth import synthetic_corpus
 
 from indexer.encoder.fake import FakeEncoder
@@ -30,44 +28,6 @@ from indexer.search.embed import text_key
 from indexer.tokenize import tokenize
 
 HASH_DIM = 384  # multilingual-e5-small's
-
-
-def rss_mb() -> float:
-    """This process's resident set size in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-@dataclass
-class Memory:
-    """RSS growth of one build: the highest sampled, and what stays after it."""
-
-    peak_mb: float = 0.0
-    resident_mb: float = 0.0
-
-
-@contextmanager
-def measure_memory(interval: float = 0.02) -> Iterator[Memory]:
-    """Sample RSS in a thread while the block runs; growth relative to its start."""
-    gc.collect()
-    memory, base, stop = Memory(), rss_mb(), threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            memory.peak_mb = max(memory.peak_mb, rss_mb() - base)
-            stop.wait(interval)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield memory
-    finally:
-        stop.set()
-        thread.join()
-        memory.resident_mb = rss_mb() - base
-        memory.peak_mb = max(memory.peak_mb, memory.resident_mb)
 
 
 def latencies(search: Callable[[int], object], n: int, budget_s: float) -> list[float]:
@@ -114,7 +74,8 @@ def scale_rows(
     log(f"{len(vectors)} distinct texts hashed")
     del texts_of_docs
     start = time.perf_counter()
-    with measure_memory() as memory:
+    release_memory()
+    with probe_memory() as memory:
         index = build_index(corpus, encoder, workdir / "jixiao-index", reuse=vectors)
     build_s = time.perf_counter() - start
     log(f"jixiao built in {build_s:.0f}s")
@@ -124,8 +85,8 @@ def scale_rows(
     jixiao = {
         "name": "**jixiao** (bm25s + FAISS flat over distinct texts, tuned RRF)",
         "build_s": build_s,
-        "peak_mb": memory.peak_mb,
-        "rss_mb": memory.resident_mb,
+        "peak_mb": (memory.peak - memory.before) / 1e6,
+        "rss_mb": (memory.after - memory.before) / 1e6,
         "disk_mb": _dir_mb(workdir / "jixiao-index"),
         "ms": latencies(
             lambda i, ix=index: ix.search(SearchQuery(text=texts[i], limit=10)), len(texts), budget_s
@@ -139,7 +100,8 @@ def scale_rows(
     rows = [jixiao]
     for engine_cls in engines:
         start = time.perf_counter()
-        with measure_memory() as memory:
+        release_memory()
+        with probe_memory() as memory:
             engine = engine_cls(docs, workdir)
         build_s = time.perf_counter() - start
         log(f"{engine.name} built in {build_s:.0f}s")
@@ -147,8 +109,8 @@ def scale_rows(
             {
                 "name": engine.name,
                 "build_s": build_s,
-                "peak_mb": memory.peak_mb,
-                "rss_mb": memory.resident_mb,
+                "peak_mb": (memory.peak - memory.before) / 1e6,
+                "rss_mb": (memory.after - memory.before) / 1e6,
                 "disk_mb": engine.disk(),
                 "ms": latencies(lambda i, e=engine: e.search(*queries[i]), len(queries), budget_s),
             }
