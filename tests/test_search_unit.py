@@ -273,6 +273,19 @@ def test_pagination_windows_the_same_ranking(built):
 @pytest.mark.parametrize(
     "query",
     [
+        SearchQuery("服务企业", limit=6),
+        SearchQuery("企业", limit=2, offset=1),
+        SearchQuery("企业", district="番禺区"),
+    ],
+)
+def test_search_ids_are_the_ranking_of_search(built, query):
+    index, _ = built
+    assert index.search_ids(query) == ids(index.search(query).hits)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
         SearchQuery("  "),
         SearchQuery("x", limit=0),
         SearchQuery("x", offset=-1),

@@ -117,10 +117,11 @@ class Reviewer:
             raise RuntimeError("no encoder")
         rows: list[np.ndarray | None] = [self._vectors.get(text_key(t)) for t in texts]
         todo = [i for i, r in enumerate(rows) if r is None]
-        if todo:
-            encoded = np.asarray(self.encoder.encode_passages([texts[i] for i in todo]), dtype=np.float32)
-            for i, vector in zip(todo, encoded, strict=True):
-                rows[i] = vector
+        # One text per call: a batch pads every text to its longest (a goal sentence is
+        # several times an indicator name), and the int8 encoder's vectors would move
+        # with whichever texts share the batch; alone, a text always gets the same vector.
+        for i in todo:
+            rows[i] = np.asarray(self.encoder.encode_passages([texts[i]])[0], dtype=np.float32)
         return np.vstack([r for r in rows if r is not None]).astype(np.float32)
 
     def neighbours(self, name: str, goal: str, exclude: str | frozenset[str] | None = None) -> list[Project]:
@@ -130,8 +131,8 @@ class Reviewer:
         if self.index is None or not text:
             return []
         skip = {exclude} if isinstance(exclude, str) else set(exclude or ())
-        page = self.index.search(SearchQuery(text=text, limit=self.config.candidates + len(skip)))
-        hits = [self.corpus.get(h.project_id) for h in page.hits if h.project_id not in skip]
+        ids = self.index.search_ids(SearchQuery(text=text, limit=self.config.candidates + len(skip)))
+        hits = [self.corpus.get(i) for i in ids if i not in skip]
         return hits[: self.config.candidates]
 
     @cached_property

@@ -136,13 +136,23 @@ class SearchIndex:
         with self._query_lock:
             self._query_cache.clear()
 
-    def search(self, query: SearchQuery) -> SearchPage:
-        """Ranked projects for ``query``, each with evidence and its score breakdown."""
+    def _rank(self, query: SearchQuery) -> tuple[SideScores, Ranking]:
         query.validate()
         text = query.text.strip()
         mask = self._filter.mask(query)
         sides = self.side_scores(text, dense=query.mode != "bm25", lexical=query.mode != "dense")
-        ranking = rank_projects(sides.bm25, sides.dense, mask, self.fusion, self.candidates, query.mode)
+        return sides, rank_projects(sides.bm25, sides.dense, mask, self.fusion, self.candidates, query.mode)
+
+    def search_ids(self, query: SearchQuery) -> list[str]:
+        """The ids of the projects :meth:`search` ranks for ``query``, in its order, without
+        building their evidence (for callers that only need which projects match)."""
+        _, ranking = self._rank(query)
+        window = ranking.order[query.offset : query.offset + query.limit]
+        return [self.corpus.projects[int(p)].id for p in window]
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Ranked projects for ``query``, each with evidence and its score breakdown."""
+        sides, ranking = self._rank(query)
         window = ranking.order[query.offset : query.offset + query.limit]
         fused = ranking.fused[query.offset : query.offset + query.limit]
         hits = tuple(
