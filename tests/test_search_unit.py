@@ -186,6 +186,18 @@ def test_side_ranks_respect_mask_depth_and_break_ties_by_position():
     assert side_ranks(scores, np.array([True, False, True, True]), depth=10).tolist() == [2, 0, 1, 3]
 
 
+def test_side_ranks_equal_a_full_sort_on_large_tied_score_arrays():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 50, size=5000).astype(np.float32)  # many ties at every cut
+    eligible = rng.random(5000) < 0.7
+    for depth in (1, 7, 200, 3499, 10_000):
+        candidates = np.flatnonzero(eligible)
+        full = candidates[np.lexsort((candidates, -scores[candidates]))][:depth]
+        expected = np.zeros(5000, dtype=np.int64)
+        expected[full] = np.arange(1, full.size + 1)
+        assert np.array_equal(side_ranks(scores, eligible, depth), expected), depth
+
+
 def test_hit_scores_are_the_rrf_of_their_ranks(built):
     index, _ = built
     page = index.search(SearchQuery("服务外包企业"))

@@ -29,6 +29,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -49,16 +50,20 @@ class Background:
     keys: tuple[bytes, ...]
     vectors: np.ndarray
 
+    @cached_property
+    def _row_of(self) -> dict[bytes, int]:
+        return {key: row for row, key in enumerate(self.keys)}
+
     def chance(self, queries: np.ndarray, best: np.ndarray, n: int, own: Sequence[str] = ()) -> np.ndarray:
         """For each query row: the probability that ``n`` background texts (never the ``own``
         texts themselves) contain one at least as close to it as its ``best`` cosine."""
-        if not len(self.keys) or not len(queries):
+        own_rows = sorted({self._row_of[k] for k in map(text_key, own) if k in self._row_of})
+        size = len(self.keys) - len(own_rows)
+        if size <= 0 or not len(queries):
             return np.zeros(len(queries))
-        sims = queries @ self.vectors.T
-        own_keys = {text_key(t) for t in own}
-        keep = np.array([k not in own_keys for k in self.keys])
-        p = (sims[:, keep] >= best[:, None]).mean(axis=1) if keep.any() else np.zeros(len(queries))
-        return 1.0 - (1.0 - p) ** n
+        at_least = (queries @ self.vectors.T) >= best[:, None]
+        count = at_least.sum(axis=1) - at_least[:, own_rows].sum(axis=1)
+        return 1.0 - (1.0 - count / size) ** n
 
 
 @dataclass(frozen=True)

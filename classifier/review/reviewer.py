@@ -9,6 +9,7 @@ codes). A rule whose component is missing is skipped and named in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -185,22 +186,28 @@ class Reviewer:
         cfg = self.config
         budget_year = budget_year if budget_year is not None else project.budget_year
         indicators = project.indicators
-        neighbours = self.neighbours(project.name, project.goal, exclude=project.id)
-        codes = {i.ordinal: i.level2_code for i in indicators if i.level2_code}
-        findings: list[Finding] = []
-        if self.classifier is not None and indicators:
-            items = [(i.name, i.annual_value, None) for i in indicators]
-            findings += code_contradictions(indicators, self.classifier.predict_many(items), self.peers, cfg)
-            uncoded = [i for i in indicators if not i.level2_code]
-            if uncoded:
-                guesses = self.classifier.predict_many([(i.name, i.annual_value, i.level1) for i in uncoded])
-                codes.update({i.ordinal: g.code for i, g in zip(uncoded, guesses, strict=True)})
-        findings += missing_levels(project, framework, codes, neighbours, cfg.evidence_limit)
-        findings += duplicate_indicators(indicators)
-        for ind in indicators:
-            findings += value_findings(project, ind, self.peers, cfg, budget_year)
-        if self.calibration is not None:
-            findings += goal_findings(project, self.embed, self.calibration)
+        # The similar-project search runs beside the rules that do not need it: both sides
+        # spend most of their time in the encoder, which releases the GIL (two cores overlap).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            similar = pool.submit(self.neighbours, project.name, project.goal, project.id)
+            codes = {i.ordinal: i.level2_code for i in indicators if i.level2_code}
+            coded: list[Finding] = []
+            if self.classifier is not None and indicators:
+                items = [(i.name, i.annual_value, None) for i in indicators]
+                coded = code_contradictions(indicators, self.classifier.predict_many(items), self.peers, cfg)
+                uncoded = [i for i in indicators if not i.level2_code]
+                if uncoded:
+                    guesses = self.classifier.predict_many(
+                        [(i.name, i.annual_value, i.level1) for i in uncoded]
+                    )
+                    codes.update({i.ordinal: g.code for i, g in zip(uncoded, guesses, strict=True)})
+            rest = duplicate_indicators(indicators)
+            for ind in indicators:
+                rest += value_findings(project, ind, self.peers, cfg, budget_year)
+            if self.calibration is not None:
+                rest += goal_findings(project, self.embed, self.calibration)
+            neighbours = similar.result()
+        findings = coded + missing_levels(project, framework, codes, neighbours, cfg.evidence_limit) + rest
         findings += boilerplate_findings(project, neighbours, self.reuse, cfg)
         return ProjectReview(project.id, project.name_raw, framework, sort_findings(findings))
 

@@ -53,8 +53,15 @@ def side_ranks(scores: np.ndarray, eligible: np.ndarray, depth: int) -> np.ndarr
     candidates = np.flatnonzero(eligible)
     if candidates.size == 0 or depth <= 0:
         return ranks
+    values = scores[candidates]
+    if candidates.size > depth:
+        # Only the candidates scoring at least the depth-th best can be ranked (ties at that
+        # score included): selecting them first keeps a 100,000-project sort out of every query.
+        cut = np.partition(values, candidates.size - depth)[candidates.size - depth]
+        keep = values >= cut
+        candidates, values = candidates[keep], values[keep]
     # lexsort: last key is primary → sort by -score, then by position.
-    order = candidates[np.lexsort((candidates, -scores[candidates]))][:depth]
+    order = candidates[np.lexsort((candidates, -values))][:depth]
     ranks[order] = np.arange(1, order.size + 1)
     return ranks
 
