@@ -377,8 +377,8 @@ def test_round_trip_gives_identical_results(built, corpus):
     assert (
         manifest["n_unique_texts"] == manifest["n_vectors"] < manifest["n_documents"]
     )  # repeats embedded once
-    # Only the vectors (and their text keys) are stored: the rest is rebuilt from the corpus.
-    assert sorted(p.name for p in out.rglob("*")) == ["manifest.json", "vectors.npz"]
+    # The vectors (and their text keys) and the BM25 matrix are stored: the rest is cut from the corpus.
+    assert sorted(p.name for p in out.rglob("*")) == ["lexical.npz", "manifest.json", "vectors.npz"]
 
 
 def test_identical_texts_are_embedded_once(tmp_path, corpus):

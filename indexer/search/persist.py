@@ -5,14 +5,17 @@ On disk (one artifact directory, written atomically by ``indexer.artifacts``)::
     manifest.json    encoder, dim, corpus hash, tokenizer fingerprint, documents version, counts
     vectors.npz      ``vectors`` float32 (n, dim): one per unique document text, in document order;
                      ``keys`` uint8 (n, 32): sha256 of each of those texts (see ``embed.text_key``)
+    lexical.npz      the BM25 (token × project) score matrix (``lexical.LexicalIndex.save``)
 
-Only the vectors are stored: they are the one expensive thing to recompute. The
-documents and the BM25 index are rebuilt from the corpus on load (milliseconds
-for the seed corpus); the manifest's ``corpus_hash`` covers every field they
-derive from, ``documents_version`` the rules that cut them and ``tokenizer`` the
-dictionary that tokenises them, so a stored index is loaded only for the corpus
-it was built from. The keys let a rebuild for another corpus reuse every vector
-of a text it already has. No pickle anywhere.
+The vectors are the one expensive thing to recompute. The BM25 matrix is derived
+data kept for start-up: rebuilding it means tokenising the whole corpus with jieba
+and importing ``bm25s``, most of a CLI command's start. An index without it (built
+before it was stored) is still loaded and its BM25 side rebuilt. The documents are
+cut from the corpus on load (milliseconds); the manifest's ``corpus_hash`` covers
+every field they and the BM25 matrix derive from, ``documents_version`` the rules
+that cut them and ``tokenizer`` the dictionary that tokenises them, so a stored
+index is loaded only for the corpus it was built from. The keys let a rebuild for
+another corpus reuse every vector of a text it already has. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -32,13 +35,13 @@ from indexer.search.documents import DOCUMENTS_VERSION, KINDS, build_documents
 from indexer.search.embed import KEY_BYTES, ProgressFn, embed_unique, text_keys
 from indexer.search.fusion import DEFAULT_CANDIDATES, Fusion
 from indexer.search.index import SearchIndex
-from indexer.search.lexical import LexicalIndex
+from indexer.search.lexical import LEXICAL_FILE, LexicalIndex
 from indexer.tokenize import fingerprint
 
 log = logging.getLogger("jixiao.search")
 
 KIND = "search-index"
-FORMAT_VERSION = 2  # 2: vectors.npz + text keys only (documents and BM25 rebuilt on load)
+FORMAT_VERSION = 2  # 2: vectors.npz + text keys (+ lexical.npz since issue 12; older dirs rebuild BM25)
 VECTORS_FILE = "vectors.npz"
 
 
@@ -106,6 +109,7 @@ def build_index(
 
     def write(tmp: Path) -> Mapping[str, Any]:
         np.savez(tmp / VECTORS_FILE, vectors=vectors, keys=text_keys(docs.texts))
+        lexical.save(tmp)
         return fields
 
     manifest = write_artifact(out_dir, KIND, FORMAT_VERSION, write)
@@ -145,7 +149,10 @@ def load_index(
     ):
         if want != got:
             raise ArtifactMismatchError(str(index_dir), field, want, got)
-    lexical = LexicalIndex.build(corpus)
+    if LEXICAL_FILE in manifest.get("files", {}):
+        lexical = LexicalIndex.load(index_dir, len(corpus))
+    else:
+        lexical = LexicalIndex.build(corpus)
     return SearchIndex(corpus, encoder, docs, lexical, vectors, manifest, index_dir, fusion, candidates)
 
 
