@@ -35,8 +35,9 @@ def load_corpus(settings: Settings, required: bool = True) -> Corpus:
     return open_store(settings).load()
 
 
-def open_encoder(settings: Settings, num_threads: int | None = None) -> Encoder:
-    """The configured encoder (``settings.encoder`` from ``settings.encoder_dir``)."""
+def open_encoder(settings: Settings, num_threads: int | None = None, lazy: bool = False) -> Encoder:
+    """The configured encoder (``settings.encoder`` from ``settings.encoder_dir``);
+    ``lazy``: checked now, the model loaded at the first encode."""
     from indexer.encoder import load_encoder
 
     return load_encoder(
@@ -46,6 +47,7 @@ def open_encoder(settings: Settings, num_threads: int | None = None) -> Encoder:
         num_threads=num_threads,
         backend=settings.encoder_backend,
         onnx_dir=settings.onnx_encoder_dir,
+        lazy=lazy,
     )
 
 

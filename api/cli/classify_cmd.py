@@ -17,11 +17,13 @@ if TYPE_CHECKING:
 
 
 def _load_model(corpus: Corpus | None = None) -> IndicatorClassifier:
-    """The stored classifier with the configured encoder (pinned to ``corpus`` when given)."""
+    """The stored classifier with the configured encoder (pinned to ``corpus`` when given).
+
+    The encoder is lazy: a classifier that does not embed never loads the model."""
     from api.loaders import open_classifier, open_encoder
 
     settings = get_settings()
-    return open_classifier(settings, open_encoder(settings), corpus=corpus)
+    return open_classifier(settings, open_encoder(settings, lazy=True), corpus=corpus)
 
 
 def _render(pred: Prediction, name: str) -> str:

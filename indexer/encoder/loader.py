@@ -15,6 +15,7 @@ from indexer.artifacts import read_manifest
 from indexer.encoder.base import Encoder
 from indexer.encoder.build import DIM, ENCODER_KIND, ENCODER_NAME, FORMAT_VERSION
 from indexer.encoder.fake import FakeEncoder
+from indexer.encoder.lazy import LazyEncoder
 from indexer.encoder.onnx_export import ONNX_DIR_NAME, ONNX_ENCODER_NAME, ONNX_FORMAT_VERSION, ONNX_KIND
 from indexer.errors import ArtifactError, ArtifactMismatchError
 
@@ -61,6 +62,7 @@ def load_encoder(
     num_threads: int | None = None,
     backend: str = "auto",
     onnx_dir: Path | None = None,
+    lazy: bool = False,
 ) -> Encoder:
     """The encoder called ``name``.
 
@@ -71,7 +73,9 @@ def load_encoder(
     artifact's manifest (kind, format version, encoder name, dim and every
     file's sha256). A missing or mismatched artifact raises ``ArtifactError``
     naming the problem. ``num_threads`` sets the backend's intra-op threads
-    (torch: process-wide; ONNX Runtime: this session).
+    (torch: process-wide; ONNX Runtime: this session). ``lazy`` checks the
+    manifest now but loads the model at the first encode (see ``LazyEncoder``):
+    for callers that may need only the encoder's name and dim.
     """
     if name == "fake":
         return FakeEncoder()
@@ -82,6 +86,30 @@ def load_encoder(
     if encoder_dir is None:
         raise ArtifactError(f"encoder {name!r}: no encoder folder given")
     encoder_dir = Path(encoder_dir)
+    if lazy:
+        onnx = resolve_backend(backend) == "onnx"
+        onnx_dir = Path(onnx_dir) if onnx_dir else encoder_dir.with_name(ONNX_DIR_NAME)
+        found_dir = onnx_dir if onnx else encoder_dir
+        manifest = (
+            _checked_manifest(onnx_dir, ONNX_KIND, ONNX_FORMAT_VERSION, ONNX_ENCODER_NAME)
+            if onnx
+            else _checked_manifest(encoder_dir, ENCODER_KIND, FORMAT_VERSION, ENCODER_NAME)
+        )
+
+        def load() -> Encoder:
+            encoder = load_encoder(
+                name,
+                encoder_dir,
+                batch_size=batch_size,
+                num_threads=num_threads,
+                backend=backend,
+                onnx_dir=onnx_dir,
+            )
+            if encoder.dim != manifest["dim"]:
+                raise EncoderMismatchError(str(found_dir), "model dimension", manifest["dim"], encoder.dim)
+            return encoder
+
+        return LazyEncoder(str(manifest["encoder"]), int(manifest["dim"]), load)
     if resolve_backend(backend) == "onnx":
         from indexer.encoder.onnx_backend import OnnxEncoder
 
