@@ -184,7 +184,7 @@ def markdown(runs: dict[str, Any], encoder: str, args: argparse.Namespace) -> st
         "",
         "Command: `JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python bench/bench_review.py "
         f"--n {args.n} --vocabulary {args.vocabulary} --drafts {args.drafts} "
-        f"--index-vectors {args.index_vectors}` (niceness {os.nice(0)}; `JIXIAO_MODELS_DIR`: the built models; "
+        f"--index-vectors {args.index_vectors}` (niceness {os.nice(0)}; JIXIAO_MODELS_DIR: the built models; "
         f"the process had {time.process_time() / (time.perf_counter() - WALL_AT_START):.2f} CPUs on average)",
         "",
         f"Machine: {platform.machine()}, 2 cores, no GPU, Python {platform.python_version()}; "
