@@ -182,7 +182,12 @@ def main() -> None:
     parser.add_argument("--conf", action="append", default=[], help="Spark setting key=value (repeatable)")
     parser.add_argument("--work", type=Path, help="keep the Parquet exports here and reuse them")
     parser.add_argument("--fresh", action="store_true", help="forget earlier runs in the results JSON")
+    parser.add_argument("--markdown-only", action="store_true", help="rewrite spark.md from the kept runs")
     args = parser.parse_args()
+    if args.markdown_only:
+        runs = json.loads(RUNS.read_text(encoding="utf-8"))
+        RESULT.write_text(write_markdown(runs, NOTES), encoding="utf-8")
+        return
     if args.stage:
         out = _spark_stage(args) if args.stage == "spark" else stage("local", args.export, args.pairs, {})
         out["peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -112,8 +112,13 @@ def _clusters(
     items: DataFrame, projects: DataFrame, rule: KindRule, params: ReuseParams, members: dict[str, Project]
 ) -> tuple[list[Cluster], LshStats]:
     """The clusters of one kind; the projects of their members are added to ``members``."""
+    context = items.sparkSession.sparkContext
+    step = context.getLocalProperty("spark.job.description")
+    context.setJobDescription(f"{step}: items")
     items = items.localCheckpoint()
+    context.setJobDescription(step)
     labels, stats = key_labels(items, rule, params)
+    context.setJobDescription(f"{step}: to the driver")
     labelled = items.join(labels, "key")
     spread = labelled.groupBy("label").agg(F.countDistinct("project_id").alias("n"))
     kept = labelled.join(spread.where(F.col("n") >= 2).select("label"), "label")

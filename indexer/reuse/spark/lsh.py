@@ -30,11 +30,12 @@ by a pair one of them misses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
@@ -159,25 +160,49 @@ def _not_yet_joined(pairs: DataFrame, labels: DataFrame) -> DataFrame:
 def key_labels(items: DataFrame, rule: KindRule, params: ReuseParams) -> tuple[DataFrame, LshStats]:
     """``(key, label)`` for every distinct key of ``items``: keys with one label are one cluster."""
     stats = LshStats()
+    spark = items.sparkSession
+    phase = _phases(spark)
+    phase("keys")
     keys = number_keys(items)
     stats.n_keys = keys.count()
-    spark = items.sparkSession
     labels = spark.createDataFrame([], "node long, label long")
     if stats.n_keys >= 2:
+        phase("signatures and buckets")
         buckets = bucket_rows(signature_rows(keys, rule, params), params).localCheckpoint()
         summary = buckets.agg(F.count("*").alias("rows"), F.max("size").alias("largest")).first()
         stats.n_bucket_rows, stats.largest_bucket = int(summary["rows"]), int(summary["largest"] or 0)
+        phase("candidates")
         candidates = candidate_pairs(buckets, params).localCheckpoint()
-        labels = _verified_components(candidates, keys, rule, labels, stats)
+        labels = _verified_components(candidates, keys, rule, labels, stats, phase)
+    phase(None)
     keyed = keys.join(labels, keys.key_id == labels.node, "left")
     return keyed.select("key", F.coalesce("label", "key_id").alias("label")), stats
 
 
+def _phases(spark: SparkSession) -> Callable[[str | None], None]:
+    """Names the jobs of each phase ``<step>: <phase>`` in the Spark UI and event log; ``None``
+    restores the step's own description."""
+    context = spark.sparkContext
+    step = context.getLocalProperty("spark.job.description")
+
+    def phase(name: str | None) -> None:
+        described = step if name is None else f"{step or 'lsh'}: {name}"
+        context.setLocalProperty("spark.job.description", described)  # type: ignore[arg-type]
+
+    return phase
+
+
 def _verified_components(
-    candidates: DataFrame, keys: DataFrame, rule: KindRule, labels: DataFrame, stats: LshStats
+    candidates: DataFrame,
+    keys: DataFrame,
+    rule: KindRule,
+    labels: DataFrame,
+    stats: LshStats,
+    phase: Callable[[str | None], None],
 ) -> DataFrame:
     """Verify the candidates round by round, joining the verified pairs into components."""
     for n in range(1, len(ROUND_RANKS) + 1):
+        phase(f"verify round {n}")
         pairs = candidates.where(F.col("round") == n).select("a", "b")
         if n > 1:
             pairs = _not_yet_joined(pairs, labels)
@@ -194,6 +219,7 @@ def _verified_components(
         stars = labels.where(F.col("node") != F.col("label")).select(
             F.col("label").alias("a"), F.col("node").alias("b")
         )
+        phase(f"components round {n}")
         labels, rounds = connected_components(stars.unionByName(verified))
         labels = labels.localCheckpoint()
         stats.component_rounds.append(rounds)
