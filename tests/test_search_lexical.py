@@ -12,7 +12,7 @@ from test_search_unit import OPTIONS, make_corpus
 from indexer.artifacts import sha256_file
 from indexer.encoder import FakeEncoder
 from indexer.errors import ArtifactMismatchError
-from indexer.search import SearchQuery, build_index, load_index
+from indexer.search import SearchQuery, build_index, load_index, refresh_index
 from indexer.search.lexical import LEXICAL_FILE, LexicalIndex
 from indexer.tokenize import tokenize
 
@@ -59,6 +59,11 @@ def test_index_without_stored_matrix_rebuilds_it(tmp_path):
     old = load_index(out, corpus, FakeEncoder(), **OPTIONS)
     for text in QUERIES[:3]:
         assert old.search(SearchQuery(text)) == index.search(SearchQuery(text))
+    # `jixiao build` adds the matrix without embedding anything again.
+    refreshed, status = refresh_index(out, corpus, FakeEncoder(), **OPTIONS)
+    assert status == "updated" and refreshed.manifest["n_encoded"] == 0
+    assert (out / LEXICAL_FILE).is_file()
+    assert refresh_index(out, corpus, FakeEncoder(), **OPTIONS)[1] == "up to date"
 
 
 def test_damaged_matrix_is_refused(tmp_path):

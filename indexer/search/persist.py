@@ -184,14 +184,19 @@ def refresh_index(
 
     Known vectors are those of ``previous`` (an index in memory, e.g. the one a
     server answers from) or else those stored in ``index_dir``. ``force`` rebuilds
-    and re-embeds everything. Returns the index and what happened: ``"up to date"``,
+    and re-embeds everything; an index without the stored BM25 matrix is rewritten
+    with it (no vector re-embedded). Returns the index and what happened: ``"up to date"``,
     ``"updated"`` (some vectors reused) or ``"built"``.
     """
     options: dict[str, Any] = {"fusion": fusion, "candidates": candidates}
     if force:
         return build_index(corpus, encoder, index_dir, progress=progress, **options), "built"
     try:
-        return load_index(index_dir, corpus, encoder, **options), "up to date"
+        loaded = load_index(index_dir, corpus, encoder, **options)
+        if LEXICAL_FILE in loaded.manifest.get("files", {}):
+            return loaded, "up to date"
+        # Written before the BM25 matrix was stored: add it, reusing every vector.
+        previous = loaded
     except ArtifactError as exc:
         log.info("search index needs work: %s", exc)
     reuse = previous.vector_map() if previous is not None else stored_vectors(index_dir, encoder)
