@@ -1,7 +1,7 @@
 """CLI start-up of the commands that load the encoder: this tree vs a baseline tree, one run.
 
     flock /work/brief/bench.lock env JIXIAO_BENCH_LOCKED=1 .venv/bin/python bench/bench_cli.py \\
-        --baseline /work/wt/fast-base --models-dir /tmp/fast-models
+        [--baseline TREE | --baseline-rev ec1f130] [--models-dir models]
 
 Each command (``jixiao search``, ``jixiao classify``) is a fresh interpreter with the same
 venv and the same built models dir, the code taken from ``PYTHONPATH``: this tree, then the
@@ -21,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "cli.md"
 COMMANDS = {"search": ["search", "道路建设"], "classify": ["classify", "资金拨付及时率"]}
 TARGET_S = 3.0
+BASELINE_REV = "ec1f130"  # the last commit before issue 12's start-up work
 
 
 def run_once(tree: Path, models: Path, argv: list[str]) -> tuple[float, float]:
@@ -55,11 +57,32 @@ def run_once(tree: Path, models: Path, argv: list[str]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", type=Path, required=True, help="tree of the baseline commit")
-    parser.add_argument("--models-dir", type=Path, required=True)
+    parser.add_argument(
+        "--baseline", type=Path, help="tree of the baseline commit (default: a temporary worktree)"
+    )
+    parser.add_argument(
+        "--baseline-rev", default=BASELINE_REV, help="commit of the temporary baseline worktree"
+    )
+    parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.baseline is None:
+        with tempfile.TemporaryDirectory(prefix="bench-cli-base-") as tmp:
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "add", "--detach", tmp, args.baseline_rev], check=True
+            )
+            try:
+                measure(args, Path(tmp))
+            finally:
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", tmp], check=False)
+    else:
+        measure(args, args.baseline)
+
+
+def measure(args: argparse.Namespace, baseline: Path) -> None:
+    """Time both trees and write the results file."""
+    args.baseline = baseline
     locked = os.environ.get("JIXIAO_BENCH_LOCKED") == "1"
     baseline_rev = subprocess.run(
         ["git", "-C", str(args.baseline), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -86,7 +109,7 @@ def main() -> None:
         "# CLI start-up",
         "",
         "Command: `flock /work/brief/bench.lock env JIXIAO_BENCH_LOCKED=1 .venv/bin/python "
-        f"bench/bench_cli.py --baseline /work/wt/fast-base --models-dir {args.models_dir}`"
+        f"bench/bench_cli.py --baseline {args.baseline} --models-dir {args.models_dir}`"
         + ("" if locked else " (**not under the bench lock**)"),
         "",
         f"Machine: {os.cpu_count()} cores, no GPU, Python {platform.python_version()}. "
