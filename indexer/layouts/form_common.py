@@ -1,4 +1,5 @@
-"""Pieces the national-form and long-table interpreters share: values, names, places, indicators.
+"""Pieces the national-form and long-table interpreters share: values, names, places, indicators,
+and the document's table of projects.
 
 ``place_hint`` is no place table: it picks the most specific administrative-looking name
 (…县/区/旗, else …市/州/盟, else …省/自治区) printed in a form's unit, department or title,
@@ -10,14 +11,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from indexer.errors import ParseError
 from indexer.layouts.labels import Level
 from indexer.layouts.sheet_view import squeeze
 from indexer.position import Position
-from indexer.records import Indicator
+from indexer.readers.base import Document
+from indexer.records import Indicator, Project, SourceTable, Subtotal
 from indexer.targets import parse_target
 from indexer.text import canonical, display
 
-__all__ = ["clean_org", "is_comparator", "join_value", "make_indicator", "org_like", "place_hint"]
+__all__ = [
+    "clean_org",
+    "document_table",
+    "is_comparator",
+    "join_value",
+    "make_indicator",
+    "org_like",
+    "place_hint",
+]
 
 _CODE_HEAD = re.compile(r"^\s*[\[【(（]?\d{3,}[\]】)）]?\s*[-－—:：]?\s*")
 _CODE_TAIL = re.compile(r"\s*[\[【(（]?\d{3,}[\]】)）]?\s*$")
@@ -108,4 +119,35 @@ def make_indicator(
         annual_value=canonical(annual).strip() if annual else None,
         target=target,
         origin=origin,
+    )
+
+
+def document_table(
+    document: Document,
+    layout: str,
+    projects: list[Project],
+    missing: str,
+    *,
+    grand_total: Subtotal | None = None,
+    unit_subtotals: tuple[Subtotal, ...] = (),
+) -> SourceTable:
+    """The document's projects as one table, under its first project's department and district;
+    a ParseError saying ``missing`` (what was expected) at the first sheet when there is none."""
+    if not projects:
+        raise ParseError(
+            document.file_name,
+            None,
+            missing,
+            position=document.position(document.sheets[0]) if document.sheets else None,
+        )
+    first = projects[0]
+    return SourceTable(
+        file_name=document.file_name,
+        sha256=document.sha256,
+        layout=layout,
+        department=first.department,
+        district=first.district,
+        projects=tuple(projects),
+        grand_total=grand_total,
+        unit_subtotals=unit_subtotals,
     )

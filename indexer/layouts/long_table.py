@@ -17,7 +17,7 @@ from indexer.enrich import enrich_project
 from indexer.errors import ParseError
 from indexer.layouts.base import LayoutScore
 from indexer.layouts.common import project_id
-from indexer.layouts.form_common import clean_org, place_hint
+from indexer.layouts.form_common import clean_org, document_table, place_hint
 from indexer.layouts.header_block import field_of_label, parse_money
 from indexer.layouts.indicator_block import (
     Row,
@@ -123,22 +123,12 @@ class LongTableInterpreter:
             view = SheetView(document, sheet)
             for header in _header_rows(view):
                 self._table(document, view, header, projects, subtotals, totals)
-        if not projects:
-            raise ParseError(
-                document.file_name,
-                None,
-                "no long table found: expected a header row with 项目名称 and "
-                "一级指标 | 二级指标 | 三级指标 | 指标值",
-                position=document.position(document.sheets[0]) if document.sheets else None,
-            )
-        first = projects[0]
-        return SourceTable(
-            file_name=document.file_name,
-            sha256=document.sha256,
-            layout=LAYOUT,
-            department=first.department,
-            district=first.district,
-            projects=tuple(projects),
+        return document_table(
+            document,
+            LAYOUT,
+            projects,
+            "no long table found: expected a header row with 项目名称 and "
+            "一级指标 | 二级指标 | 三级指标 | 指标值",
             grand_total=(
                 Subtotal("合计", totals[0].line, totals[0].amounts, tuple(p.id for p in projects))
                 if totals

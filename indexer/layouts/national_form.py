@@ -16,7 +16,7 @@ from indexer.enrich import enrich_project
 from indexer.errors import ParseError
 from indexer.layouts.base import LayoutScore
 from indexer.layouts.common import project_id
-from indexer.layouts.form_common import clean_org, org_like, place_hint
+from indexer.layouts.form_common import clean_org, document_table, org_like, place_hint
 from indexer.layouts.header_block import HeaderBlock, field_of_label, read_header_block
 from indexer.layouts.indicator_block import (
     Row,
@@ -154,22 +154,11 @@ class NationalFormInterpreter:
                 if names_a_project
                 else None
             )
-        if not projects:
-            raise ParseError(
-                document.file_name,
-                None,
-                "no national form found: expected a table headed 一级指标 | 二级指标 | 三级指标 | 指标值",
-                position=document.position(document.sheets[0]) if document.sheets else None,
-            )
-        first = projects[0]
-        return SourceTable(
-            file_name=document.file_name,
-            sha256=document.sha256,
-            layout=LAYOUT,
-            department=first.department,
-            district=first.district,
-            projects=tuple(projects),
-            grand_total=None,
+        return document_table(
+            document,
+            LAYOUT,
+            projects,
+            "no national form found: expected a table headed 一级指标 | 二级指标 | 三级指标 | 指标值",
         )
 
 
