@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from classifier.records import Prediction
 from indexer.records import Amounts, Evidence, Hit, Indicator, Project, SimilarHit
 
 
@@ -319,18 +320,9 @@ class PredictionOut(BaseModel):
     top3: list[CandidateOut]
 
     @classmethod
-    def of(cls, name: str, prediction: Any) -> PredictionOut:
-        """From ``classifier.records.Prediction``."""
-        return cls(
-            name=name,
-            code=prediction.code,
-            label=prediction.label,
-            level1=prediction.level1,
-            probability=float(prediction.probability),
-            needs_review=bool(prediction.needs_review),
-            reason=getattr(prediction, "reason", None),
-            top3=[CandidateOut(code=c, label=lab, probability=float(p)) for c, lab, p in prediction.top3],
-        )
+    def of(cls, name: str, prediction: Prediction) -> PredictionOut:
+        """From the domain record, through its one serialisation (``Prediction.to_dict``)."""
+        return cls.model_validate({"name": name, **prediction.to_dict()})
 
 
 class ClassifyResponse(BaseModel):

@@ -24,7 +24,7 @@ class Prediction:
     reason: str | None = None  # why review is needed, when it is
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form (used by the CLI's ``--json`` output)."""
+        """The one JSON-ready form: the CLI's ``--json`` output and the API's ``PredictionOut``."""
         return {
             "code": self.code,
             "label": self.label,
