@@ -38,6 +38,7 @@ class ModelParams:
     use_library: bool = True  # train on the indicator library too
     library_weight: float = 1.0  # sample weight of each library example
     conflicts: str = "majority"  # how names filed under different codes are resolved (classifier.pool)
+    use_real_forms: bool = False  # train on classifier/data/real_forms.jsonl (off until evaluated)
     inner_folds: int = 5  # group folds of the out-of-fold logits that calibration is tuned on
 
 

@@ -7,7 +7,11 @@ Three sources (``Example.source``):
   group = the table;
 * ``"library"`` — the indicator library (``classifier.library``); group =
   ``"library:<sector>"``, the unit held out by leave-one-sector-out evaluation;
-* ``"knowledge"`` — the knowledge file's typical indicators (``classifier.dataset``).
+* ``"knowledge"`` — the knowledge file's typical indicators (``classifier.dataset``);
+* ``"real"`` — indicator rows transcribed from published real target/self-evaluation forms of
+  many provinces and sectors (``classifier/data/real_forms.jsonl``, URL on every row, see
+  ``classifier/data/REAL_FORMS.md``); group = ``"real:<source_id>"``. Names of the held-out
+  external evaluation set were dropped from the file when it was written.
 
 The same normalised name may be filed under different codes. 14 and 41 are one
 concept in two frameworks, so a name filed under both keeps both (the framework
@@ -19,14 +23,21 @@ conflicting name; ``"keep"`` keeps them all.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
 
+from classifier import taxonomy
 from classifier.core import ModelParams
-from classifier.dataset import Example, knowledge_examples, name_key
+from classifier.dataset import Example, clean_value, knowledge_examples, name_key
 from classifier.library import LibraryEntry, load_library
+from indexer.errors import ArtifactError
 
 LIBRARY_PREFIX = "library:"
+REAL_PREFIX = "real:"
+REAL_FORMS_FILE = "data/real_forms.jsonl"
 CONFLICT_POLICIES: tuple[str, ...] = ("majority", "drop", "keep")
 
 
@@ -44,6 +55,38 @@ def library_examples(entries: Sequence[LibraryEntry] | None = None) -> list[Exam
         )
         for e in rows
     ]
+
+
+@lru_cache(maxsize=1)
+def real_form_examples() -> tuple[Example, ...]:
+    """The transcribed real-form rows as examples (group ``real:<source_id>``, source ``"real"``).
+
+    A malformed line raises ``ArtifactError`` naming the file and line.
+    """
+    text = resources.files("classifier").joinpath(REAL_FORMS_FILE).read_text(encoding="utf-8")
+    out: list[Example] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            code = str(row["code"])
+            name, source_id = row["name"], row["source_id"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ArtifactError(f"classifier/{REAL_FORMS_FILE} line {number}: {exc}") from exc
+        if code not in taxonomy.BY_CODE or not isinstance(name, str) or not name.strip():
+            raise ArtifactError(f"classifier/{REAL_FORMS_FILE} line {number}: bad code or name")
+        out.append(
+            Example(
+                name=name,
+                value=clean_value(row.get("value")),
+                code=code,
+                level1=taxonomy.level1_of(code),
+                group=REAL_PREFIX + str(source_id),
+                source="real",
+            )
+        )
+    return tuple(out)
 
 
 def _concept(code: str) -> str:
@@ -85,9 +128,14 @@ def training_pool(
     keywords: bool = True,
     conflicts: str = "majority",
     library: Sequence[LibraryEntry] | None = None,
+    real_forms: Sequence[Example] | None = None,
 ) -> list[Example]:
-    """Corpus examples + library + knowledge file, deduplicated and conflicts resolved."""
-    pool = list(corpus_rows)
+    """Corpus examples + real forms + library + knowledge file, deduplicated and conflicts resolved.
+
+    ``real_forms`` (e.g. ``real_form_examples()`` or a cross-validation fold of it) go right after
+    the corpus rows, so on a repeated name they win the first-occurrence tie like the corpus does.
+    """
+    pool = list(corpus_rows) + list(real_forms or ())
     if use_library:
         pool += library_examples(library)
     if use_knowledge:
@@ -95,12 +143,22 @@ def training_pool(
     return resolve_conflicts(pool, conflicts)
 
 
-def pool_of(corpus_rows: Sequence[Example], params: ModelParams) -> list[Example]:
-    """The training pool ``params`` ask for, around ``corpus_rows`` (:func:`training_pool`)."""
+def pool_of(
+    corpus_rows: Sequence[Example], params: ModelParams, real_forms: Sequence[Example] | None = None
+) -> list[Example]:
+    """The training pool ``params`` ask for, around ``corpus_rows`` (:func:`training_pool`).
+
+    With ``params.use_real_forms`` the real-form rows are added: ``real_forms`` when given (a
+    cross-validation fold), else all of :func:`real_form_examples`.
+    """
+    real: Sequence[Example] = ()
+    if params.use_real_forms:
+        real = real_form_examples() if real_forms is None else real_forms
     return training_pool(
         corpus_rows,
         use_library=params.use_library,
         use_knowledge=params.use_knowledge,
         keywords=params.knowledge_keywords,
         conflicts=params.conflicts,
+        real_forms=real,
     )

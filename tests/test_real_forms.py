@@ -1,0 +1,61 @@
+"""The real-form training rows: well-formed, sourced, and disjoint from the held-out external set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from classifier import taxonomy
+from classifier.core import ModelParams
+from classifier.dataset import Example, name_key
+from classifier.pool import REAL_PREFIX, pool_of, real_form_examples
+from indexer.layouts.labels import classify
+
+ROOT = Path(__file__).resolve().parent.parent
+FILE = ROOT / "classifier" / "data" / "real_forms.jsonl"
+EXTERNAL = sorted((ROOT / "eval" / "external").glob("*.jsonl"))
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_rows_are_sourced_and_coded_by_their_printed_labels() -> None:
+    rows = _rows(FILE)
+    assert len(rows) >= 90
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({r["source_id"] for r in rows}) >= 15
+    for r in rows:
+        assert r["url"].startswith("http"), r["id"]
+        assert r["name"].strip(), r["id"]
+        level = classify(r["level1_raw"], r["level2_raw"])
+        assert level is not None and level.code == str(r["code"]), r["id"]
+        assert r["level1"] == taxonomy.level1_of(str(r["code"])), r["id"]
+    # One URL per source.
+    by_source: dict[str, set[str]] = {}
+    for r in rows:
+        by_source.setdefault(r["source_id"], set()).add(r["url"])
+    assert all(len(urls) == 1 for urls in by_source.values())
+
+
+def test_disjoint_from_the_external_evaluation_set() -> None:
+    external = [row for path in EXTERNAL for row in _rows(path)]
+    assert len(external) >= 400
+    urls = {r["url"] for r in external}
+    names = {name_key(r["name"]) for r in external}
+    for r in _rows(FILE):
+        assert r["url"] not in urls, r["id"]
+        assert name_key(r["name"]) not in names, r["id"]
+
+
+def test_pool_takes_real_forms_only_when_asked() -> None:
+    real = real_form_examples()
+    assert all(e.source == "real" and e.group.startswith(REAL_PREFIX) for e in real)
+    corpus = [Example("培训人次", "100人次", "11", "产出", "t.txt", "corpus")]
+    off = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False))
+    on = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False, use_real_forms=True))
+    assert [e.source for e in off] == ["corpus"]
+    assert sum(e.source == "real" for e in on) > 80
+    fold = [e for e in real if e.group == real[0].group]
+    one = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False, use_real_forms=True), fold)
+    assert {e.group for e in one if e.source == "real"} == {real[0].group}
