@@ -137,18 +137,18 @@ def scale_lines(workload: dict[str, Any], rows: list[dict[str, Any]]) -> list[st
         f"{workload['projects']:,} synthetic projects, {workload['documents']:,} documents, "
         f"{workload['texts']:,} distinct texts (generated in {workload['generate_s']:.0f} s). "
         "**Hashing vectors, not the real encoder**: `FakeEncoder` (character uni- and bigrams into "
-        f"{HASH_DIM} buckets, the real encoder's dimension), because embedding every distinct text with "
-        "the real encoder would take longer than a bench-lock hold on these 2 cores; the vectors have the "
-        "real number and shape, so build, memory and search cost are those of the real thing, but "
-        "the dense side's ranking is not, and no judgments exist at this size: relevance is the seed "
-        "table's above. "
+        f"{HASH_DIM} buckets, the real encoder's dimension), chosen before it was known how few distinct "
+        "texts the generator makes (the real encoder would have added a few minutes). Flat vector search "
+        "and the engines' index costs do not depend on the vectors' values, so build, memory and "
+        "latency are those of the real thing; the dense side's ranking is not, and no judgments exist "
+        "at this size: relevance is the seed table's above. "
         f"Latency over up to {workload['queries']} query texts (the 46 judged queries, then "
         "paraphrase variants), query vector given, one at a time, after 3 warm-up queries; an engine "
         f"stops after {workload['budget_s']:.0f} s of queries (column *queries*). "
         "Build from the documents and their vectors "
         "(jixiao: `build_index` with every vector reused, index written to disk; peers: their index "
         "built and committed). Memory: this process's RSS growth during the build, peak (sampled "
-        "every 20 ms) and resident after it.",
+        "every 10 ms) and resident after it.",
         "",
         "| engine | queries | p50 ms | p99 ms | build s | peak RSS +MB | resident +MB | disk MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
