@@ -16,6 +16,17 @@ if TYPE_CHECKING:
     from indexer.corpus import Corpus
 
 
+# The --engine spark options classify and audit share.
+EngineOption = Annotated[
+    str, typer.Option("--engine", help="local, or spark: batch-tag --input PARQUET into --out.")
+]
+InputOption = Annotated[
+    Path | None, typer.Option("--input", help="Parquet (a `jixiao export` folder) for --engine spark.")
+]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Output Parquet folder (--engine spark).")]
+MasterOption = Annotated[str | None, typer.Option("--master", help="Spark master URL (default local[2]).")]
+
+
 def _load_model(corpus: Corpus | None = None) -> IndicatorClassifier:
     """The stored classifier with the configured encoder (pinned to ``corpus`` when given).
 
@@ -108,19 +119,10 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[
             bool, typer.Option("--json", help="JSON (one object per line for --file).")
         ] = False,
-        engine: Annotated[
-            str, typer.Option("--engine", help="local, or spark: batch-tag --input PARQUET into --out.")
-        ] = "local",
-        source: Annotated[
-            Path | None,
-            typer.Option("--input", help="Parquet (a `jixiao export` folder) for --engine spark."),
-        ] = None,
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Output Parquet folder (--engine spark).")
-        ] = None,
-        master: Annotated[
-            str | None, typer.Option("--master", help="Spark master URL (default local[2]).")
-        ] = None,
+        engine: EngineOption = "local",
+        source: InputOption = None,
+        out: OutOption = None,
+        master: MasterOption = None,
     ) -> None:
         """Tag indicators with their level-2 code (11…43), probability, top-3 and "needs review"."""
         from indexer.errors import InvalidInputError
@@ -183,19 +185,10 @@ def register(app: typer.Typer) -> None:
         min_probability: Annotated[
             float, typer.Option("--min-probability", help="Report contradictions at least this confident.")
         ] = 0.8,
-        engine: Annotated[
-            str, typer.Option("--engine", help="local, or spark: batch-tag --input PARQUET into --out.")
-        ] = "local",
-        source: Annotated[
-            Path | None,
-            typer.Option("--input", help="Parquet (a `jixiao export` folder) for --engine spark."),
-        ] = None,
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Output Parquet folder (--engine spark).")
-        ] = None,
-        master: Annotated[
-            str | None, typer.Option("--master", help="Spark master URL (default local[2]).")
-        ] = None,
+        engine: EngineOption = "local",
+        source: InputOption = None,
+        out: OutOption = None,
+        master: MasterOption = None,
     ) -> None:
         """Filed codes the model contradicts (out of fold), and level-2 tags for level-1-only indicators."""
         if engine != "local":
