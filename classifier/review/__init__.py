@@ -21,20 +21,25 @@ Thresholds live in :class:`ReviewConfig` (documented defaults).
 from typing import TYPE_CHECKING, Any
 
 from classifier.review.config import ReviewConfig
-from classifier.review.draft import draft_project
 from classifier.review.findings import KINDS, SEVERITIES, Finding, ProjectReview
 
 if TYPE_CHECKING:
+    from classifier.review.draft import draft_project
     from classifier.review.reviewer import Reviewer, TableReview
 
 
 def __getattr__(name: str) -> Any:
-    # The reviewer pulls in the reuse engine (datasketch, scipy): imported on first
-    # use, so that `api.settings` (which reads ReviewConfig) and the CLI start fast.
+    # The reviewer pulls in the reuse engine (datasketch, scipy) and the draft reader
+    # every document reader (openpyxl, pdfplumber, python-docx): imported on first use,
+    # so that `api.settings` (which reads ReviewConfig) and the CLI start fast.
     if name in ("Reviewer", "TableReview"):
         from classifier.review import reviewer
 
         return getattr(reviewer, name)
+    if name == "draft_project":
+        from classifier.review import draft
+
+        return draft.draft_project
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

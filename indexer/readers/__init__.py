@@ -10,7 +10,9 @@ saying what they are.
 from __future__ import annotations
 
 import dataclasses
+from functools import cache
 from pathlib import PurePath
+from typing import Any
 
 from indexer.errors import ParseError
 from indexer.readers.base import (
@@ -22,13 +24,7 @@ from indexer.readers.base import (
     Sheet,
     check_size,
 )
-from indexer.readers.docx import DocxReader
-from indexer.readers.html import HtmlReader
 from indexer.readers.ole import ole_kind
-from indexer.readers.pdf import PdfReader
-from indexer.readers.text import TextReader
-from indexer.readers.xls import XlsReader
-from indexer.readers.xlsx import XlsxReader
 from indexer.readers.zipcheck import package_kind
 
 __all__ = [
@@ -41,17 +37,31 @@ __all__ = [
     "Sheet",
     "format_of_name",
     "read_document",
+    "readers",
 ]
 
-READERS: tuple[Reader, ...] = (
-    PdfReader(),
-    XlsReader(),
-    XlsxReader(),
-    DocxReader(),
-    HtmlReader(),
-    TextReader(),
-)
-"""In the order they are tried; the text reader takes whatever has no signature."""
+
+@cache
+def readers() -> tuple[Reader, ...]:
+    """The readers in the order they are tried; the text reader takes whatever has no signature.
+
+    Imported on first use: the PDF, Excel and Word engines (pdfplumber, openpyxl,
+    python-docx) take most of a second to import, which every command that only opens
+    the stored corpus (``jixiao search``, ``classify``) would pay for nothing."""
+    from indexer.readers.docx import DocxReader
+    from indexer.readers.html import HtmlReader
+    from indexer.readers.pdf import PdfReader
+    from indexer.readers.text import TextReader
+    from indexer.readers.xls import XlsReader
+    from indexer.readers.xlsx import XlsxReader
+
+    return (PdfReader(), XlsReader(), XlsxReader(), DocxReader(), HtmlReader(), TextReader())
+
+
+def __getattr__(name: str) -> Any:
+    if name == "READERS":
+        return readers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _EXTENSIONS = {
     ".pdf": "pdf",
@@ -115,10 +125,12 @@ def read_document(data: bytes, file_name: str, limits: ReadLimits | None = None)
     reason = _refusal(data, file_name)
     if reason is not None:
         raise ParseError(file_name, None, reason, position=Position(file_name))
-    reader = next(r for r in READERS if r.sniff(data, file_name))
+    reader = next(r for r in readers() if r.sniff(data, file_name))
     try:
         document = reader.read(data, file_name, limits)
     except ParseError as exc:
+        from indexer.readers.text import TextReader
+
         if isinstance(reader, TextReader) and claimed in _SIGNATURES:
             raise type(exc)(
                 file_name,
