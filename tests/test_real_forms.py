@@ -22,9 +22,9 @@ def _rows(path: Path) -> list[dict]:
 
 def test_rows_are_sourced_and_coded_by_their_printed_labels() -> None:
     rows = _rows(FILE)
-    assert len(rows) >= 90
+    assert len(rows) >= 230
     assert len({r["id"] for r in rows}) == len(rows)
-    assert len({r["source_id"] for r in rows}) >= 15
+    assert len({r["source_id"] for r in rows}) >= 39
     for r in rows:
         assert r["url"].startswith("http"), r["id"]
         assert r["name"].strip(), r["id"]
@@ -55,7 +55,7 @@ def test_pool_takes_real_forms_only_when_asked() -> None:
     off = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False))
     on = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False, use_real_forms=True))
     assert [e.source for e in off] == ["corpus"]
-    assert sum(e.source == "real" for e in on) > 80
+    assert sum(e.source == "real" for e in on) > 200
     fold = [e for e in real if e.group == real[0].group]
     one = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False, use_real_forms=True), fold)
     assert {e.group for e in one if e.source == "real"} == {real[0].group}
