@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from click.testing import Result
 from pydantic import SecretStr
 
 from api.settings import Settings
@@ -53,6 +54,18 @@ def copy_models(settings: Settings, dest: Path) -> Settings:
     """A private, writable copy of ``settings``' models (for tests that ingest)."""
     shutil.copytree(settings.models_dir, dest, dirs_exist_ok=False)
     return settings.model_copy(update={"models_dir": dest})
+
+
+def run_cli(*args: str) -> Result:
+    """``jixiao <args>`` through typer's test runner; fails the test, showing the output and the
+    exception, unless the command exits 0."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
+    return result
 
 
 def free_port() -> int:

@@ -10,12 +10,13 @@ environment variable, where they fail.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-from api.settings import Settings
+from api.settings import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO_ROOT / "data" / "raw"
@@ -42,6 +43,42 @@ def seed_paths() -> list[Path]:
 def fake_settings(tmp_path: Path) -> Settings:
     """Settings with an empty temp artifact store and the fake encoder."""
     return Settings(models_dir=tmp_path / "models", data_dir=SEED_DIR, encoder="fake")
+
+
+@pytest.fixture
+def cli_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Settings]]:
+    """Point the CLI's process-wide settings somewhere for one test.
+
+    ``cli_settings(models_dir=None, **env)`` sets ``JIXIAO_MODELS_DIR`` (default: ``tmp_path /
+    "models"``) and ``JIXIAO_<KEY>`` for each keyword, clears the settings cache and returns the
+    settings the CLI will read; the cache is cleared again after the test.
+    """
+
+    def point(models_dir: Path | None = None, **env: str) -> Settings:
+        monkeypatch.setenv("JIXIAO_MODELS_DIR", str(models_dir or tmp_path / "models"))
+        for key, value in env.items():
+            monkeypatch.setenv(f"JIXIAO_{key.upper()}", value)
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield point
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def seed_cli_models(cli_settings: Callable[..., Settings], seed_paths: list[Path]) -> Path:
+    """A fake-encoder models folder with the seed corpus ingested and indexed (no classifier),
+    which the CLI's settings point at."""
+    from api.loaders import index_options
+    from indexer.encoder import FakeEncoder
+    from indexer.search import build_index
+    from indexer.store import CorpusStore
+
+    settings = cli_settings(encoder="fake")
+    store = CorpusStore(settings.db_path)
+    store.ingest(seed_paths)
+    build_index(store.load(), FakeEncoder(), settings.index_dir, **index_options(settings))
+    return settings.models_dir
 
 
 @pytest.fixture(scope="session")

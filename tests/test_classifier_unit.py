@@ -448,17 +448,11 @@ def test_embedding_cache_encodes_each_text_once(encoder):
 
 
 @pytest.fixture
-def cli_env(tmp_path, monkeypatch, corpus, encoder, model):
-    from api.settings import get_settings
-
-    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(tmp_path / "models"))
-    monkeypatch.setenv("JIXIAO_ENCODER", "fake")
-    get_settings.cache_clear()
-    settings = get_settings()
+def cli_env(cli_settings, corpus, encoder, model):
+    settings = cli_settings(encoder="fake")
     # the CLI loads the encoder from settings: the fake one has the default dim
     IndicatorClassifier.train(corpus, FakeEncoder()).save(settings.classifier_dir)
-    yield settings
-    get_settings.cache_clear()
+    return settings
 
 
 def _run(*args: str):

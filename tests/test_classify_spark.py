@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from api_support import run_cli
 from typer.testing import CliRunner
 
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from classifier.dataset import clean_value
 from classifier.model import IndicatorClassifier
 from indexer.encoder import FakeEncoder
@@ -34,21 +35,14 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings
 
 
 @pytest.fixture
-def cli(trained, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Path]]:
+def cli(trained, cli_settings) -> tuple[Settings, Path]:
     settings, root = trained
-    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(settings.models_dir))
-    monkeypatch.setenv("JIXIAO_ENCODER", "fake")
-    get_settings.cache_clear()
-    yield settings, root
-    get_settings.cache_clear()
+    cli_settings(settings.models_dir, encoder="fake")
+    return settings, root
 
 
 def _run(*args: str) -> str:
-    from api.cli import app
-
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
-    return result.output
+    return run_cli(*args).output
 
 
 def test_spark_tags_every_indicator_as_the_local_model_does(spark, cli, tmp_path: Path):

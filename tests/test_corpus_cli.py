@@ -5,26 +5,19 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from api.settings import get_settings
 from indexer.store import CorpusStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    models = tmp_path / "models"
-    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(models))
-    monkeypatch.setenv("JIXIAO_DATA_DIR", str(Path(__file__).resolve().parent.parent / "data" / "raw"))
-    get_settings.cache_clear()
-    yield models
-    get_settings.cache_clear()
+def models_dir(cli_settings) -> Path:
+    return cli_settings(data_dir=str(Path(__file__).resolve().parent.parent / "data" / "raw")).models_dir
 
 
 def test_ingest_default_folder_then_stats(models_dir: Path) -> None:

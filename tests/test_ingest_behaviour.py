@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from readers_support import renderings
 from test_readers_hostile import _encrypted, _pdf
 from typer.testing import CliRunner
 
-from api.settings import get_settings
 from indexer.errors import BadFilesError, InvalidInputError, ParseError
 from indexer.ingest import InputFile, read_path
 from indexer.store import CorpusStore
@@ -136,12 +134,8 @@ def test_original_bytes_are_kept_by_content_never_by_name(renderings, store):
 
 
 @pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    models = tmp_path / "models"
-    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(models))
-    get_settings.cache_clear()
-    yield models
-    get_settings.cache_clear()
+def models_dir(cli_settings) -> Path:
+    return cli_settings().models_dir
 
 
 def _files(tmp_path: Path, renderings: dict) -> tuple[list[Path], list[Path]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -13,8 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from api.loaders import index_options
-from api.settings import get_settings
 from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
 from indexer.errors import InvalidInputError
@@ -128,21 +125,9 @@ def test_an_empty_corpus_exports_empty_datasets(tmp_path: Path):
     assert len(pd.read_parquet(tmp_path / "empty" / "indicators")) == 0
 
 
-@pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    models = tmp_path / "models"
-    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(models))
-    monkeypatch.setenv("JIXIAO_ENCODER", "fake")
-    get_settings.cache_clear()
-    settings = get_settings()
-    store = CorpusStore(settings.db_path)
-    store.ingest(sorted(SEED.glob("*.txt")))
-    build_index(store.load(), FakeEncoder(), settings.index_dir, **index_options(settings))
-    yield models
-    get_settings.cache_clear()
-
-
-def test_export_command_writes_everything_and_refuses_an_existing_folder(models_dir: Path, tmp_path: Path):
+def test_export_command_writes_everything_and_refuses_an_existing_folder(
+    seed_cli_models: Path, tmp_path: Path
+):
     from api.cli import app
 
     out = tmp_path / "pq"

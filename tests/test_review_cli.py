@@ -4,46 +4,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from api_support import run_cli
 from openpyxl import load_workbook
 from review_support import DEFECTS
-from typer.testing import CliRunner
-
-from api.loaders import index_options
-from api.settings import get_settings
-from indexer.encoder import FakeEncoder
-from indexer.search import build_index
-from indexer.store import CorpusStore
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "raw"
 
 
-@pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    models = tmp_path / "models"
-    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(models))
-    monkeypatch.setenv("JIXIAO_ENCODER", "fake")
-    get_settings.cache_clear()
-    settings = get_settings()
-    store = CorpusStore(settings.db_path)
-    store.ingest(sorted(SEED.glob("*.txt")))
-    build_index(store.load(), FakeEncoder(), settings.index_dir, **index_options(settings))
-    yield models
-    get_settings.cache_clear()
-
-
 def run(*args: str) -> str:
-    from api.cli import app
-
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.stdout  # warnings (no classifier) go to stderr
+    return run_cli(*args).stdout  # warnings (no classifier) go to stderr
 
 
-def test_review_a_json_draft_and_export(models_dir, tmp_path):
+def test_review_a_json_draft_and_export(seed_cli_models, tmp_path):
     draft = tmp_path / "draft.json"
     draft.write_text(json.dumps(DEFECTS["weak_target"], ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "findings.xlsx"
@@ -55,12 +29,12 @@ def test_review_a_json_draft_and_export(models_dir, tmp_path):
     assert any(r[4] == "weak_target" for r in rows[1:])
 
 
-def test_review_a_seed_table_in_text(models_dir):
+def test_review_a_seed_table_in_text(seed_cli_models):
     text = run("review", str(sorted(SEED.glob("*.txt"))[2]))
     assert "11 projects" in text and "rule:" in text and "缺少一级指标" in text
 
 
-def test_recommend_and_benchmark(models_dir):
+def test_recommend_and_benchmark(seed_cli_models):
     rec = json.loads(run("recommend", "会展业专题", "--goal", "扶持企业参展", "--json"))
     assert {"11", "12", "13", "31"} <= set(rec["codes"])
     bench = json.loads(run("benchmark", "扶持企业满意度", "--json"))

@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from api_support import run_cli
 from typer.testing import CliRunner
-
-from api.loaders import index_options
-from api.settings import get_settings
-from indexer.encoder import FakeEncoder
-from indexer.search import build_index
-from indexer.store import CorpusStore
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "raw"
 
 
-@pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    models = tmp_path / "models"
-    monkeypatch.setenv("JIXIAO_MODELS_DIR", str(models))
-    monkeypatch.setenv("JIXIAO_ENCODER", "fake")
-    get_settings.cache_clear()
-    settings = get_settings()
-    store = CorpusStore(settings.db_path)
-    store.ingest(sorted(SEED.glob("*.txt")))
-    build_index(store.load(), FakeEncoder(), settings.index_dir, **index_options(settings))
-    yield models
-    get_settings.cache_clear()
-
-
 def run(*args: str) -> str:
-    from api.cli import app
-
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+    return run_cli(*args).output
 
 
-def test_search_json_has_hits_with_evidence(models_dir):
+def test_search_json_has_hits_with_evidence(seed_cli_models):
     data = json.loads(run("search", "服务外包", "-k", "3", "--json"))
     assert len(data["hits"]) == 3 and data["total"] >= 3
     first = data["hits"][0]
@@ -50,18 +25,18 @@ def test_search_json_has_hits_with_evidence(models_dir):
     assert first["scores"]["bm25_rank"] is not None
 
 
-def test_search_filters_reach_the_index(models_dir):
+def test_search_filters_reach_the_index(seed_cli_models):
     data = json.loads(run("search", "口岸", "--district", "花都", "--code", "3", "-k", "50", "--json"))
     assert data["hits"] and {h["district"] for h in data["hits"]} == {"花都区"}
 
 
-def test_search_human_output_is_a_table(models_dir):
+def test_search_human_output_is_a_table(seed_cli_models):
     out = run("search", "跨境电商", "-k", "2")
     assert "projects ranked" in out and "score" in out
     assert "[跨境电商]" in out or "[跨境]" in out
 
 
-def test_similar_json_lists_other_districts(models_dir):
+def test_similar_json_lists_other_districts(seed_cli_models):
     hits = json.loads(run("search", "服务贸易专题", "--district", "广州市", "-k", "1", "--json"))["hits"]
     pid = hits[0]["project_id"]
     data = json.loads(run("similar", pid, "-k", "4", "--json"))
@@ -72,7 +47,7 @@ def test_similar_json_lists_other_districts(models_dir):
     assert "like" in text and "cos#" in text and "jac#" in text
 
 
-def test_unknown_project_is_a_clean_error(models_dir):
+def test_unknown_project_is_a_clean_error(seed_cli_models):
     from api.cli import app
 
     result = CliRunner().invoke(app, ["similar", "nope"])
@@ -80,12 +55,12 @@ def test_unknown_project_is_a_clean_error(models_dir):
     assert "nope" in str(result.exception) or "nope" in result.output
 
 
-def test_level2_code_filter_on_the_seed_corpus(models_dir):
+def test_level2_code_filter_on_the_seed_corpus(seed_cli_models):
     data = json.loads(run("search", "口岸", "--code", "13", "-k", "100", "--json"))
     assert data["hits"] and "花都区" not in {h["district"] for h in data["hits"]}  # 花都 gives level-1 only
 
 
-def test_search_and_similar_take_year_and_region_flags(models_dir):
+def test_search_and_similar_take_year_and_region_flags(seed_cli_models):
     data = json.loads(run("search", "运维", "--year", "2025", "--province", "广东", "-k", "50", "--json"))
     assert data["hits"] and {(h["budget_year"], h["city"]) for h in data["hits"]} == {(2025, "广州市")}
     assert json.loads(run("search", "运维", "--county", "汉阴县", "--json"))["total"] == 0
