@@ -38,16 +38,32 @@ _DATE = re.compile(
     rf"{_NUM}\s*(?:个)?(?:工作日|日|天|小时|分钟|秒|周|个月)(?:内|以内)?|当[年月日]|按时|按期|及时"
 )
 _YEARS = re.compile(rf"{_NUM}\s*年(?!底|末|度|前|内)")
-_IMPROVE = re.compile(r"提升|提高|改善|增强|促进|明显|显著|有效|较大|逐步|增加|增长|进一步|带动|推动|加快")
-_LASTING = re.compile(r"长期|持续|长效|健全|建立|完善|可持续|稳定运行|长远")
-_SATISFIED = re.compile(r"满意")
-_NONE_HAPPENED = re.compile(
-    r"^[=＝]?\s*0\s*(?:起|件|次|例|个)?$|无|未发生|零|杜绝|影响较小|可控|较低|不[超高]"
-)
-_QUALITY_WORD = re.compile(r"合格|达标|优良|优秀|规范|符合|通过|准确|完好|良好")
-_GE = re.compile(r"[≥>＞≧]|大于|不低于|不少于|以上|超过")
-_LE = re.compile(r"[≤<＜≦]|小于|不高于|不超过|以内|以下|控制在")
+_SATISFIED = r"满意"
 _NAME_UNIT = re.compile(r"[（(]\s*([^（）()]{1,6})\s*[)）]")
+
+# Cues that are one pattern found in the value, or in the name: cue name → pattern.
+_VALUE_WORDS = {
+    "value_improve_word": (
+        r"提升|提高|改善|增强|促进|明显|显著|有效|较大|逐步|增加|增长|进一步|带动|推动|加快"
+    ),
+    "value_lasting_word": r"长期|持续|长效|健全|建立|完善|可持续|稳定运行|长远",
+    "value_satisfied_word": _SATISFIED,
+    "value_none_happened": (
+        r"^[=＝]?\s*0\s*(?:起|件|次|例|个)?$|无|未发生|零|杜绝|影响较小|可控|较低|不[超高]"
+    ),
+    "value_quality_word": r"合格|达标|优良|优秀|规范|符合|通过|准确|完好|良好",
+    "value_ge": r"[≥>＞≧]|大于|不低于|不少于|以上|超过",
+    "value_le": r"[≤<＜≦]|小于|不高于|不超过|以内|以下|控制在",
+}
+_NAME_NOUNS = {
+    "noun_effect": r"提高|提升|改善|促进|带动|增加|增收|保障|维护|推动|减少|降低|增强|助力|优化|收入|效益",
+    "noun_eco": r"生态|环境|排放|污染|绿化|森林|水质|空气|节能|减排|碳|植被|水土|扬尘|噪声|垃圾|废",
+    "noun_lasting": r"长效|可持续|长期|机制|使用年限|持续|运行维护|管护",
+    "noun_negative": r"影响|投诉|信访|事故|纠纷|舆情|上访|群体性|泄漏|损毁|破坏",
+    "noun_satisfied": _SATISFIED,
+}
+_VALUE_WORD_RES = {cue: re.compile(pattern) for cue, pattern in _VALUE_WORDS.items()}
+_NAME_NOUN_RES = {cue: re.compile(pattern) for cue, pattern in _NAME_NOUNS.items()}
 
 _RATE_NOUN = re.compile(r"(?:率|比例|比率|占比|比重|覆盖面|指数)\s*$|率[（(]")
 _COUNT_NOUN = re.compile(
@@ -55,45 +71,6 @@ _COUNT_NOUN = re.compile(
 )
 _COST_NOUN = re.compile(r"成本|费用|单价|造价|标准|单位.*费|经费|补助|补贴|资金额|支出|投入|预算|投资|价格")
 _TIME_NOUN = re.compile(r"及时|按时|按期|时间|时限|期限|周期|进度|时效|完成时|工期|用时|天数|日内|响应")
-_EFFECT_NOUN = re.compile(
-    r"提高|提升|改善|促进|带动|增加|增收|保障|维护|推动|减少|降低|增强|助力|优化|收入|效益"
-)
-_ECO_NOUN = re.compile(r"生态|环境|排放|污染|绿化|森林|水质|空气|节能|减排|碳|植被|水土|扬尘|噪声|垃圾|废")
-_LASTING_NOUN = re.compile(r"长效|可持续|长期|机制|使用年限|持续|运行维护|管护")
-_NEGATIVE_NOUN = re.compile(r"影响|投诉|信访|事故|纠纷|舆情|上访|群体性|泄漏|损毁|破坏")
-
-CUE_NAMES: tuple[str, ...] = (
-    "value_none",
-    "value_percent",
-    "value_count_unit",
-    "value_money",
-    "value_money_per_unit",
-    "value_date_or_duration",
-    "value_years",
-    "value_improve_word",
-    "value_lasting_word",
-    "value_satisfied_word",
-    "value_none_happened",
-    "value_quality_word",
-    "value_ge",
-    "value_le",
-    "name_unit_count",
-    "name_unit_money",
-    "name_unit_percent",
-    "noun_rate",
-    "noun_count",
-    "noun_cost",
-    "noun_time",
-    "noun_effect",
-    "noun_eco",
-    "noun_lasting",
-    "noun_negative",
-    "noun_satisfied",
-    "rate_and_percent",
-    "count_noun_and_count_unit",
-    "cost_noun_and_money",
-    "time_noun_and_date",
-)
 
 
 def _name_unit(name: str) -> str:
@@ -101,8 +78,8 @@ def _name_unit(name: str) -> str:
     return " ".join("1" + m.strip("≥≤*＊ ") for m in _NAME_UNIT.findall(name))
 
 
-def cue_vector(name: str, value: str | None) -> np.ndarray:
-    """The cue features of one indicator, in :data:`CUE_NAMES` order (0/1 floats)."""
+def _cues(name: str, value: str | None) -> dict[str, bool]:
+    """Every cue of one indicator by name, in feature order: the one list of the cues."""
     v = (value or "").strip()
     name_units = _name_unit(name)
     name = _NAME_UNIT.sub("", name).strip() or name  # the head noun is what precedes a bracketed unit
@@ -115,39 +92,37 @@ def cue_vector(name: str, value: str | None) -> np.ndarray:
     count_noun = bool(_COUNT_NOUN.search(name))
     cost = bool(_COST_NOUN.search(name))
     time_noun = bool(_TIME_NOUN.search(name))
-    flags = (
-        not v,
-        percent,
-        count,
-        money,
-        per_unit,
-        date,
-        bool(_YEARS.search(v)) and not date,
-        bool(_IMPROVE.search(v)),
-        bool(_LASTING.search(v)),
-        bool(_SATISFIED.search(v)),
-        bool(_NONE_HAPPENED.search(v)),
-        bool(_QUALITY_WORD.search(v)),
-        bool(_GE.search(v)),
-        bool(_LE.search(v)),
-        bool(_COUNT.search(name_units)),
-        bool(_MONEY.search(name_units) or _PER_UNIT.search(name_units)),
-        bool(_PERCENT.search(name_units)),
-        rate,
-        count_noun,
-        cost,
-        time_noun,
-        bool(_EFFECT_NOUN.search(name)),
-        bool(_ECO_NOUN.search(name)),
-        bool(_LASTING_NOUN.search(name)),
-        bool(_NEGATIVE_NOUN.search(name)),
-        bool(_SATISFIED.search(name)),
-        rate and percent,
-        count_noun and (count or bool(_COUNT.search(name_units))),
-        cost and (money or per_unit),
-        time_noun and date,
-    )
-    return np.array(flags, dtype=np.float32)
+    return {
+        "value_none": not v,
+        "value_percent": percent,
+        "value_count_unit": count,
+        "value_money": money,
+        "value_money_per_unit": per_unit,
+        "value_date_or_duration": date,
+        "value_years": bool(_YEARS.search(v)) and not date,
+        **{cue: bool(pattern.search(v)) for cue, pattern in _VALUE_WORD_RES.items()},
+        "name_unit_count": bool(_COUNT.search(name_units)),
+        "name_unit_money": bool(_MONEY.search(name_units) or _PER_UNIT.search(name_units)),
+        "name_unit_percent": bool(_PERCENT.search(name_units)),
+        "noun_rate": rate,
+        "noun_count": count_noun,
+        "noun_cost": cost,
+        "noun_time": time_noun,
+        **{cue: bool(pattern.search(name)) for cue, pattern in _NAME_NOUN_RES.items()},
+        "rate_and_percent": rate and percent,
+        "count_noun_and_count_unit": count_noun and (count or bool(_COUNT.search(name_units))),
+        "cost_noun_and_money": cost and (money or per_unit),
+        "time_noun_and_date": time_noun and date,
+    }
+
+
+CUE_NAMES: tuple[str, ...] = tuple(_cues("", None))
+"""The cue features' names, in feature (column) order."""
+
+
+def cue_vector(name: str, value: str | None) -> np.ndarray:
+    """The cue features of one indicator, in :data:`CUE_NAMES` order (0/1 floats)."""
+    return np.fromiter(_cues(name, value).values(), dtype=np.float32, count=len(CUE_NAMES))
 
 
 def cue_matrix(names: Sequence[str], values: Sequence[str | None]) -> np.ndarray:
