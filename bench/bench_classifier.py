@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,17 +32,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from machine import load_average, load_note  # noqa: E402
+from machine import load_average, load_note, seed_training_setup  # noqa: E402
 
 from api.loaders import open_encoder  # noqa: E402
-from api.settings import Settings  # noqa: E402
 from classifier import taxonomy  # noqa: E402
 from classifier.audit import audit  # noqa: E402
 from classifier.features import EmbeddingCache  # noqa: E402
 from classifier.library import load_library  # noqa: E402
 from classifier.model import IndicatorClassifier, ModelParams  # noqa: E402
-from indexer.encoder.build import build_encoder  # noqa: E402
-from indexer.store import CorpusStore  # noqa: E402
 
 # Before this script adds its own load.
 LOAD_AT_START = load_average()
@@ -87,17 +83,7 @@ def main() -> None:
         "--no-baseline", action="store_true", help="skip the embeddings baseline (it encodes ~3,300 names)"
     )
     args = parser.parse_args()
-    settings = Settings(
-        models_dir=REPO_ROOT / "models",
-        data_dir=REPO_ROOT / "data" / "raw",
-        encoder="e5-small",
-        encoder_backend="torch",  # the torch encoder that build_encoder builds (no ONNX export needed)
-    )
-    tmp = Path(tempfile.mkdtemp(prefix="bench-classifier-"))
-    store = CorpusStore(tmp / "corpus.sqlite")
-    store.ingest(sorted(Path(settings.data_dir).glob("*.txt")))
-    corpus = store.load()
-    build_encoder(settings.encoder_dir)
+    settings, corpus, tmp = seed_training_setup(REPO_ROOT / "models", "bench-classifier-")
     encoder = open_encoder(settings, num_threads=args.threads)
     cache = EmbeddingCache(encoder)
 

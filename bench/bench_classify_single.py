@@ -1,7 +1,7 @@
 """Single-indicator classification latency of the shipped classifier: the few-text feature
 path vs sklearn's transform (the path before issue 12), same model, same process.
 
-    flock /work/brief/bench.lock env JIXIAO_BENCH_LOCKED=1 .venv/bin/python \\
+    JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python \\
         bench/bench_classify_single.py --models-dir /work/main/models
 
 Loads the built classifier (``jixiao build``) with the configured encoder (lazy: the shipped
@@ -13,8 +13,6 @@ per name so both see the same load. Writes bench/results/classify_single.md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -24,7 +22,7 @@ import numpy as np
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent))
 
-from machine import load_average, load_note  # noqa: E402
+from machine import load_average, locked_command_line, machine_line, write_report  # noqa: E402
 
 import classifier.core  # noqa: E402
 from api.loaders import load_corpus, open_classifier, open_encoder  # noqa: E402
@@ -40,7 +38,6 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "classify_single.md")
     args = parser.parse_args()
-    locked = os.environ.get("JIXIAO_BENCH_LOCKED") == "1"
     settings = Settings(models_dir=args.models_dir)
     corpus = load_corpus(settings)
     model = open_classifier(settings, open_encoder(settings, lazy=True))
@@ -70,12 +67,9 @@ def main() -> None:
     lines = [
         "# Single classification latency",
         "",
-        "Command: `flock /work/brief/bench.lock env JIXIAO_BENCH_LOCKED=1 .venv/bin/python "
-        f"bench/bench_classify_single.py --models-dir {args.models_dir}`"
-        + ("" if locked else " (**not under the bench lock**)"),
+        locked_command_line(f"bench_classify_single.py --models-dir {args.models_dir}"),
         "",
-        f"Machine: {os.cpu_count()} cores, no GPU, Python {platform.python_version()}, one thread. "
-        f"{load_note(load_before, load_after)}",
+        machine_line(load_before, load_after, ", one thread"),
         "",
         f"Shipped classifier (`{model.info.get('encoder', '?')}` artifact, no embeddings at prediction "
         f"time); `predict(name, value)` on {len(pairs)} distinct pairs of the corpus and the library, "
@@ -91,8 +85,7 @@ def main() -> None:
         f"Target p99 ≤ {TARGET_P99_MS:.0f} ms: **{'met' if f99 <= TARGET_P99_MS else 'not met'}** "
         f"({f99:.2f} ms).",
     ]
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

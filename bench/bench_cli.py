@@ -1,6 +1,6 @@
 """CLI start-up of the commands that load the encoder: this tree vs a baseline tree, one run.
 
-    flock /work/brief/bench.lock env JIXIAO_BENCH_LOCKED=1 .venv/bin/python bench/bench_cli.py \\
+    JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python bench/bench_cli.py \\
         [--baseline TREE | --baseline-rev ec1f130] [--models-dir models]
 
 Each command (``jixiao search``, ``jixiao classify``) is a fresh interpreter with the same
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -25,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import load_average, load_note
+from machine import load_average, locked_command_line, machine_line, write_report
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "cli.md"
@@ -83,7 +82,6 @@ def main() -> None:
 def measure(args: argparse.Namespace, baseline: Path) -> None:
     """Time both trees and write the results file."""
     args.baseline = baseline
-    locked = os.environ.get("JIXIAO_BENCH_LOCKED") == "1"
     baseline_rev = subprocess.run(
         ["git", "-C", str(args.baseline), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
@@ -108,12 +106,9 @@ def measure(args: argparse.Namespace, baseline: Path) -> None:
     lines = [
         "# CLI start-up",
         "",
-        "Command: `flock /work/brief/bench.lock env JIXIAO_BENCH_LOCKED=1 .venv/bin/python "
-        f"bench/bench_cli.py --baseline {args.baseline} --models-dir {args.models_dir}`"
-        + ("" if locked else " (**not under the bench lock**)"),
+        locked_command_line(f"bench_cli.py --baseline {args.baseline} --models-dir {args.models_dir}"),
         "",
-        f"Machine: {os.cpu_count()} cores, no GPU, Python {platform.python_version()}. "
-        f"{load_note(load_before, load_after)}",
+        machine_line(load_before, load_after),
         "",
         f"This tree {this_rev.stdout.strip()} vs baseline {baseline_rev} (ONNX encoder, both), same venv and "
         f"models dir, fresh interpreter per command, alternating, median of {args.repeat} after one warm-up "
@@ -134,8 +129,7 @@ def measure(args: argparse.Namespace, baseline: Path) -> None:
         f"Target ≤ {TARGET_S:.0f} s wall: {'**met**' if worst <= TARGET_S else '**not met**'} "
         f"(slowest median {worst:.2f} s).",
     ]
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 from load_mixed import mixed_lines, mixed_specs, run_mixed
-from machine import load_note
+from machine import LOCKED_PYTHON, load_note
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -317,7 +317,7 @@ def main() -> None:
     baseline, baseline_uncached = baselines
     command = " ".join(
         [
-            "JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python bench/bench_load.py",
+            f"{LOCKED_PYTHON} bench/bench_load.py",
             *sys.argv[1:],
         ]
     )

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from bench_load import UNCACHED_MIX
 from eval_relevance import load_queries, ndcg_at_k, recall_at_k
-from machine import load_note
+from machine import LOCKED_PYTHON, load_note
 from peers_scale import scale_lines, scale_rows
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,7 +53,6 @@ from indexer.search.embed import text_key  # noqa: E402
 from indexer.tokenize import tokenize  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "peers.md"
-LOCKED = "JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python"
 DEPTH = 200  # documents each side returns before projects are ranked
 RRF_K = 60
 
@@ -380,7 +379,7 @@ def main() -> None:
     lines = [
         "# Peers: jixiao vs LanceDB, Tantivy + FAISS, SQLite FTS5 + FAISS",
         "",
-        f"Command: `{' '.join([LOCKED, 'bench/bench_peers.py', *sys.argv[1:]])}`",
+        f"Command: `{' '.join([LOCKED_PYTHON, 'bench/bench_peers.py', *sys.argv[1:]])}`",
         "",
         f"Machine: {os.cpu_count()} cores, no GPU, Python {platform.python_version()}. "
         f"{load_note(load_before, load_after)}",

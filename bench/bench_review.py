@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import load_average, load_note
+from machine import LOCKED_PYTHON, load_average, load_note
 from synth import synthetic_corpus
 
 from api.loaders import load_corpus, open_classifier, open_encoder, open_index, open_reviewer
@@ -182,7 +182,7 @@ def markdown(runs: dict[str, Any], encoder: str, args: argparse.Namespace) -> st
     lines = [
         "## Review and recommend latency",
         "",
-        "Command: `JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python bench/bench_review.py "
+        f"Command: `{LOCKED_PYTHON} bench/bench_review.py "
         f"--n {args.n} --vocabulary {args.vocabulary} --drafts {args.drafts} "
         f"--index-vectors {args.index_vectors}` (niceness {os.nice(0)}; JIXIAO_MODELS_DIR: the built models; "
         f"the process had {time.process_time() / (time.perf_counter() - WALL_AT_START):.2f} CPUs on average)",

@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from bench_load import QUERY_MIX, UNCACHED_MIX, RunResult, drive, free_port, row, start_server, wait_ready
-from machine import load_note
+from machine import LOCKED_PYTHON, load_note
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 RESULTS = REPO / "bench" / "results" / "throughput.md"
-LOCKED = "JIXIAO_BENCH_LOCKED=1 flock /work/brief/bench.lock .venv/bin/python"
 
 from api.loaders import load_corpus, open_classifier, open_encoder  # noqa: E402
 from api.settings import Settings  # noqa: E402
@@ -204,7 +203,7 @@ def main() -> None:
     lines = [
         "# Throughput (issue 12): ONNX encoder, query micro-batching",
         "",
-        f"Command: `{' '.join([LOCKED, 'bench/bench_throughput.py', *sys.argv[1:]])}`",
+        f"Command: `{' '.join([LOCKED_PYTHON, 'bench/bench_throughput.py', *sys.argv[1:]])}`",
         "",
         f"Machine: {os.cpu_count()} cores, no GPU, Python {platform.python_version()}. "
         f"{load_note(load_before, load_after)} Everything below ran in this one run, back to back.",

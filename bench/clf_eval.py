@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from clf_report import metrics, render  # noqa: E402
-from machine import load_average, load_note  # noqa: E402
+from machine import load_average, load_note, seed_training_setup  # noqa: E402
 from scipy.special import softmax  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
@@ -63,8 +62,6 @@ from classifier.features import EmbeddingCache  # noqa: E402
 from classifier.levels import restrict, table_framework  # noqa: E402
 from classifier.pool import LIBRARY_PREFIX, library_examples, pool_of  # noqa: E402
 from indexer.corpus import Corpus  # noqa: E402
-from indexer.encoder.build import build_encoder  # noqa: E402
-from indexer.store import CorpusStore  # noqa: E402
 
 CODES = np.array(taxonomy.CODES)
 EXTERNAL = [REPO_ROOT / "eval" / "external" / "north.jsonl", REPO_ROOT / "eval" / "external" / "south.jsonl"]
@@ -300,18 +297,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args()
     load_before = load_average()
-    settings = Settings(
-        models_dir=args.models_dir.resolve(),
-        data_dir=REPO_ROOT / "data" / "raw",
-        encoder="e5-small",
-        encoder_backend="torch",  # the torch encoder that build_encoder builds (no ONNX export needed)
-    )
-    tmp = Path(tempfile.mkdtemp(prefix="clf-eval-"))
-    store = CorpusStore(tmp / "corpus.sqlite")
-    store.ingest(sorted(Path(settings.data_dir).glob("*.txt")))
-    corpus = store.load()
-    if not (settings.encoder_dir / "manifest.json").is_file():
-        build_encoder(settings.encoder_dir)
+    settings, corpus, _ = seed_training_setup(args.models_dir.resolve(), "clf-eval-")
     chosen = {k: v for k, v in variants().items() if k in args.variants.split(",")}
     protocols, sectors = protocols_of(corpus)
     names = args.protocols.split(",")

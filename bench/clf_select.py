@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,19 +26,16 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from machine import load_average, load_note  # noqa: E402
+from machine import load_average, load_note, seed_training_setup  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 
 from api.loaders import open_encoder  # noqa: E402
-from api.settings import Settings  # noqa: E402
 from classifier import taxonomy  # noqa: E402
 from classifier.core import ModelParams, group_folds, held_out_logits  # noqa: E402
 from classifier.dataset import Example, corpus_examples  # noqa: E402
 from classifier.features import EmbeddingCache  # noqa: E402
 from classifier.levels import restrict  # noqa: E402
 from classifier.pool import library_examples, pool_of, real_form_examples  # noqa: E402
-from indexer.encoder.build import build_encoder  # noqa: E402
-from indexer.store import CorpusStore  # noqa: E402
 
 CODES = np.array(taxonomy.CODES)
 FAST = {"embedding_weight": 0.0, "knn_weight": 0.0, "cue_weight": 1.0}
@@ -93,16 +89,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results")
     args = parser.parse_args()
     load_before = load_average()
-    settings = Settings(
-        models_dir=REPO_ROOT / "models",
-        data_dir=REPO_ROOT / "data" / "raw",
-        encoder="e5-small",
-        encoder_backend="torch",  # the torch encoder that build_encoder builds (no ONNX export needed)
-    )
-    store = CorpusStore(Path(tempfile.mkdtemp(prefix="clf-select-")) / "corpus.sqlite")
-    store.ingest(sorted(Path(settings.data_dir).glob("*.txt")))
-    corpus = store.load()
-    build_encoder(settings.encoder_dir)
+    settings, corpus, _ = seed_training_setup(REPO_ROOT / "models", "clf-select-")
     embed = EmbeddingCache(open_encoder(settings, num_threads=args.threads))
     seeds = corpus_examples(corpus)
     per_table = corpus_examples(corpus, per_table=True)
