@@ -33,11 +33,11 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from indexer import store_sql
 from indexer.artifacts import read_manifest, write_artifact
 from indexer.corpus import Corpus
 from indexer.errors import ArtifactError, InvalidInputError
-from indexer.records import AMOUNT_FIELDS, Amounts, Indicator, Project, Target
-from indexer.store_sql import origin_from_json, origin_json
+from indexer.records import AMOUNT_FIELDS, Indicator, Project
 
 KIND = "parquet-export"
 FORMAT_VERSION = 1
@@ -50,7 +50,6 @@ _ARROW_OF_ANNOTATION: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "int | None": pa.int64(),
 }
-_PROJECT_SKIP = ("amounts", "indicators", "origin")
 _PARTITION_CANDIDATES = ("district", "budget_year")
 _BAD_PARTITION_CHARS = set('/\\=%\n\r\t"')
 
@@ -83,7 +82,7 @@ def _project_fields() -> list[tuple[str, pa.DataType]]:
     """(name, Arrow type) of every scalar field of ``Project`` (amounts and indicators apart)."""
     out = []
     for f in dataclasses.fields(Project):
-        if f.name in _PROJECT_SKIP:
+        if f.name not in store_sql.PROJECT_SCALARS:
             continue
         annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
         arrow = _ARROW_OF_ANNOTATION.get(annotation)
@@ -166,60 +165,31 @@ def _decimal(value: Decimal | None, scale: int, where: str) -> Decimal | None:
 
 
 def _project_table(projects: Sequence[Project]) -> pa.Table:
-    fields = _project_fields()
-    columns: dict[str, list[Any]] = {name: [] for name, _ in fields}
-    amounts: dict[str, list[Any]] = {a: [] for a in AMOUNT_FIELDS}
-    counts: list[int] = []
-    units: list[str | None] = []
-    origins: list[str | None] = []
-    for p in projects:
+    columns: dict[str, list[Any]] = {f.name: [] for f in project_schema()}
+    for order, p in enumerate(projects):
         for column in _partition_candidates():
             _check_partition_value(p, column)
-        for name, _ in fields:
-            columns[name].append(getattr(p, name))
-        units.append(p.amounts.printed_unit)
-        origins.append(origin_json(p.origin))
+        row = store_sql.project_row(p)
         for a in AMOUNT_FIELDS:
             where = f"project {p.id} ({p.source_file} line {p.source_line}) amount {a}"
-            amounts[a].append(_decimal(getattr(p.amounts, a), AMOUNT_TYPE.scale, where))
-        counts.append(len(p.indicators))
-    data = {
-        **columns,
-        **{f"amount_{a}": v for a, v in amounts.items()},
-        "amount_printed_unit": units,
-        "origin": origins,
-        "n_indicators": counts,
-        "corpus_order": list(range(len(counts))),
-    }
-    return pa.Table.from_pydict(data, schema=project_schema())
+            row[f"amount_{a}"] = _decimal(row[f"amount_{a}"], AMOUNT_TYPE.scale, where)
+        row.update(n_indicators=len(p.indicators), corpus_order=order)
+        for name, value in row.items():
+            columns[name].append(value)
+    return pa.Table.from_pydict(columns, schema=project_schema())
 
 
 def _indicator_table(projects: Iterable[Project]) -> pa.Table:
-    rows: dict[str, list[Any]] = {f.name: [] for f in indicator_schema()}
+    columns: dict[str, list[Any]] = {f.name: [] for f in indicator_schema()}
     for p in projects:
         for ind in p.indicators:
-            target = ind.target
+            row = store_sql.indicator_row(ind)
             where = f"indicator {ind.id} ({p.source_file}) target number"
-            values = {
-                "project_id": ind.project_id,
-                "ordinal": ind.ordinal,
-                "level1": ind.level1,
-                "level2_code": ind.level2_code,
-                "name": ind.name,
-                "name_raw": ind.name_raw,
-                "cycle_value": ind.cycle_value,
-                "annual_value": ind.annual_value,
-                "target_text": target.text if target else None,
-                "target_comparator": target.comparator if target else None,
-                "target_number": _decimal(target.number, NUMBER_TYPE.scale, where) if target else None,
-                "target_unit": target.unit if target else None,
-                "target_qualitative": target.qualitative if target else None,
-                "origin": origin_json(ind.origin),
-                **{c: getattr(p, c) for c in _partition_candidates()},
-            }
-            for name, value in values.items():
-                rows[name].append(value)
-    return pa.Table.from_pydict(rows, schema=indicator_schema())
+            row["target_number"] = _decimal(row["target_number"], NUMBER_TYPE.scale, where)
+            row.update({c: getattr(p, c) for c in _partition_candidates()})
+            for name, value in row.items():
+                columns[name].append(value)
+    return pa.Table.from_pydict(columns, schema=indicator_schema())
 
 
 def _embedding_table(corpus: Corpus, vectors: Mapping[bytes, np.ndarray], dim: int) -> pa.Table:
@@ -356,40 +326,12 @@ def _number(value: Decimal | None) -> Decimal | None:
 
 def indicator_from_row(r: Mapping[str, Any]) -> Indicator:
     """The :class:`Indicator` of one row of the indicators dataset (pyarrow or Spark)."""
-    target = None
-    if r["target_text"] is not None:
-        target = Target(
-            text=r["target_text"],
-            comparator=r["target_comparator"],
-            number=_number(r["target_number"]),
-            unit=r["target_unit"],
-            qualitative=bool(r["target_qualitative"]),
-        )
-    return Indicator(
-        project_id=r["project_id"],
-        ordinal=r["ordinal"],
-        level1=r["level1"],
-        level2_code=r["level2_code"],
-        name=r["name"],
-        name_raw=r["name_raw"],
-        cycle_value=r["cycle_value"],
-        annual_value=r["annual_value"],
-        target=target,
-        origin=origin_from_json(r["origin"]),
-    )
+    return store_sql.indicator_from_row(r, _number)
 
 
 def project_from_row(r: Mapping[str, Any], indicators: Iterable[Indicator] = ()) -> Project:
     """The :class:`Project` of one row of the projects dataset (pyarrow or Spark)."""
-    return Project(
-        **{name: r[name] for name, _ in _project_fields()},
-        amounts=Amounts(
-            **{a: _amount(r[f"amount_{a}"]) for a in AMOUNT_FIELDS},
-            printed_unit=r["amount_printed_unit"],
-        ),
-        indicators=tuple(indicators),
-        origin=origin_from_json(r["origin"]),
-    )
+    return store_sql.project_from_row(r, indicators, _amount)
 
 
 def read_projects(export_dir: str | Path) -> tuple[Project, ...]:

@@ -37,8 +37,9 @@ from indexer.store_sql import (
     dec,
     ensure_schema,
     has_schema,
+    indicator_row,
     needs_migration,
-    origin_json,
+    project_row,
     read_projects,
     read_sources,
 )
@@ -79,6 +80,15 @@ class _Entry:
     sha256: str
     data: bytes
     table: SourceTable | None
+
+
+def _insert_rows(conn: sqlite3.Connection, table: str, rows: Sequence[dict[str, object]]) -> None:
+    """Insert rows given as column → value (every row with the columns of the first)."""
+    if rows:
+        columns = list(rows[0])
+        conn.executemany(
+            f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})", rows
+        )
 
 
 def _refuse_duplicates(names: Iterable[str]) -> None:
@@ -262,67 +272,17 @@ class CorpusStore:
             "INSERT INTO sources(file_name, sha256, layout, district, department) VALUES (?, ?, ?, ?, ?)",
             (table.file_name, table.sha256, table.layout, table.district, table.department),
         )
-        conn.executemany(
-            "INSERT INTO projects(id, source_file, seq, source_line, district, department, budget_unit, "
-            f"name, name_raw, {_AMOUNT_COLUMNS}, amount_printed_unit, goal, goal_raw, "
-            "province, city, county, budget_year, origin) "
-            f"VALUES ({', '.join('?' * (17 + len(AMOUNT_FIELDS)))})",
-            [
-                (
-                    p.id,
-                    table.file_name,
-                    seq,
-                    p.source_line,
-                    p.district,
-                    p.department,
-                    p.budget_unit,
-                    p.name,
-                    p.name_raw,
-                    *amount_values(p.amounts),
-                    p.amounts.printed_unit,
-                    p.goal,
-                    p.goal_raw,
-                    p.province,
-                    p.city,
-                    p.county,
-                    p.budget_year,
-                    origin_json(p.origin),
-                )
-                for seq, p in enumerate(table.projects)
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO indicators(project_id, ordinal, level1, level2_code, name, name_raw, cycle_value, "
-            "annual_value, target_text, target_comparator, target_number, target_unit, target_qualitative, "
-            "origin) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    i.project_id,
-                    i.ordinal,
-                    i.level1,
-                    i.level2_code,
-                    i.name,
-                    i.name_raw,
-                    i.cycle_value,
-                    i.annual_value,
-                    *(
-                        (
-                            i.target.text,
-                            i.target.comparator,
-                            dec(i.target.number),
-                            i.target.unit,
-                            int(i.target.qualitative),
-                        )
-                        if i.target is not None
-                        else (None, None, None, None, None)
-                    ),
-                    origin_json(i.origin),
-                )
-                for p in table.projects
-                for i in p.indicators
-            ],
-        )
+        projects = [
+            {**project_row(p), "source_file": table.file_name, "seq": seq}
+            for seq, p in enumerate(table.projects)
+        ]
+        for row in projects:
+            row.update({f"amount_{f}": dec(row[f"amount_{f}"]) for f in AMOUNT_FIELDS})
+        _insert_rows(conn, "projects", projects)
+        indicators = [indicator_row(i) for p in table.projects for i in p.indicators]
+        for row in indicators:
+            row["target_number"] = dec(row["target_number"])
+        _insert_rows(conn, "indicators", indicators)
         subtotals = [("total", 0, table.grand_total)] if table.grand_total is not None else []
         subtotals += [("unit", k, s) for k, s in enumerate(table.unit_subtotals)]
         conn.executemany(

@@ -1,11 +1,20 @@
-"""The corpus database's SQLite schema, its migration, and row ↔ record conversion."""
+"""The corpus database's SQLite schema, its migration, and row ↔ record conversion.
+
+:func:`project_row` / :func:`indicator_row` and :func:`project_from_row` /
+:func:`indicator_from_row` are the one mapping between the records and their stored
+columns, shared by SQLite and the Parquet export (``indexer.parquet``); each store only
+converts the decimals its own way.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from indexer.errors import InvalidInputError
 from indexer.position import Position
@@ -134,6 +143,86 @@ def origin_from_json(text: str | None) -> Position | None:
     return None if text is None else Position.from_dict(json.loads(text))
 
 
+PROJECT_SCALARS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(Project) if f.name not in ("amounts", "indicators", "origin")
+)
+"""The fields of :class:`Project` stored as one column each, in dataclass order."""
+
+
+def project_row(project: Project) -> dict[str, Any]:
+    """A project's stored columns: its plain fields, ``amount_*`` (decimals, None kept),
+    ``amount_printed_unit`` and ``origin`` (JSON)."""
+    return {
+        **{name: getattr(project, name) for name in PROJECT_SCALARS},
+        **{f"amount_{f}": getattr(project.amounts, f) for f in AMOUNT_FIELDS},
+        "amount_printed_unit": project.amounts.printed_unit,
+        "origin": origin_json(project.origin),
+    }
+
+
+def project_from_row(
+    r: Mapping[str, Any],
+    indicators: Iterable[Indicator] = (),
+    amount: Callable[[Any], Decimal | None] = undec,
+) -> Project:
+    """The :class:`Project` of a stored row (``amount`` reads each stored amount)."""
+    return Project(
+        **{name: r[name] for name in PROJECT_SCALARS},
+        amounts=Amounts(
+            **{f: amount(r[f"amount_{f}"]) for f in AMOUNT_FIELDS}, printed_unit=r["amount_printed_unit"]
+        ),
+        indicators=tuple(indicators),
+        origin=origin_from_json(r["origin"]),
+    )
+
+
+def indicator_row(indicator: Indicator) -> dict[str, Any]:
+    """An indicator's stored columns: its fields, the target spread over ``target_*`` (the
+    number a decimal, all None without a target) and ``origin`` (JSON)."""
+    t = indicator.target
+    return {
+        "project_id": indicator.project_id,
+        "ordinal": indicator.ordinal,
+        "level1": indicator.level1,
+        "level2_code": indicator.level2_code,
+        "name": indicator.name,
+        "name_raw": indicator.name_raw,
+        "cycle_value": indicator.cycle_value,
+        "annual_value": indicator.annual_value,
+        "target_text": t.text if t else None,
+        "target_comparator": t.comparator if t else None,
+        "target_number": t.number if t else None,
+        "target_unit": t.unit if t else None,
+        "target_qualitative": t.qualitative if t else None,
+        "origin": origin_json(indicator.origin),
+    }
+
+
+def indicator_from_row(r: Mapping[str, Any], number: Callable[[Any], Decimal | None] = undec) -> Indicator:
+    """The :class:`Indicator` of a stored row (``number`` reads the stored target number)."""
+    target = None
+    if r["target_text"] is not None:
+        target = Target(
+            text=r["target_text"],
+            comparator=r["target_comparator"],
+            number=number(r["target_number"]),
+            unit=r["target_unit"],
+            qualitative=bool(r["target_qualitative"]),
+        )
+    return Indicator(
+        project_id=r["project_id"],
+        ordinal=r["ordinal"],
+        level1=r["level1"],
+        level2_code=r["level2_code"],
+        name=r["name"],
+        name_raw=r["name_raw"],
+        cycle_value=r["cycle_value"],
+        annual_value=r["annual_value"],
+        target=target,
+        origin=origin_from_json(r["origin"]),
+    )
+
+
 # Columns versions 3 and 4 added, for bringing an older database up to date.
 _ADDED_COLUMNS = (
     ("projects", "amount_central TEXT"),
@@ -235,49 +324,8 @@ def read_projects(conn: sqlite3.Connection) -> tuple[Project, ...]:
     """Every stored project with its indicators, by source file then line."""
     indicators: dict[str, list[Indicator]] = {}
     for r in conn.execute("SELECT * FROM indicators ORDER BY project_id, ordinal"):
-        target = None
-        if r["target_text"] is not None:
-            target = Target(
-                text=r["target_text"],
-                comparator=r["target_comparator"],
-                number=undec(r["target_number"]),
-                unit=r["target_unit"],
-                qualitative=bool(r["target_qualitative"]),
-            )
-        indicators.setdefault(r["project_id"], []).append(
-            Indicator(
-                project_id=r["project_id"],
-                ordinal=r["ordinal"],
-                level1=r["level1"],
-                level2_code=r["level2_code"],
-                name=r["name"],
-                name_raw=r["name_raw"],
-                cycle_value=r["cycle_value"],
-                annual_value=r["annual_value"],
-                target=target,
-                origin=origin_from_json(r["origin"]),
-            )
-        )
-    projects = tuple(
-        Project(
-            id=r["id"],
-            source_file=r["source_file"],
-            source_line=r["source_line"],
-            district=r["district"],
-            department=r["department"],
-            budget_unit=r["budget_unit"],
-            name=r["name"],
-            name_raw=r["name_raw"],
-            amounts=amounts_from_row(r, r["amount_printed_unit"]),
-            goal=r["goal"],
-            goal_raw=r["goal_raw"],
-            indicators=tuple(indicators.get(r["id"], ())),
-            province=r["province"],
-            city=r["city"],
-            county=r["county"],
-            budget_year=r["budget_year"],
-            origin=origin_from_json(r["origin"]),
-        )
+        indicators.setdefault(r["project_id"], []).append(indicator_from_row(r))
+    return tuple(
+        project_from_row(r, indicators.get(r["id"], ()))
         for r in conn.execute("SELECT * FROM projects ORDER BY source_file, source_line, seq")
     )
-    return projects
