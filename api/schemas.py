@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from classifier.records import Prediction
-from indexer.records import Amounts, Evidence, Hit, Indicator, Project, SimilarHit
+from indexer.records import Evidence, Hit, Project, SimilarHit
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -53,20 +53,6 @@ class AmountsOut(BaseModel):
     local: float | None = None
     upper: float | None = Field(None, description="上级资金 / 上级补助 (transfers from a higher government)")
     printed_unit: str | None = Field(None, description="the unit the form printed (元), when not 万元")
-
-    @classmethod
-    def of(cls, amounts: Amounts) -> AmountsOut:
-        """From the domain record."""
-        return cls(
-            total=_num(amounts.total),
-            fiscal=_num(amounts.fiscal),
-            special_account=_num(amounts.special_account),
-            other=_num(amounts.other),
-            central=_num(amounts.central),
-            local=_num(amounts.local),
-            upper=_num(amounts.upper),
-            printed_unit=amounts.printed_unit,
-        )
 
 
 class HighlightOut(BaseModel):
@@ -182,20 +168,6 @@ class IndicatorOut(BaseModel):
     cycle_value: str | None
     annual_value: str | None
 
-    @classmethod
-    def of(cls, indicator: Indicator) -> IndicatorOut:
-        """From the domain record."""
-        return cls(
-            id=indicator.id,
-            ordinal=indicator.ordinal,
-            level1=indicator.level1,
-            level2_code=indicator.level2_code,
-            level2_label=_code_label(indicator.level2_code),
-            name=indicator.name_raw,
-            cycle_value=indicator.cycle_value,
-            annual_value=indicator.annual_value,
-        )
-
 
 class ProjectOut(BaseModel):
     """A project with its goal, amounts and indicators."""
@@ -218,23 +190,17 @@ class ProjectOut(BaseModel):
 
     @classmethod
     def of(cls, project: Project) -> ProjectOut:
-        """From the domain record."""
-        return cls(
-            id=project.id,
-            name=project.name_raw,
-            district=project.district,
-            department=project.department,
-            budget_unit=project.budget_unit,
-            amounts=AmountsOut.of(project.amounts),
-            goal=project.goal_raw,
-            source_file=project.source_file,
-            source_line=project.source_line,
-            origin=None if project.origin is None else str(project.origin),
-            province=project.province,
-            city=project.city,
-            county=project.county,
-            budget_year=project.budget_year,
-            indicators=[IndicatorOut.of(i) for i in project.indicators],
+        """From the domain record, through its one serialisation (``Project.to_dict``, also the
+        ingest preview's): the API adds the level-2 labels and shows the origin as text."""
+        data = project.to_dict()
+        return cls.model_validate(
+            {
+                **data,
+                "origin": None if project.origin is None else str(project.origin),
+                "indicators": [
+                    {**i, "level2_label": _code_label(i["level2_code"])} for i in data["indicators"]
+                ],
+            }
         )
 
 

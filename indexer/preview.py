@@ -1,6 +1,7 @@
 """What a file would add, shown before anything is written (``jixiao ingest --dry-run``,
 ``POST /api/ingest?dry_run=true``): one JSON-ready serialisation of a read file and of a
-file that could not be read."""
+file that could not be read. Each project is :meth:`Project.to_dict`, the serialisation the
+API's project endpoint is built from too."""
 
 from __future__ import annotations
 
@@ -9,44 +10,9 @@ from typing import Any
 from indexer.errors import ParseError
 from indexer.ingest import ReadResult
 from indexer.position import Position
-from indexer.records import AMOUNT_FIELDS, Indicator, Project
+from indexer.records import AMOUNT_FIELDS
 
 __all__ = ["failure_dict", "preview_dict", "render_preview"]
-
-
-def _where(position: Position | None) -> dict[str, str | int] | None:
-    return position.to_dict() if position is not None else None
-
-
-def _indicator(indicator: Indicator) -> dict[str, Any]:
-    return {
-        "ordinal": indicator.ordinal,
-        "level1": indicator.level1,
-        "level2_code": indicator.level2_code,
-        "name": indicator.name_raw,
-        "cycle_value": indicator.cycle_value,
-        "annual_value": indicator.annual_value,
-        "origin": _where(indicator.origin),
-    }
-
-
-def _project(project: Project) -> dict[str, Any]:
-    amounts = {f: str(v) for f in AMOUNT_FIELDS if (v := getattr(project.amounts, f)) is not None}
-    return {
-        "name": project.name_raw,
-        "department": project.department,
-        "budget_unit": project.budget_unit,
-        "district": project.district,
-        "province": project.province,
-        "city": project.city,
-        "county": project.county,
-        "budget_year": project.budget_year,
-        "amounts": amounts,
-        "printed_unit": project.amounts.printed_unit,
-        "goal": project.goal_raw,
-        "origin": _where(project.origin),
-        "indicators": [_indicator(i) for i in project.indicators],
-    }
 
 
 def preview_dict(result: ReadResult) -> dict[str, Any]:
@@ -65,7 +31,7 @@ def preview_dict(result: ReadResult) -> dict[str, Any]:
         "indicators": len(indicators),
         "coded_indicators": sum(i.level2_code is not None for i in indicators),
         "warnings": [str(w) for w in result.warnings],
-        "items": [_project(p) for p in table.projects],
+        "items": [p.to_dict() for p in table.projects],
     }
 
 
@@ -85,7 +51,7 @@ def render_preview(preview: dict[str, Any]) -> str:
     ]
     lines += [f"  warning: {w}" for w in preview["warnings"]]
     for p in preview["items"]:
-        amounts = " ".join(f"{k}={v}" for k, v in p["amounts"].items()) or "no amounts"
+        amounts = " ".join(f"{k}={v}" for k, v in p["amounts"].items() if k in AMOUNT_FIELDS) or "no amounts"
         region = " ".join(x for x in (p["province"], p["city"], p["county"]) if x) or "region unknown"
         year = p["budget_year"] or "year unknown"
         lines.append(f"  - {p['name']}  [{amounts}; {region}; {year}]  @ {_at(p['origin'])}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from indexer.position import Position
 
@@ -56,6 +57,13 @@ class Amounts:
     upper: Decimal | None = None  # 上级资金 / 上级补助: transfers from a higher government, source unsaid
     printed_unit: str | None = None
 
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready: the amounts the table has, as exact decimal text, and ``printed_unit`` when set."""
+        out = {f: str(v) for f in AMOUNT_FIELDS if (v := getattr(self, f)) is not None}
+        if self.printed_unit is not None:
+            out["printed_unit"] = self.printed_unit
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class Indicator:
@@ -76,6 +84,19 @@ class Indicator:
     def id(self) -> str:
         """Stable indicator id: ``<project_id>-<ordinal>``."""
         return f"{self.project_id}-{self.ordinal}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for display: the name as written, the values, where the row is."""
+        return {
+            "id": self.id,
+            "ordinal": self.ordinal,
+            "level1": self.level1,
+            "level2_code": self.level2_code,
+            "name": self.name_raw,
+            "cycle_value": self.cycle_value,
+            "annual_value": self.annual_value,
+            "origin": None if self.origin is None else self.origin.to_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +120,27 @@ class Project:
     county: str | None = None  # 县级 division, e.g. 汉阴县
     budget_year: int | None = None  # the budget year the targets are for
     origin: Position | None = None  # where the project starts in its file (sheet/page, row)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for display (the one serialisation of the ingest preview and the API):
+        name and goal as written, amounts as exact text, every indicator."""
+        return {
+            "id": self.id,
+            "name": self.name_raw,
+            "district": self.district,
+            "department": self.department,
+            "budget_unit": self.budget_unit,
+            "amounts": self.amounts.to_dict(),
+            "goal": self.goal_raw,
+            "source_file": self.source_file,
+            "source_line": self.source_line,
+            "origin": None if self.origin is None else self.origin.to_dict(),
+            "province": self.province,
+            "city": self.city,
+            "county": self.county,
+            "budget_year": self.budget_year,
+            "indicators": [i.to_dict() for i in self.indicators],
+        }
 
 
 @dataclass(frozen=True, slots=True)

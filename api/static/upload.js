@@ -63,7 +63,7 @@
         project.district ? el("span", { class: "district", text: project.district }) : null,
         el("span", { text: project.department || "" }),
         regionYear(project),
-        project.printed_unit ? el("span", { text: "原表金额单位：" + project.printed_unit + "（已换算为万元）" }) : null,
+        amounts.printed_unit ? el("span", { text: "原表金额单位：" + amounts.printed_unit + "（已换算为万元）" }) : null,
         el("span", { class: "score", text: indicators.length + " 条指标，" + coded + " 条有代码" })),
       project.goal ? el("p", { class: "evidence", text: project.goal }) : null,
       indicators.length ? el("details", {}, el("summary", { text: "指标" }), indicatorRows(indicators)) : null);
