@@ -35,10 +35,25 @@ def load_corpus(settings: Settings, required: bool = True) -> Corpus:
     return open_store(settings).load()
 
 
-def open_encoder(settings: Settings, num_threads: int | None = None, lazy: bool = False) -> Encoder:
+def open_encoder(
+    settings: Settings, num_threads: int | None = None, lazy: bool = False, one_query: bool = False
+) -> Encoder:
     """The configured encoder (``settings.encoder`` from ``settings.encoder_dir``);
-    ``lazy``: checked now, the model loaded at the first encode."""
+    ``lazy``: checked now, the model loaded at the first encode. ``one_query``: the
+    process tokenises a few texts, so the start-up tables (``indexer.startup``) replace
+    the whole dictionaries when they are current — jieba's for BM25 from now on, and the
+    encoder's tokenizer (same tokens either way)."""
     from indexer.encoder import load_encoder
+
+    piece_table = None
+    if one_query and settings.encoder != "fake":
+        from indexer import tokenize
+        from indexer.startup import open_startup
+
+        tables = open_startup(settings.startup_dir, settings.onnx_encoder_dir)
+        if tables is not None:
+            tokenize.use_table(tables.jieba)
+            piece_table = tables.pieces
 
     return load_encoder(
         settings.encoder,
@@ -48,6 +63,7 @@ def open_encoder(settings: Settings, num_threads: int | None = None, lazy: bool 
         backend=settings.encoder_backend,
         onnx_dir=settings.onnx_encoder_dir,
         lazy=lazy,
+        piece_table=piece_table,
     )
 
 

@@ -121,6 +121,23 @@ def encoder_step(settings: Settings, force: bool = False) -> StepResult:
     return _timed("encoder", run)[0]
 
 
+def startup_step(settings: Settings, force: bool = False) -> StepResult:
+    """Write the start-up tables (``indexer.startup``) of the ONNX encoder's tokenizer and
+    of jieba's dictionary, which one-query commands read instead of the whole files."""
+    from indexer.encoder.loader import resolve_backend
+    from indexer.startup import build_startup
+
+    if settings.encoder == "fake" or resolve_backend(settings.encoder_backend) != "onnx":
+        return StepResult("startup", "skipped", 0.0, "no ONNX encoder configured")
+
+    def run() -> tuple[str, str, None]:
+        manifest, built = build_startup(settings.startup_dir, settings.onnx_encoder_dir, force=force)
+        detail = f"{manifest.get('n_pieces')} pieces, {manifest.get('n_words')} words"
+        return ("built" if built else "up to date"), detail, None
+
+    return _timed("startup", run)[0]
+
+
 def _created_at(artifact_dir: Path) -> str | None:
     # Only the timestamp: read_manifest would also hash every file of the encoder.
     try:
@@ -219,14 +236,14 @@ def build_all(
     force: bool = False,
     progress: Callable[[str], ProgressFn | None] | None = None,
 ) -> BuildSummary:
-    """Run every step: ingest → encoder → index → classifier.
+    """Run every step: ingest → encoder → start-up tables → index → classifier.
 
     The tables are stored first, so a bad one fails before any slow step.
     ``progress(step_name)`` may return a ``(done, total)`` callback for the long
     embedding step (the CLI passes a tqdm bar).
     """
     ingested, _ = ingest_step(settings, sources or default_sources(settings))
-    steps = [ingested, encoder_step(settings, force=force)]
+    steps = [ingested, encoder_step(settings, force=force), startup_step(settings, force=force)]
     encoder = open_encoder(settings)
     corpus = load_corpus(settings)
     bar = progress("index: embedding texts") if progress else None

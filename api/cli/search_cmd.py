@@ -19,14 +19,15 @@ EVIDENCE_CHARS = 48
 NAME_CHARS = 28
 
 
-def open_index() -> SearchIndex:
-    """Corpus → encoder → search index, as configured (``JIXIAO_*`` settings)."""
+def open_index(one_query: bool = False) -> SearchIndex:
+    """Corpus → encoder → search index, as configured (``JIXIAO_*`` settings);
+    ``one_query``: with the start-up tables, for a command that tokenises one query."""
     from api.loaders import load_corpus, open_encoder
     from api.loaders import open_index as load_index
 
     settings = get_settings()
     corpus = load_corpus(settings)
-    return load_index(settings, corpus, open_encoder(settings))
+    return load_index(settings, corpus, open_encoder(settings, one_query=one_query))
 
 
 def _fit(text: str, width: int) -> str:
@@ -125,7 +126,7 @@ def register(app: typer.Typer) -> None:
         """Hybrid (BM25 + dense) search over projects, with evidence and score breakdown."""
         from indexer.search import SearchQuery
 
-        page = open_index().search(
+        page = open_index(one_query=True).search(
             SearchQuery(
                 text=query,
                 district=district,

@@ -63,6 +63,7 @@ def load_encoder(
     backend: str = "auto",
     onnx_dir: Path | None = None,
     lazy: bool = False,
+    piece_table: Path | None = None,
 ) -> Encoder:
     """The encoder called ``name``.
 
@@ -75,7 +76,9 @@ def load_encoder(
     naming the problem. ``num_threads`` sets the backend's intra-op threads
     (torch: process-wide; ONNX Runtime: this session). ``lazy`` checks the
     manifest now but loads the model at the first encode (see ``LazyEncoder``):
-    for callers that may need only the encoder's name and dim.
+    for callers that may need only the encoder's name and dim. ``piece_table``: the
+    ONNX backend tokenises from this start-up table (``indexer.startup``) instead of
+    parsing the whole ``tokenizer.json`` — same ids, for a process that encodes a few texts.
     """
     if name == "fake":
         return FakeEncoder()
@@ -104,6 +107,7 @@ def load_encoder(
                 num_threads=num_threads,
                 backend=backend,
                 onnx_dir=onnx_dir,
+                piece_table=piece_table,
             )
             if encoder.dim != manifest["dim"]:
                 raise EncoderMismatchError(str(found_dir), "model dimension", manifest["dim"], encoder.dim)
@@ -121,6 +125,7 @@ def load_encoder(
             batch_size=batch_size,
             name=manifest["encoder"],
             num_threads=num_threads,
+            piece_table=piece_table,
         )
         found_dir = onnx_dir
     else:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from indexer.encoder.base import encode_distinct
+from indexer.encoder.piece_table import PieceTableTokenizer
 from indexer.errors import ArtifactError
 
 DEFAULT_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -50,11 +51,37 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise ArtifactError(f"ONNX encoder: cannot read {path}: {exc}") from exc
 
 
+class _FullTokenizer:
+    """The folder's fast tokenizer, parsed whole (``tokenizers.Tokenizer.from_file``)."""
+
+    def __init__(self, path: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(path))
+        self._tokenizer.enable_truncation(max_length=max_length)
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text (special tokens added, truncated)."""
+        return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+
+    def token_to_id(self, token: str) -> int | None:
+        """The id of ``token``, None if it is not in the vocabulary."""
+        return self._tokenizer.token_to_id(token)
+
+
+def _tokenizer(path: Path, max_length: int, piece_table: Path | None) -> _FullTokenizer | PieceTableTokenizer:
+    if piece_table is None:
+        return _FullTokenizer(path, max_length)
+    return PieceTableTokenizer(piece_table, max_length)
+
+
 class OnnxEncoder:
     """``Encoder`` backed by an ONNX graph of a sentence-transformers folder.
 
     ``num_threads`` is ONNX Runtime's intra-op thread count for this session
-    only (0: one per core). ``InferenceSession.run`` is thread-safe, so one
+    only (0: one per core). ``piece_table`` (a start-up table of this folder's
+    ``tokenizer.json``, see ``indexer.encoder.piece_table``) replaces the full tokenizer:
+    the same ids, for a process that encodes a few texts. ``InferenceSession.run`` is thread-safe, so one
     encoder serves concurrent callers.
     """
 
@@ -66,9 +93,9 @@ class OnnxEncoder:
         name: str | None = None,
         num_threads: int | None = None,
         max_batch_tokens: int = MAX_BATCH_TOKENS,
+        piece_table: Path | None = None,
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         self.path = Path(path)
         self.batch_size = batch_size
@@ -91,11 +118,10 @@ class OnnxEncoder:
 
         max_len = int(_read_json(self.path / "sentence_bert_config.json").get("max_seq_length", 512))
         pad_token = str(_read_json(self.path / "tokenizer_config.json").get("pad_token", "<pad>"))
-        self._tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        self._tokenizer = _tokenizer(self.path / "tokenizer.json", max_len, piece_table)
         pad_id = self._tokenizer.token_to_id(pad_token)
         if pad_id is None:
             raise ArtifactError(f"ONNX encoder: {self.path}/tokenizer.json has no pad token {pad_token!r}")
-        self._tokenizer.enable_truncation(max_length=max_len)
         self._pad_id = pad_id
         prompts = _read_json(self.path / "config_sentence_transformers.json").get("prompts") or {}
         self.prompts = {key: prompts.get(key, default) for key, default in DEFAULT_PROMPTS.items()}
@@ -103,12 +129,12 @@ class OnnxEncoder:
     def _embed(self, texts: list[str], prompt: str) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         encodings = self._tokenizer.encode_batch([prompt + t for t in texts])
-        for rows in _batches([len(e.ids) for e in encodings], self.batch_size, self.max_batch_tokens):
-            width = max(len(encodings[r].ids) for r in rows)
+        for rows in _batches([len(e) for e in encodings], self.batch_size, self.max_batch_tokens):
+            width = max(len(encodings[r]) for r in rows)
             ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for k, r in enumerate(rows):
-                seq = encodings[r].ids
+                seq = encodings[r]
                 ids[k, : len(seq)] = seq
                 mask[k, : len(seq)] = 1
             feeds = {"input_ids": ids, "attention_mask": mask}

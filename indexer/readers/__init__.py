@@ -63,6 +63,7 @@ def __getattr__(name: str) -> Any:
         return readers()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 _EXTENSIONS = {
     ".pdf": "pdf",
     ".xlsx": "xlsx",

@@ -139,9 +139,7 @@ def figures(report: ReuseReport) -> dict[str, Any]:
         groups = [m.group for m in measures]
         fig = go.Figure(
             [
-                go.Bar(
-                    name="复用目标的项目", x=groups, y=[m.goal_reused_share for m in measures]
-                ),
+                go.Bar(name="复用目标的项目", x=groups, y=[m.goal_reused_share for m in measures]),
                 go.Bar(
                     name="套用的指标",
                     x=groups,
@@ -220,8 +218,7 @@ def render_html(report: ReuseReport) -> str:
         },
         {
             "what": "指标集近似重复",
-            "rule": f"规范化名称集合的 Jaccard ≥ {p.set_jaccard}"
-            f"（≥ {p.min_set_size} 条指标的集合）",
+            "rule": f"规范化名称集合的 Jaccard ≥ {p.set_jaccard}（≥ {p.min_set_size} 条指标的集合）",
         },
         {
             "what": "候选对",
@@ -269,9 +266,7 @@ def render_html(report: ReuseReport) -> str:
 
     body = f"""
 <h1>绩效目标复用（套用）报告</h1>
-<p class="muted">{report.n_projects} 个项目，{report.n_indicators} 条指标 · 编码器 {
-        _e(report.encoder_name)
-    }
+<p class="muted">{report.n_projects} 个项目，{report.n_indicators} 条指标 · 编码器 {_e(report.encoder_name)}
  · 语料 {_e(report.corpus_hash[:12])}</p>
 <section id="summary">{_summary_html(headline)}</section>
 <h2 id="districts">按区域</h2>{figs["district"]}{_table(rows["by_district"], measure_cols)}
@@ -323,9 +318,7 @@ def render_html(report: ReuseReport) -> str:
 <p class="muted">各 k 的轮廓系数：{_e(", ".join(f"k={k}: {s}" for k, s in report.theme_k_scores))}</p>
 <h2 id="thresholds">判定阈值</h2>{_table(thresholds, [("what", "对象"), ("rule", "规则")])}
 <h2 id="timings">耗时</h2>{
-        _table(
-            [{"step": s, "seconds": t} for s, t in report.timings], [("step", "步骤"), ("seconds", "秒")]
-        )
+        _table([{"step": s, "seconds": t} for s, t in report.timings], [("step", "步骤"), ("seconds", "秒")])
     }
 """
     return (

@@ -1,0 +1,94 @@
+"""The start-up tables: what a one-query command reads instead of whole dictionaries.
+
+``jixiao search`` tokenises one query twice — with jieba for BM25 and with the
+encoder's Unigram tokenizer for its vector — and loading either dictionary whole
+(jieba's ~500k-word prefix dictionary, the encoder's 250,002-piece
+``tokenizer.json``) cost more CPU than everything else it does. ``jixiao build``
+writes both as indexed SQLite tables into one artifact (``models/startup``):
+``jieba.sqlite`` (:func:`indexer.tokenize.write_table`) and ``pieces.sqlite``
+(:func:`indexer.encoder.piece_table.write_piece_table`). The manifest names what they
+were made from (the ONNX encoder and the sha256 of its ``tokenizer.json``, the jieba
+version and the domain dictionary's fingerprint); :func:`open_startup` returns them only
+when all still match, so a stale or missing artifact means the slower full load, never
+different tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from indexer import tokenize
+from indexer.artifacts import MANIFEST, read_manifest, write_artifact
+from indexer.encoder.onnx_export import ONNX_ENCODER_NAME
+from indexer.encoder.piece_table import PIECE_TABLE, write_piece_table
+from indexer.errors import ArtifactError
+
+STARTUP_KIND = "startup-tables"
+STARTUP_FORMAT_VERSION = 1
+STARTUP_DIR_NAME = "startup"
+JIEBA_TABLE = "jieba.sqlite"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StartupTables:
+    """Paths of a current start-up artifact's tables."""
+
+    pieces: Path
+    jieba: Path
+
+
+def _expected(onnx_dir: Path) -> dict[str, Any]:
+    """The manifest fields a start-up artifact for ``onnx_dir`` must carry."""
+    try:
+        source = json.loads((Path(onnx_dir) / MANIFEST).read_text(encoding="utf-8"))
+        tokenizer_sha = source["files"]["tokenizer.json"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ArtifactError(
+            f"start-up tables: no readable ONNX encoder manifest in {onnx_dir} ({exc})"
+        ) from exc
+    return {
+        "encoder": source.get("encoder"),
+        "tokenizer_sha256": tokenizer_sha,
+        "tokenizer": tokenize.fingerprint(),
+        "jieba_version": metadata.version("jieba"),
+    }
+
+
+def build_startup(out_dir: Path, onnx_dir: Path, force: bool = False) -> tuple[dict[str, Any], bool]:
+    """Write the start-up tables for the ONNX encoder at ``onnx_dir`` into ``out_dir``
+    unless a current artifact is there (or ``force``). Returns (manifest, built)."""
+    expected = _expected(onnx_dir)
+    if expected["encoder"] != ONNX_ENCODER_NAME:
+        raise ArtifactError(
+            f"start-up tables: {onnx_dir} holds {expected['encoder']!r}, not {ONNX_ENCODER_NAME}"
+        )
+    if not force:
+        try:
+            return read_manifest(out_dir, STARTUP_KIND, STARTUP_FORMAT_VERSION, expected=expected), False
+        except ArtifactError:
+            pass  # missing, stale or damaged: written below
+
+    def build(tmp_dir: Path) -> dict[str, Any]:
+        pieces = write_piece_table(Path(onnx_dir) / "tokenizer.json", tmp_dir / PIECE_TABLE)
+        words = tokenize.write_table(tmp_dir / JIEBA_TABLE)
+        return {**expected, **pieces, **words}
+
+    return write_artifact(out_dir, STARTUP_KIND, STARTUP_FORMAT_VERSION, build), True
+
+
+def open_startup(out_dir: Path, onnx_dir: Path) -> StartupTables | None:
+    """The start-up tables of ``out_dir`` if they are current for ``onnx_dir`` and intact
+    (every file's sha256 checked), else None (the reason is logged)."""
+    try:
+        read_manifest(out_dir, STARTUP_KIND, STARTUP_FORMAT_VERSION, expected=_expected(onnx_dir))
+    except ArtifactError as exc:
+        log.info("start-up tables not used: %s", exc)
+        return None
+    return StartupTables(Path(out_dir) / PIECE_TABLE, Path(out_dir) / JIEBA_TABLE)
