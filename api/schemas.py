@@ -399,3 +399,4 @@ class IngestResponse(BaseModel):
     indicators: int
     added_projects: int
     generation: int
+    warnings: list[str] = []  # read, but worth telling (a sheet no layout reads …), each naming the place

@@ -59,7 +59,7 @@ def _interpret_all(documents: list) -> int:
     projects = 0
     for document in documents:
         with contextlib.suppress(ParseError):  # 潼南 五桂镇: refused on purpose (no level columns)
-            projects += len(interpret(document)[0].projects)
+            projects += len(interpret(document).table.projects)
     return projects
 
 

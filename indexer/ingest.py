@@ -31,7 +31,8 @@ class InputFile:
 
 @dataclass(frozen=True, slots=True)
 class ReadResult:
-    """What a file holds: its table, the layout that read it and how sure it was, the reader's notes."""
+    """What a file holds: its table, the layout that read it and how sure it was, the reader's notes
+    and the interpreters' (a sheet left unread)."""
 
     table: SourceTable
     layout_score: LayoutScore
@@ -41,10 +42,10 @@ class ReadResult:
 def read_source(data: bytes, file_name: str, limits: ReadLimits | None = None) -> ReadResult:
     """Read one file of any supported format and layout; a ParseError names the file and the place."""
     document = read_document(data, file_name, limits)
-    table, score = interpret(document)
+    found = interpret(document)
     # Every interpreter enriches its projects; the document's head fills what any left unknown.
-    table = enrich_table(table, head_lines(document))
-    return ReadResult(table, score, document.warnings)
+    table = enrich_table(found.table, head_lines(document))
+    return ReadResult(table, found.score, (*document.warnings, *found.warnings))
 
 
 def read_input(path: str | Path) -> InputFile:

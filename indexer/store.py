@@ -30,7 +30,7 @@ from pathlib import Path
 from indexer.corpus import Corpus
 from indexer.errors import BadFilesError, InvalidInputError, ParseError
 from indexer.ingest import InputFile, read_input, read_source
-from indexer.readers import ReadLimits
+from indexer.readers import ReadLimits, ReadWarning
 from indexer.records import AMOUNT_FIELDS, SourceTable
 from indexer.store_sql import (
     amount_values,
@@ -58,6 +58,7 @@ class IngestReport:
     project_ids_added: tuple[str, ...] = ()
     project_ids_removed: tuple[str, ...] = ()
     skipped: tuple[ParseError, ...] = ()  # bad files left out (``skip_bad``), each naming the place
+    warnings: tuple[ReadWarning, ...] = ()  # read, but worth telling: a sheet left unread, an empty one …
 
     @property
     def changed(self) -> bool:
@@ -66,9 +67,10 @@ class IngestReport:
 
     def __str__(self) -> str:
         skipped = f", {len(self.skipped)} bad skipped" if self.skipped else ""
+        warned = f", {len(self.warnings)} warnings" if self.warnings else ""
         return (
             f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged"
-            f"{skipped}; projects +{len(self.project_ids_added)} -{len(self.project_ids_removed)}"
+            f"{skipped}; projects +{len(self.project_ids_added)} -{len(self.project_ids_removed)}{warned}"
         )
 
 
@@ -167,14 +169,15 @@ class CorpusStore:
         _refuse_duplicates([f.name for f in inputs] + [f.file for f in failures])
         stored = self._stored_hashes()
         entries: list[_Entry] = []
+        warnings: list[ReadWarning] = []
         for source in inputs:
             sha = hashlib.sha256(source.data).hexdigest()
+            table = None
             try:
-                table = (
-                    None
-                    if stored.get(source.name) == sha
-                    else read_source(source.data, source.name, limits).table
-                )
+                if stored.get(source.name) != sha:
+                    result = read_source(source.data, source.name, limits)
+                    table = result.table
+                    warnings.extend(result.warnings)
             except ParseError as exc:
                 failures.append(exc)
                 continue
@@ -182,7 +185,7 @@ class CorpusStore:
         if failures and not skip_bad:
             raise failures[0] if len(failures) == 1 else BadFilesError(failures)
         report = self._write(entries, limits) if entries else IngestReport()
-        return replace(report, skipped=tuple(failures))
+        return replace(report, skipped=tuple(failures), warnings=tuple(warnings))
 
     def original(self, sha256: str) -> bytes:
         """The bytes of a stored file, by its sha256 (what :meth:`ingest` kept)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from api_support import TOKEN, copy_models, session_models
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from readers_support import renderings
 from test_ingest_behaviour import broken_inputs
 from test_readers_hostile import _pdf
@@ -63,6 +64,19 @@ def test_upload_of_a_workbook_is_stored_with_its_original_bytes(private, renderi
     source = next(s for s in store.load().sources if s.file_name == "天河.xlsx")
     assert source.layout == "tsv"
     assert store.original(source.sha256) == data
+
+
+def test_an_upload_tells_the_sheets_it_could_not_read(private, renderings, tmp_path):
+    """A workbook of a Guangzhou table and a notes sheet: stored, and the notes sheet named."""
+    wb = load_workbook(renderings["seed-004"]["xlsx"])
+    wb.create_sheet("说明").append(["本表金额单位为万元"])
+    path = tmp_path / "两表.xlsx"
+    wb.save(path)
+    with TestClient(create_app(private), raise_server_exceptions=False) as c:
+        r = _upload(c, "两表.xlsx", path.read_bytes())
+        assert r.status_code == 200, r.text
+        assert r.json()["warnings"] == ["两表.xlsx, sheet 说明: sheet not read: no known table layout in it"]
+        assert r.json()["added_projects"] == len(read_path(renderings["seed-004"]["xlsx"]).table.projects)
 
 
 def test_read_limits_and_broken_files_are_422_never_5xx(private, renderings):

@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
         _, report = ingest_step(settings, paths, skip_bad=skip_bad)
         for exc in report.skipped:
             typer.echo(f"skipped    {exc}", err=True)
+        for warning in report.warnings:
+            typer.echo(f"warning    {warning}", err=True)
         for name in report.added:
             typer.echo(f"added      {name}")
         for name in report.replaced:

@@ -32,6 +32,7 @@ from api.state import ServiceHolder, ServiceState
 from indexer.ingest import InputFile, read_source
 from indexer.preview import preview_dict
 from indexer.readers import ReadLimits
+from indexer.store import IngestReport
 
 log = logging.getLogger("jixiao.api")
 router = APIRouter(tags=["ingest"])
@@ -126,7 +127,7 @@ def read_limits(settings: Settings) -> ReadLimits:
 
 def ingest_file(
     holder: ServiceHolder, settings: Settings, upload: InputFile
-) -> tuple[ServiceState, str, int]:
+) -> tuple[ServiceState, IngestReport, int]:
     """Store and index one table, then swap in the new state. Returns (state, report, added projects).
 
     Caller holds ``holder.write_lock``. The same pipeline as ``jixiao build``
@@ -139,7 +140,7 @@ def ingest_file(
         settings, [upload], state.require_encoder(), previous=old_index, limits=read_limits(settings)
     )
     if outcome.corpus.content_hash == old_corpus.content_hash:
-        return state, str(outcome.report), 0
+        return state, outcome.report, 0
     # A new SearchIndex object (written atomically to index_dir); the old object is
     # untouched, so in-flight searches stay consistent.
     new_state = replace(
@@ -147,7 +148,7 @@ def ingest_file(
     )
     holder.swap(new_state)
     log.info("ingested %s: %s (generation %d)", upload.name, outcome.report, new_state.generation)
-    return new_state, str(outcome.report), len(outcome.report.project_ids_added)
+    return new_state, outcome.report, len(outcome.report.project_ids_added)
 
 
 @router.post(
@@ -191,9 +192,10 @@ def ingest(
     corpus = state.require_corpus()
     return IngestResponse(
         file_name=name,
-        report=report,
+        report=str(report),
         projects=len(corpus),
         indicators=corpus.n_indicators,
         added_projects=added,
         generation=state.generation,
+        warnings=[str(w) for w in report.warnings],
     )
