@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from national_transcriptions import FORMS as INGEST3_FORMS
 from readers_support import SOURCES, rendering_cases, renderings
 
 from indexer.errors import ParseError
@@ -126,7 +127,7 @@ def _read(renderings: dict, stem: str, fmt: str):
 
 
 def test_every_expected_stem_is_a_fixture():
-    assert set(EXPECTED) | NOT_NATIONAL | set(OWN_TRANSCRIPTION) == {
+    assert set(EXPECTED) | NOT_NATIONAL | set(OWN_TRANSCRIPTION) | set(INGEST3_FORMS) == {
         stem for stem in SOURCES if not stem.startswith("seed-")
     }
 
@@ -326,16 +327,26 @@ FORM_HEAD = [
 ]
 
 
-def test_unreadable_category_is_refused_naming_the_cell():
+def test_an_unknown_category_label_keeps_the_indicator_with_the_category_unknown():
+    """其他指标 / 创新指标 names no category: the row is read (nothing dropped, the file not refused)
+    with level-1 and code unknown, as in a table printing no category column; a known level-1
+    with an unknown level-2 keeps its level-1."""
     document = _document(
-        [*FORM_HEAD, ["产出指标", "数量指标", "培训人数", "≥50人"], ["其他指标", "创新指标", "专利", "2项"]]
+        [
+            *FORM_HEAD,
+            ["产出指标", "数量指标", "培训人数", "≥50人"],
+            ["其他指标", "创新指标", "专利", "2项"],
+            ["效益指标", "创新指标", "示范", "1个"],
+        ]
     )
     assert detect(document)[0].layout == "national_form"
-    with pytest.raises(ParseError) as info:
-        INTERPRETER.interpret(document)
-    message = str(info.value)
-    assert message.startswith("form.xlsx, sheet 表1, cell B6:")
-    assert "expected a level-1/level-2 label" in message and "创新指标" in message
+    (project,) = INTERPRETER.interpret(document).projects
+    assert [(i.name, i.annual_value, i.level1, i.level2_code) for i in project.indicators] == [
+        ("培训人数", "≥50人", "产出", "11"),
+        ("专利", "2项", None, None),
+        ("示范", "1个", "效益", None),
+    ]
+    assert str(project.indicators[1].origin) == "form.xlsx, sheet 表1, cell C6"
 
 
 def test_a_label_row_without_indicator_is_no_indicator_and_a_form_without_region_is_read():

@@ -26,9 +26,9 @@ _NUMBERING = re.compile(
 )
 _NAME = re.compile(r"^(?:项目|专项|专项资金|资金|项目支出|项目（专项）|二级项目|一级项目)名称$")
 _DEPARTMENTS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"^(?:县级|区级)?(?:项目|业务)?主管(?:预算)?部门(?:及其?(?:代码|编码))?$"), 0),
+    (re.compile(r"^(?:县级|区级)?(?:项目|业务)?主管(?:预算)?部门(?:名称)?(?:及其?(?:代码|编码))?$"), 0),
     (re.compile(r"^市级(?:项目)?主管部门(?:及其?(?:代码|编码))?$"), 1),
-    (re.compile(r"^预算部门$|^部门(?:名称)?$"), 2),
+    (re.compile(r"^预算部门$|^部门(?:名称)?$|^部门（单位）(?:名称)?$|^单位（部门）(?:名称)?$"), 2),
     (re.compile(r"^预算单位$|^单位名称$|^单位信息$"), 3),
     (re.compile(r"^(?:编报|填报|编制|申报)单位$|^下达地方或单位$"), 4),
 )
@@ -70,7 +70,7 @@ class HeaderBlock:
 
 
 def _label_key(text: str) -> str:
-    return _NUMBERING.sub("", squeeze(text)).rstrip("：:")
+    return _NUMBERING.sub("", squeeze(text)).lstrip("*★※").rstrip("：:")
 
 
 def _is_label(text: str) -> bool:

@@ -2,8 +2,10 @@
 
 The header row names the columns (三级指标, 指标内容 or 指标名称 for the indicator; 指标值,
 目标值, 年度数值 …; a value split over 指标性质/指标方向 | 目标值 | 计量单位 is joined; 分值,
-权重, 完成值, 备注 … are left out). Column roles are checked against the body: a column
-headed 指标名称 whose cells are level-2 labels (临海) is the level-2 column. Two column
+权重, 完成值, 备注 … are left out; the old framework's 全年绩效目标 is the value, its 绩效内容 the
+indicator). Column roles are checked against the body: a column headed 指标名称 whose cells are
+level-2 labels (临海) is the level-2 column; a column headed 评价指标 whose cells are level-2 labels
+(数量目标, 福建 2017) is the level-2 column when the one left of it holds the level-1 labels. Two column
 groups (二级 | 三级 | 指标值 twice) are the 中期/长期 and the 年度 targets; separate
 实施期 and 年度 value columns likewise. Label cells are filled down (a delimited file
 loses the merges). The block ends at a note or sign-off row, a new form, or the sheet's end.
@@ -16,13 +18,20 @@ from dataclasses import dataclass, field, replace
 
 from indexer.errors import ParseError
 from indexer.layouts.form_common import is_comparator, join_value, make_indicator
-from indexer.layouts.labels import Level, classify, is_shifted_level1, level1_label, level2_label
+from indexer.layouts.labels import (
+    Level,
+    classify,
+    is_old_level1,
+    is_shifted_level1,
+    level1_label,
+    level2_label,
+)
 from indexer.layouts.sheet_view import SheetView, squeeze
 from indexer.records import Indicator, Target
 
 __all__ = ["BlockColumns", "Row", "indicators_of", "is_indicator_header", "read_columns", "read_rows"]
 
-_IGNORED = re.compile(r"完成|得分|分值|权重|备注|标准|解释|说明|偏差|方向性|依据|来源|评分")
+_IGNORED = re.compile(r"完成|实际|得分|分值|权重|备注|标准|解释|说明|偏差|方向性|依据|来源|评分")
 _NAME_HEADERS = (
     "三级",
     "指标内容",
@@ -32,8 +41,11 @@ _NAME_HEADERS = (
     "指标",
     "指标描述",
     "绩效指标描述",
+    "绩效内容",
 )
-_DIRECTION = frozenset({"指标性质", "指标方向", "计算符号", "符号", "运算符号", "比较符"})
+_DIRECTION = frozenset(
+    {"指标性质", "指标方向", "计算符号", "符号", "运算符号", "比较符", "指标值类型", "值类型"}
+)
 _UNIT = frozenset({"计量单位", "度量单位", "单位", "指标单位"})
 _CYCLE = re.compile(r"长期|中期|实施期|周期")
 _ANNUAL = re.compile(r"年度|本年|当年")
@@ -41,9 +53,12 @@ _AFTER_TABLE = re.compile(
     r"意见|盖章|说明|^注|填表|填报|审核|签字|签章|日期|联系|负责人|总分|合计|备注|其他需"
 )
 _PROJECT_COLUMN = re.compile(r"^(?:项目|专项|项目支出)名称$")
+# The old framework's value heading (全年绩效目标): a target with no 值 in its heading.
+_TARGET_HEADER = re.compile(r"^(?:全年|年度|本年度?|当年)(?:绩效)?目标$")
 
 
 def _role(header: str) -> str | None:
+    header = header.lstrip("*★※")  # required-field marks (*指标值)
     h = re.sub(r"（[^（）]*）$", "", header) if not header.startswith("指标值") else header
     if not h or (_IGNORED.search(header) and not header.startswith(("指标值", "目标值"))):
         return None
@@ -53,10 +68,10 @@ def _role(header: str) -> str | None:
         return "level2"
     if h.startswith("三级") or h in _NAME_HEADERS:
         return "name"
-    if "指标值" in h or "目标值" in h or h.endswith("数值"):
-        return "value"
     if h in _DIRECTION:
         return "direction"
+    if "指标值" in h or "目标值" in h or (h.endswith("值") and len(h) <= 12) or _TARGET_HEADER.match(h):
+        return "value"  # 指标值, 目标值, 年度数值, 当年预期实现值, 全年绩效目标 …
     if h in _UNIT:
         return "unit"
     return None
@@ -64,8 +79,8 @@ def _role(header: str) -> str | None:
 
 def is_indicator_header(view: SheetView, row: int) -> bool:
     """True for a row heading an indicator table (a value column and a level or indicator column)."""
-    if not any("值" in text and len(text) <= 40 for text in view.sheet.rows[row]):
-        return False  # every value heading (指标值, 目标值, 年度数值 …) has a 值: a cheap first test
+    if not any(("值" in text or "目标" in text) and len(text) <= 40 for text in view.sheet.rows[row]):
+        return False  # every value heading (指标值, 年度数值, 全年绩效目标 …) has a 值 or 目标
     roles = {_role(squeeze(cell.text)) for cell in view.cells(row)}
     return "value" in roles and bool(roles & {"level1", "level2", "name"})
 
@@ -126,6 +141,9 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
         texts[cell.col] = text
         if role is not None:
             roles[cell.col] = role
+    if any(r == "value" and "值" in texts[c] for c, r in roles.items()):
+        # 年度目标 beside a 指标值 column is the project's goal (long tables), not a target column.
+        roles = {c: r for c, r in roles.items() if r != "value" or "值" in texts[c]}
     level2s = [c for c, r in roles.items() if r == "level2"]
     if not level2s:  # 临海: the column headed 指标名称 holds the level-2 labels
         candidates = [c for c, r in roles.items() if r in ("name", None)]
@@ -137,9 +155,10 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
     if not level1s:
         first = min(level2s) if level2s else view.n_cols
         left = [c for c in range(first) if c not in roles]
-        col = _content_column(view, body, left, lambda t: level1_label(t) or (is_shifted_level1(t) or None))
+        col = _content_column(view, body, left, _is_level1_text)
         level1s = [col] if col is not None else []
     level1 = min(level1s) if level1s else None
+    level1, level2s = _level_columns_by_content(view, body, roles, level1, level2s)
     if level1 is None and not level2s and "name" not in roles.values():
         raise ParseError(
             view.document.file_name,
@@ -163,6 +182,34 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
         groups[-1] = replace(last, spread=spread)
     sub_header = header_row + 1 if spread else None
     return BlockColumns(header_row, level1, tuple(groups), tuple(texts.values()), sub_header)
+
+
+def _is_level1_text(text: str) -> bool | None:
+    return bool(level1_label(text) or is_shifted_level1(text) or is_old_level1(text)) or None
+
+
+def _level_columns_by_content(
+    view: SheetView, body: range, roles: dict[int, str], level1: int | None, level2s: list[int]
+) -> tuple[int | None, list[int]]:
+    """The level columns checked against the body when the column headed 一级 holds level-2
+    labels: with no 二级 column (福建 2017: 绩效目标 | 评价指标 = 投入 | 成本目标) it is the level-2
+    column when a column left of it holds the level-1 labels; with a 二级 column holding no labels
+    and no indicator column (鄂州: 一级指标 | 二级指标 = 数量指标 | the indicator) the levels
+    shift: 一级 is the level-2 column, 二级 the indicator's, and the level-1 is told by content."""
+    if level1 is None or _content_column(view, body, [level1], level2_label) is None:
+        return level1, level2s
+    if level2s:
+        if len(level2s) > 1 or "name" in roles.values():
+            return level1, level2s
+        if _content_column(view, body, level2s, lambda t: level2_label(t) or _is_level1_text(t)):
+            return level1, level2s
+        roles[level2s[0]] = "name"
+    left = [c for c in range(level1) if c not in roles]
+    col = _content_column(view, body, left, _is_level1_text)
+    if col is None and not level2s:
+        return level1, []
+    roles[level1] = "level2"
+    return col, [level1]
 
 
 def _spread(view: SheetView, header_row: int, value: int) -> tuple[tuple[int, str], ...]:
@@ -246,8 +293,8 @@ def _value(view: SheetView, row: int, group: Group, col: int | None) -> str | No
     if col == group.value:
         if group.direction is not None and is_comparator(view.text(row, group.direction)):
             parts.insert(0, view.text(row, group.direction))
-        if group.unit is not None:
-            parts.append(view.text(row, group.unit))
+        if group.unit is not None and re.search(r"\d$", squeeze(parts[-1])):
+            parts.append(view.text(row, group.unit))  # not after 28.8万元 or 应保尽保: a unit of a number
     return join_value(parts)
 
 
@@ -255,17 +302,16 @@ def _is_note_row(view: SheetView, row: int, columns: BlockColumns, group: Group)
     """A note, sign-off or total row: one merged cell across the label and indicator columns."""
     label = group.level2 if group.level2 is not None else columns.level1
     probe = group.name if group.name is not None else group.value
-    if label is None:  # no category column: a cell across the indicator and value columns
-        label, probe = group.name, group.value
-    return label is not None and probe is not None and label != probe and view.same_cell(row, label, probe)
+    pairs = [(label, probe), (group.name, group.value)]  # an indicator and its value: never one cell
+    return any(a is not None and b is not None and a != b and view.same_cell(row, a, b) for a, b in pairs)
 
 
 def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: object) -> tuple[list[Row], int]:
     """The indicator rows of the body, and the row where the table ended (exclusive).
 
     ``stop_at(row)`` says whether a row starts something else (a new form). A row whose
-    category cannot be told is skipped when it holds no value, else a ParseError; a table
-    printing no category column at all gives its rows with the category unknown.
+    category cannot be told is skipped when it holds no value, else read with the category
+    unknown, as are the rows of a table printing no category column at all.
     """
     annual = next((g for g in reversed(columns.groups) if g.period == "annual"), columns.groups[-1])
     cycle = next((g for g in columns.groups if g.period == "cycle"), None)
@@ -283,13 +329,16 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
             end = r
             break
         l1 = _fill(view, r, columns.level1, filled)
-        if l1 != filled.get(-1) and _AFTER_TABLE.search(squeeze(l1)) and not _any_label(l1):
+        first = l1 if columns.level1 is not None else _own_text(view, r, annual.level2)
+        if first != filled.get(-1) and _AFTER_TABLE.search(squeeze(first)) and not _any_label(first):
             end = r  # a row after the table (其他需要说明事项, 审核意见 …)
             break
         l2 = _fill(view, r, annual.level2, filled, reset=l1 != filled.get(-1))
         filled[-1] = l1
         name_group = annual if annual.name is not None and view.text(r, annual.name) else cycle or annual
         name = view.text(r, name_group.name) if name_group.name is not None else ""
+        if not re.search(r"\w", name):
+            name = ""  # a template's placeholder row (……, …)
         annual_value = _value(view, r, annual, annual.value)
         if cycle is not None and cycle is not annual:
             cycle_value = _value(view, r, cycle, cycle.value)
@@ -309,14 +358,9 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
         if level is None:
             if not annual_value and not cycle_value:
                 continue
-            col = annual.level2 if annual.level2 is not None else columns.level1
-            raise ParseError(
-                view.document.file_name,
-                None,
-                f"expected a level-1/level-2 label such as 产出指标 / 数量指标 for the indicator {name!r}, "
-                f"found {l1!r} / {l2!r}",
-                position=view.position(r, col),
-            )
+            # A label of no known category (其他指标 / 创新指标): the indicator is kept with its
+            # category unknown, as in a table without category columns, for the classifier to fill.
+            level = Level(None, None)
         name_col = name_group.name if name_group.name is not None else 0
         per_column = bool(annual.spread) and "；" in (annual_value or "")
         rows.append(Row(r, name_col, level, name or l2 or l1, cycle_value, annual_value, per_column))
@@ -363,8 +407,13 @@ def _fill(view: SheetView, row: int, col: int | None, filled: dict[int, str], re
     return filled.get(col, "")
 
 
+def _own_text(view: SheetView, row: int, col: int | None) -> str:
+    """The cell's text when it starts in this row (not the lower part of a merged label)."""
+    return "" if col is None or view.continues_above(row, col) else view.text(row, col)
+
+
 def _any_label(text: str) -> bool:
-    return bool(level1_label(text) or is_shifted_level1(text) or level2_label(text))
+    return bool(_is_level1_text(text) or level2_label(text))
 
 
 def indicators_of(

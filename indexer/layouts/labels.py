@@ -2,15 +2,19 @@
 
 Forms print the same categories in many spellings: ``数量指标``, ``数量``, ``产出数量``,
 ``数量值``, ``数量指标 (必填硬性指标)``, ``产\\n出\\n指\\n标``, ``产出指标(50分)``,
-``项目完成指标``, ``社会公众或服务对象满意度指标``, ``环境效益指标`` … :func:`compact`
-folds a label (width, line breaks and spaces, score and 必填 tags, a trailing
-指标/值/等) and :func:`level1_label` / :func:`level2_label` read it.
+``项目完成指标``, ``社会公众或服务对象满意度指标``, ``环境效益指标``, the old framework's
+``数量目标`` / ``成本目标`` … :func:`compact` folds a label (width, line breaks and spaces,
+score and 必填 tags, a trailing 指标/目标/值/等) and :func:`level1_label` /
+:func:`level2_label` read it.
 
 The code follows the level-2 label, and the level-1 follows the code
 (``LEVEL1_NAMES[first digit - 1]``): satisfaction filed under 效益指标 is 满意度
 / 31; ``成本指标`` as a level-2 is 14 under 产出 but, under a 成本 level-1 of the
 2021 framework, only its level-1 is known. Shifted levels (一级 = 实施效果指标,
-二级 = 产出指标/效益指标) give the level-1 and no code.
+二级 = 产出指标/效益指标) give the level-1 and no code. The old framework's level-1
+labels 投入 and 效果 (投入 | 成本目标, 效果 | 社会效益目标, 福建 2017) name no taxonomy level-1:
+the level-2 label gives the code (成本 under 投入 is the pre-2021 14), and without one the
+category is unknown.
 """
 
 from __future__ import annotations
@@ -21,14 +25,22 @@ from dataclasses import dataclass
 from indexer.records import LEVEL1_NAMES
 from indexer.text import canonical
 
-__all__ = ["Level", "classify", "compact", "is_shifted_level1", "level1_label", "level2_label"]
+__all__ = [
+    "Level",
+    "classify",
+    "compact",
+    "is_old_level1",
+    "is_shifted_level1",
+    "level1_label",
+    "level2_label",
+]
 
 # Tags printed inside label cells that say nothing about the category.
 _TAGS = re.compile(
     r"（[^（）]*(?:分|必填|选填|硬性|可选)[^（）]*）|\(\d+(?:-\d+)?\)分|（\d+(?:-\d+)?）分|\*|★"
 )
 _SPACE = re.compile(r"\s+")
-_TRAILER = re.compile(r"(?:指标)?(?:等|值)?$")
+_TRAILER = re.compile(r"(?:指标|目标)?(?:等|值)?$")
 
 # Compacted level-2 text (without 指标/值) → code; checked as exact names first, then as endings.
 _LEVEL2_NAMES: dict[str, str] = {
@@ -68,6 +80,8 @@ _LEVEL1_NAMES: dict[str, str] = {
     "成本": "成本",
 }
 _SHIFTED_LEVEL1 = frozenset({"实施效果", "项目实施效果"})
+# The old framework's level-1 labels (投入/产出/效果): labels, but of no taxonomy level-1.
+_OLD_LEVEL1 = frozenset({"投入", "项目投入", "效果", "项目效果", "效果目标", "投入目标"})
 
 
 def compact(label: str | None) -> str:
@@ -105,6 +119,11 @@ def level1_label(label: str | None) -> str | None:
     """The level-1 name (one of ``LEVEL1_NAMES``) of a level-1 label, or None."""
     key = compact(label)
     return _LEVEL1_NAMES.get(key)
+
+
+def is_old_level1(label: str | None) -> bool:
+    """True for the old framework's level-1 labels without a taxonomy level-1 (投入, 效果)."""
+    return compact(label) in _OLD_LEVEL1
 
 
 def is_shifted_level1(label: str | None) -> bool:

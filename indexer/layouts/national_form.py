@@ -38,6 +38,10 @@ _TITLE = re.compile(r"(?:绩效目标|绩效指标|目标)(?:申报|审批|申�
 _FORM_WORDS = re.compile(r"(?:项目)?(?:支出)?(?:预算)?绩效(?:目标|评价|自评|指标)")
 _TRAILING_PAREN = re.compile(r"表\s*[（(]([^（）()]{4,})[）)]\s*$")
 _START_KINDS = ("name", "department0", "department1", "department2")
+_YEAR_WORDS = re.compile(r"\d{4}\s*年度?")
+# A whole-department form (部门整体支出绩效目标表 / 整体绩效目标表): its "project" is the department's
+# whole expenditure, named after the department.
+_WHOLE = re.compile(r"整体(?:支出)?$")
 
 
 def find_header_rows(view: SheetView) -> list[int]:
@@ -48,15 +52,22 @@ def find_header_rows(view: SheetView) -> list[int]:
 def title_name(texts: list[str]) -> str:
     """A project name read from a form's title when its header block names none:
     ``绩效目标表(甘孜…机关 食品安全工作)`` → the bracketed part,
-    ``2019年度宁晋县高中助学金项目绩效评价指标表`` → the part before the form words."""
+    ``2019年度宁晋县高中助学金项目绩效评价指标表`` → the part before the form words,
+    ``某中心2023年度整体绩效目标表`` (a whole-department form) → ``某中心整体支出``."""
     for text in texts:
         m = _TRAILING_PAREN.search(text)
         if m:
             return m.group(1).strip()
         head = _FORM_WORDS.split(text, maxsplit=1)[0].strip()
         if len(squeeze(head)) >= 4 and head != text.strip():
-            return head
+            return _whole_name(head) if _WHOLE.search(head) else head
     return ""
+
+
+def _whole_name(head: str) -> str:
+    """``岳阳楼区价格认证鉴定中心2023年度整体`` → ``岳阳楼区价格认证鉴定中心整体支出``."""
+    name = _WHOLE.sub("", _YEAR_WORDS.sub("", head)).strip()
+    return f"{name}整体支出" if name else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,146 @@
+"""Form variants of other provinces and years: the old 投入/产出/效果 framework, level columns told by
+their content, whole-department forms, value columns told from type and unit columns. Real forms
+(tests/national_transcriptions.py) in every rendering, and one small synthetic case per rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from national_transcriptions import FORMS
+from readers_support import rendering_cases, renderings
+
+from indexer.ingest import read_path
+from indexer.layouts.national_form import NationalFormInterpreter, title_name
+from indexer.readers.base import Document, Sheet
+from indexer.text import canonical
+
+__all__ = ["renderings"]
+
+INTERPRETER = NationalFormInterpreter()
+CASES = [(stem, fmt) for stem, fmt in rendering_cases() if stem in FORMS]
+
+
+def _key(text: str | None) -> str | None:
+    return None if text is None else canonical(text).replace(" ", "")
+
+
+@pytest.mark.parametrize(("stem", "fmt"), CASES)
+def test_real_forms_read_as_transcribed(renderings, stem, fmt):
+    name, total, department, province, year, indicators = FORMS[stem]
+    result = read_path(renderings[stem][fmt])
+    (project,) = result.table.projects
+    assert result.layout_score.layout == "national_form" and result.warnings == ()
+    assert (project.name, project.department, project.province, project.budget_year) == (
+        canonical(name),
+        department,
+        province,
+        year,
+    )
+    assert project.amounts.total == (None if total is None else Decimal(total))
+    got = [(_key(i.name), _key(i.annual_value), i.level1, i.level2_code) for i in project.indicators]
+    assert got == [(_key(n), _key(v), l1, code) for n, v, l1, code in indicators]
+    assert all(i.origin is not None and (i.origin.row or i.origin.line) for i in project.indicators)
+
+
+def _form(rows: list[list[str]]) -> Document:
+    width = max(len(r) for r in rows)
+    grid = tuple(tuple(r + [""] * (width - len(r))) for r in rows)
+    return Document("form.xlsx", "0" * 64, "xlsx", (Sheet("表1", "sheet", 0, grid),))
+
+
+def _indicators(rows: list[list[str]]) -> list[tuple]:
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    return [(i.name, i.annual_value, i.level1, i.level2_code) for i in project.indicators]
+
+
+HEAD = [["专项名称", "某专项"], ["主管部门名称：某厅"], ["总体绩效目标", "完成任务。"]]
+
+
+def test_old_framework_levels_map_to_the_taxonomy():
+    """投入/产出/效果 with …目标 level-2 labels under 绩效目标 | 评价指标 | 绩效内容 | 绩效标准 |
+    全年绩效目标: 成本/时效 under 投入 are the pre-2021 14/13, 效果 gives 21–24 and 31 by its level-2
+    label, and an unknown level-2 under 效果 (which holds outcomes and satisfaction) leaves the
+    category unknown."""
+    rows = [
+        *HEAD,
+        ["绩效目标", "评价指标", "绩效内容", "绩效标准", "全年绩效目标"],
+        ["投入", "成本目标", "补助标准", "每人200元", "≤200元/人"],
+        ["", "时效目标", "发放时间", "按月", "每月10日前"],
+        ["产出", "数量目标", "补助人数", "全部", "432人"],
+        ["", "质量目标", "发放准确率", "100%", "100%"],
+        ["效果", "社会效益目标", "困难群众生活改善", "改善", "明显改善"],
+        ["", "可持续影响目标", "长效机制", "建立", "建立"],
+        ["", "服务对象满意度目标", "受助对象满意度", "≥90%", "≥95%"],
+        ["", "其他目标", "示范带动", "有", "1个"],
+    ]
+    assert _indicators(rows) == [
+        ("补助标准", "≤200元/人", "产出", "14"),
+        ("发放时间", "每月10日前", "产出", "13"),
+        ("补助人数", "432人", "产出", "11"),
+        ("发放准确率", "100%", "产出", "12"),
+        ("困难群众生活改善", "明显改善", "效益", "22"),
+        ("长效机制", "建立", "效益", "24"),
+        ("受助对象满意度", "≥95%", "满意度", "31"),
+        ("示范带动", "1个", None, None),
+    ]
+
+
+def test_level1_column_holding_level2_labels_shifts_the_levels():
+    """鄂州: 一级指标 | 二级指标 hold 数量指标 | the indicator; no level-1 printed, none invented."""
+    rows = [
+        ["项目名称", "某项目"],
+        ["一级指标", "二级指标", "绩效标准", "当年预期实现值"],
+        ["数量指标", "维修次数", "反映维修情况", "280次"],
+        ["", "巡查次数", "反映巡查情况", "200次"],
+        ["满意度指标", "服务对象满意度", "反映满意情况", "≥90%"],
+        ["主管部门审核意见", "单位公章：年 月 日"],
+    ]
+    assert _indicators(rows) == [
+        ("维修次数", "280次", "产出", "11"),
+        ("巡查次数", "200次", "产出", "11"),
+        ("服务对象满意度", "≥90%", "满意度", "31"),
+    ]  # the sign-off row after the table is no indicator
+
+
+def test_a_level2_column_of_labels_is_not_shifted():
+    """满意度指标 reads as a level-2 label too: a level-1 column of mostly 满意度指标 beside a level-2
+    column of labels is still the level-1 column."""
+    rows = [["项目名称", "某项目"], ["一级指标", "二级指标", "三级指标", "指标值"],
+            ["产出指标", "数量指标", "培训人数", "50人"],
+            ["满意度指标", "服务对象满意度指标", "学员满意度", "≥90%"],
+            ["满意度指标", "服务对象满意度指标", "企业满意度", "≥85%"],
+            ["满意度指标", "服务对象满意度指标", "家长满意度", "≥80%"]]  # fmt: skip
+    assert [(name, code) for name, _, _, code in _indicators(rows)] == [
+        ("培训人数", "11"), ("学员满意度", "31"), ("企业满意度", "31"), ("家长满意度", "31"),
+    ]  # fmt: skip
+
+
+def test_value_type_and_unit_columns():
+    """指标值类型 (定量/定性) is no value column; a unit column is joined only after a number."""
+    rows = [
+        ["部门（单位）名称", "某中心"],
+        ["一级指标", "二级指标", "三级指标", "指标值类型", "*指标值", "计量单位", "*指标解释"],
+        ["产出指标", "数量指标", "安排金额", "定量", "28.8万元", "%", "反映安排情况"],
+        ["", "质量指标", "到位率", "定量", "100", "%", "反映到位情况"],
+        ["效益指标", "社会效益指标", "正常运转", "定性", "应保尽保", "%", "反映运转情况"],
+        ["", "", "……", "", "", "", ""],
+    ]
+    document = _form([["某中心2024年度部门整体支出绩效目标表"], *rows])
+    (project,) = INTERPRETER.interpret(document).projects
+    assert [(i.name, i.annual_value) for i in project.indicators] == [
+        ("安排金额", "28.8万元"), ("到位率", "100%"), ("正常运转", "应保尽保"),
+    ]  # fmt: skip
+    assert (project.name, project.department) == ("某中心部门整体支出", "某中心")
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("岳阳楼区价格认证鉴定中心2023年度整体绩效目标表", "岳阳楼区价格认证鉴定中心整体支出"),
+        ("某局2022年部门整体支出绩效目标申报表", "某局部门整体支出"),
+        ("2019年度宁晋县高中助学金项目绩效评价指标表", "2019年度宁晋县高中助学金"),
+    ],
+)
+def test_a_whole_department_form_is_named_after_the_department(title, name):
+    assert title_name([title]) == name
