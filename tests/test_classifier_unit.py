@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from classifier_support import TOPICS, synthetic_corpus, synthetic_table
 
 from api.settings import Settings
 from classifier import taxonomy
@@ -23,69 +24,12 @@ from classifier.training import train_and_save
 from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
 from indexer.errors import ArtifactError, ArtifactMismatchError, InvalidInputError
-from indexer.records import Amounts, Indicator, Project
-
-TEMPLATES: dict[str, list[tuple[str, str]]] = {
-    "11": [("举办{}活动次数", "≥3次"), ("支持{}企业数量", "≥10家"), ("{}培训人数", "≥200人")],
-    "12": [("{}验收合格率", "100%"), ("{}资金发放准确率", "100%"), ("{}质量达标率", "≥95%")],
-    "13": [("{}资金拨付及时率", "100%"), ("{}按时完成率", "100%"), ("{}完成时间", "年底前")],
-    "21": [("带动{}产值", "≥5000万元"), ("{}销售额增长率", "≥5%"), ("{}交易额", "≥1亿元")],
-    "22": [("{}政策知晓率", "≥90%"), ("{}带动就业人数", "≥100人"), ("{}社会影响力", "提升")],
-    "31": [("{}服务对象满意度", "≥90%"), ("{}企业满意度", "满意"), ("{}群众满意度", "≥85%")],
-}
-TOPICS = [
-    ["商贸", "会展", "外贸", "电商"],
-    ["物流", "餐饮", "零售", "旅游"],
-    ["农业", "教育", "医疗", "交通"],
-]
-
-
-def _table(index: int, topics: list[str], level1_only: bool = False) -> list[Project]:
-    file_name = f"{index:03d}_synthetic.txt"
-    projects = []
-    for p_no, topic in enumerate(topics):
-        pid = f"t{index}p{p_no}"
-        indicators = []
-        for code, templates in TEMPLATES.items():
-            for name_t, value in templates:
-                name = name_t.format(topic)
-                indicators.append(
-                    Indicator(
-                        project_id=pid,
-                        ordinal=len(indicators) + 1,
-                        level1=taxonomy.level1_of(code),
-                        level2_code=None if level1_only else code,
-                        name=name,
-                        name_raw=name,
-                        cycle_value=value,
-                        annual_value=value,
-                        target=None,
-                    )
-                )
-        projects.append(
-            Project(
-                id=pid,
-                source_file=file_name,
-                source_line=p_no + 1,
-                district=f"区{index}",
-                department="部门",
-                budget_unit=None,
-                name=f"{topic}项目",
-                name_raw=f"{topic}项目",
-                amounts=Amounts(),
-                goal="目标",
-                goal_raw="目标",
-                indicators=tuple(indicators),
-            )
-        )
-    return projects
+from indexer.records import Indicator, Project
 
 
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
-    projects = _table(0, TOPICS[0]) + _table(1, TOPICS[1]) + _table(2, TOPICS[2])
-    projects += _table(3, ["园区"], level1_only=True)
-    return Corpus(tuple(projects))
+    return synthetic_corpus()
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +46,7 @@ def model(corpus, encoder) -> IndicatorClassifier:
 
 
 def test_dataset_dedupes_same_name_under_same_code(corpus):
-    doubled = Corpus((*corpus.projects, *_table(9, TOPICS[0])))
+    doubled = Corpus((*corpus.projects, *synthetic_table(9, TOPICS[0])))
     examples = corpus_examples(doubled)
     keys = [(name_key(e.name), e.code) for e in examples]
     assert len(keys) == len(set(keys))
@@ -442,54 +386,3 @@ def test_embedding_cache_encodes_each_text_once(encoder):
     small = EmbeddingCache(FakeEncoder(dim=16), max_entries=2)
     vectors = small(["a", "b", "c"])
     assert vectors.shape == (3, 16) and len(small) == 2
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-@pytest.fixture
-def cli_env(cli_settings, corpus, encoder, model):
-    settings = cli_settings(encoder="fake")
-    # the CLI loads the encoder from settings: the fake one has the default dim
-    IndicatorClassifier.train(corpus, FakeEncoder()).save(settings.classifier_dir)
-    return settings
-
-
-def _run(*args: str):
-    from typer.testing import CliRunner
-
-    from api.cli import app
-
-    return CliRunner().invoke(app, list(args))
-
-
-def test_cli_classify_single_and_json(cli_env):
-    result = _run("classify", "会展资金拨付及时率", "--value", "100%")
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("13 时效指标")
-    result = _run("classify", "会展服务对象满意度", "--level1", "3-满意度指标", "--json")
-    data = json.loads(result.output)
-    assert data["code"] == "31" and data["probability"] == 1.0 and not data["needs_review"]
-    assert set(data) >= {"code", "label", "probability", "needs_review", "top3"}
-
-
-def test_cli_classify_file_reports_bad_lines(cli_env, tmp_path):
-    path = tmp_path / "in.tsv"
-    path.write_text(
-        "会展活动次数\n\n带动外贸产值\t≥1亿元\t效益\n坏行\t\t产品\n" + "率" * 600 + "\n", encoding="utf-8"
-    )
-    result = _run("classify", "--file", str(path), "--json")
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["line"] for line in lines] == [1, 3, 4, 5]
-    assert lines[0]["code"] == "11" and lines[1]["code"] in {"21", "22", "23", "24"}
-    assert "level-1" in lines[2]["error"] and "too long" in lines[3]["error"]
-    assert result.exit_code == 1
-
-
-def test_cli_classify_rejects_bad_use(cli_env):
-    from indexer.errors import InvalidInputError
-
-    result = _run("classify")
-    assert isinstance(result.exception, InvalidInputError)
-    result = _run("classify", "资金\x01拨付")
-    assert isinstance(result.exception, InvalidInputError) and "control character" in str(result.exception)
