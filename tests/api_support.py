@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from click.testing import Result
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.settings import Settings
@@ -54,6 +56,33 @@ def copy_models(settings: Settings, dest: Path) -> Settings:
     """A private, writable copy of ``settings``' models (for tests that ingest)."""
     shutil.copytree(settings.models_dir, dest, dirs_exist_ok=False)
     return settings.model_copy(update={"models_dir": dest})
+
+
+def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The session's shared fake-encoder seed models (the API tests' ``settings`` fixture:
+    ``settings = pytest.fixture(scope="module")(seed_settings)``)."""
+    return session_models(tmp_path_factory)
+
+
+def app_client(settings: Settings) -> Iterator[TestClient]:
+    """A test client of the app on ``settings`` that answers 500 rather than raising (the API
+    tests' ``client`` fixture: ``client = pytest.fixture(scope="module")(app_client)``)."""
+    from api.app import create_app
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        yield c
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    """The response is a failure in the one error shape; returns its ``error`` object."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    return body["error"]
 
 
 def run_cli(*args: str) -> Result:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from api_support import SEED_DIR, session_models
-from fastapi.testclient import TestClient
+from api_support import SEED_DIR, app_client, assert_error, seed_settings
 from review_support import DEFECTS
-from test_api import assert_error
 
-from api.app import create_app
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with TestClient(create_app(session_models(tmp_path_factory)), raise_server_exceptions=False) as c:
-        yield c
+settings = pytest.fixture(scope="module")(seed_settings)
+client = pytest.fixture(scope="module")(app_client)
 
 
 def test_review_a_json_draft(client):
