@@ -59,9 +59,81 @@ def _items(spark, keys: list[str]):
     )
 
 
+def _expected_round_pairs(members: dict[tuple, list[int]], params: ReuseParams) -> list[set[tuple[int, int]]]:
+    """Each round's candidate pairs from the bucket membership, in plain Python: a representative
+    (every key of a small bucket, the first keys of a large one) with every later key, in the
+    round of the representative's rank; a pair goes to the first round that has it."""
+    from indexer.reuse.spark.lsh import ROUND_RANKS
+
+    first_round: dict[tuple[int, int], int] = {}
+    for ids in members.values():
+        ids = sorted(ids)
+        limit = len(ids) if len(ids) <= params.max_bucket_all_pairs else params.max_representatives
+        for rank, a in enumerate(ids[:limit], 1):
+            n = next(n for n, (low, high) in enumerate(ROUND_RANKS) if low <= rank <= high)
+            for b in ids[rank:]:
+                first_round[(a, b)] = min(first_round.get((a, b), n), n)
+    rounds: list[set[tuple[int, int]]] = [set() for _ in ROUND_RANKS]
+    for pair, n in first_round.items():
+        rounds[n].add(pair)
+    return rounds
+
+
 @pytest.mark.heavy
-def test_banding_candidates_and_verification(spark):
-    from indexer.reuse.spark.lsh import bucket_rows, candidate_pairs, key_labels, number_keys, signature_rows
+def test_banding_representatives_and_round_pairs(spark):
+    from indexer.reuse.spark.lsh import (
+        ROUND_RANKS,
+        bucket_rows,
+        number_keys,
+        representatives,
+        round_pairs,
+        signature_rows,
+    )
+
+    params = ReuseParams(max_bucket_all_pairs=6, max_representatives=3)
+    rule = name_rule(params)
+    names = [f"{t}第{i}批次" for i in range(12) for t in ("企业扶持资金拨付及时率", "口岸查验设备完好率")]
+    items = _items(spark, [*names, "服务对象满意度"])
+    keys = number_keys(items)
+    ids = {r["key"]: r["key_id"] for r in keys.collect()}
+    assert [ids[k] for k in names] == sorted(ids[k] for k in names)  # order of first appearance
+    sigs = signature_rows(keys, rule, params).localCheckpoint()
+    whole = bucket_rows(sigs, params).collect()
+    members: dict[tuple, list[int]] = {}
+    for b in whole:
+        members.setdefault((b["band"], tuple(b["values"])), []).append(b["key_id"])
+    assert all(b["size"] == len(members[(b["band"], tuple(b["values"]))]) >= 2 for b in whole)
+    assert max(len(m) for m in members.values()) > params.max_bucket_all_pairs  # large buckets exist
+    expected = _expected_round_pairs(members, params)
+    for split in (10_000, 4):  # one task per bucket, or every bucket over 4 keys spread over sub-buckets
+        buckets = bucket_rows(sigs, params, split).localCheckpoint()
+        rows = buckets.collect()
+        assert all(0 <= b["sub"] < -(-b["size"] // split) for b in rows)
+        assert split > 4 or len({b["sub"] for b in rows}) > 1
+        reps = representatives(buckets, params, split)
+        for ranked in reps.collect():
+            ordered = sorted(members[(ranked["band"], tuple(ranked["values"]))])
+            assert ordered[ranked["rank"] - 1] == ranked["key_id"]  # the bucket's rank-th key
+        assert reps.count() == sum(
+            len(m) if len(m) <= params.max_bucket_all_pairs else params.max_representatives
+            for m in members.values()
+        )
+        seen: set[tuple[int, int]] = set()
+        for n, ranks in enumerate(ROUND_RANKS):
+            got = {(r["a"], r["b"]) for r in round_pairs(buckets, reps, ranks, None, split).collect()}
+            # every pair of the round; those of an earlier round again only as already checked there
+            assert got - seen == expected[n] and got <= expected[n] | seen
+            seen |= got
+        # pairs already in one component are left out: all of one template labelled together
+        template = [ids[k] for k in names if k.startswith("企业")]
+        labels = spark.createDataFrame([(i, template[0]) for i in template], "node long, label long")
+        left = {(r["a"], r["b"]) for r in round_pairs(buckets, reps, ROUND_RANKS[0], labels, split).collect()}
+        assert left == {p for p in expected[0] if not (p[0] in template and p[1] in template)}
+
+
+@pytest.mark.heavy
+def test_verification_joins_variants_only(spark):
+    from indexer.reuse.spark.lsh import key_labels
 
     params = ReuseParams(max_bucket_all_pairs=3, max_representatives=2)
     rule = goal_rule(params)
@@ -72,27 +144,7 @@ def test_banding_candidates_and_verification(spark):
         BASE.replace("外包", "外发"),
     ]
     unrelated = ["保障口岸查验单位正常运转，改善口岸通关环境，提升通关效率和旅客满意度。"]
-    items = _items(spark, variants + unrelated)
-    keys = number_keys(items)
-    ids = {r["key"]: r["key_id"] for r in keys.collect()}
-    assert [ids[k] for k in variants + unrelated] == sorted(ids.values())  # order of first appearance
-    buckets = bucket_rows(signature_rows(keys, rule, params), params)
-    # every bucket holds keys with identical band values; sizes and ranks are consistent
-    for b in buckets.collect():
-        assert 1 <= b["rank"] <= b["size"] and b["size"] >= 2
-    pairs = {(r["a"], r["b"]): r["round"] for r in candidate_pairs(buckets, params).collect()}
-    assert all(a < b for a, b in pairs)
-    by_bucket: dict[tuple, dict[int, int]] = {}
-    for b in buckets.collect():
-        by_bucket.setdefault((b["band"], tuple(b["values"])), {})[b["rank"]] = b["key_id"]
-    for ranked in by_bucket.values():
-        first = ranked[1]
-        for rank, key_id in ranked.items():
-            if rank > 1:  # every member is paired with the bucket's first key, in round 1
-                assert pairs[(first, key_id)] == 1
-        if len(ranked) <= 3:  # a small bucket: every pair
-            assert all((ranked[i], ranked[j]) in pairs for i in ranked for j in ranked if i < j)
-    labels, stats = key_labels(items, rule, params)
+    labels, stats = key_labels(_items(spark, variants + unrelated), rule, params)
     label_of = {r["key"]: r["label"] for r in labels.collect()}
     assert len({label_of[v] for v in variants}) == 1 and label_of[unrelated[0]] != label_of[BASE]
     assert sum(stats.verified_per_round) >= 3 and stats.n_keys == 5
@@ -122,7 +174,7 @@ def test_connected_components_by_iterated_joins(spark):
 
 
 @pytest.mark.heavy
-def test_one_huge_bucket_stays_linear(spark):
+def test_one_huge_bucket_stays_linear_and_splits(spark):
     from indexer.reuse.spark.lsh import key_labels
 
     params = ReuseParams()
@@ -131,10 +183,16 @@ def test_one_huge_bucket_stays_linear(spark):
     keys = [f"企业扶持资金拨付及时率第{i}批次" for i in range(600)]
     labels, stats = key_labels(_items(spark, keys), rule, params)
     assert stats.largest_bucket > params.max_bucket_all_pairs
-    assert len({r["label"] for r in labels.collect()}) == 1
+    got = {r["key"]: r["label"] for r in labels.collect()}
+    assert len(set(got.values())) == 1
     # each key is compared with at most max_representatives earlier keys per band, never all pairs
     assert sum(stats.pairs_per_round) <= len(keys) * params.max_representatives
     assert stats.pairs_per_round[0] >= len(keys) - 1 and stats.pairs_per_round[-1] < stats.pairs_per_round[0]
+    # the same huge bucket spread over sub-buckets of 50 keys: the same pairs, the same cluster
+    split_labels, split_stats = key_labels(_items(spark, keys), rule, params, split=50)
+    assert {r["key"]: r["label"] for r in split_labels.collect()} == got
+    assert split_stats.pairs_per_round == stats.pairs_per_round
+    assert split_stats.verified_per_round == stats.verified_per_round
 
 
 @pytest.mark.heavy

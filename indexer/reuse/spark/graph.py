@@ -51,13 +51,13 @@ def _small_star(edges: DataFrame) -> DataFrame:
 
 
 def _converged(edges: DataFrame) -> bool:
+    # one job: a node with two parents, or a parent that has one itself, means not yet stars
     parents = edges.groupBy("b").agg(F.count("a").alias("n"))
-    if parents.where(F.col("n") > 1).limit(1).count():
-        return False
+    two_parents = parents.where(F.col("n") > 1).select(F.col("b").alias("node"))
     roots_with_parents = edges.select(F.col("a").alias("node")).join(
         edges.select(F.col("b").alias("node")), "node"
     )
-    return roots_with_parents.limit(1).count() == 0
+    return two_parents.unionByName(roots_with_parents).limit(1).count() == 0
 
 
 def connected_components(edges: DataFrame) -> tuple[DataFrame, int]:

@@ -55,14 +55,13 @@ def _string_udf(fn: Callable[[Any], str | None]) -> Any:
     return apply
 
 
-def _goal_items(projects: DataFrame, params: ReuseParams) -> DataFrame:
-    key = _string_udf(lambda goal: goal_key(goal, params))
-    return projects.select(
+def _goal_items(listed: DataFrame) -> DataFrame:
+    return listed.select(
         F.col("id").alias("project_id"),
         "corpus_order",
         F.lit(None).cast("int").alias("ordinal"),
         F.col("goal").alias("text"),
-        key("goal").alias("key"),
+        F.col("goal_key").alias("key"),
     ).where(F.col("key").isNotNull())
 
 
@@ -75,14 +74,16 @@ def _name_items(projects: DataFrame, indicators: DataFrame) -> DataFrame:
     return named.where(F.col("key") != "")
 
 
-def _indicator_lists(projects: DataFrame, indicators: DataFrame) -> DataFrame:
-    """Every project with ``inds``: its indicators (ordinal, name, values) in ordinal order."""
+def _indicator_lists(projects: DataFrame, indicators: DataFrame, params: ReuseParams) -> DataFrame:
+    """Every project with ``inds``: its indicators (ordinal, name, values) in ordinal order, and
+    ``goal_key`` (computed once, for the goal clusters and the amount-only groups)."""
     listed = indicators.groupBy("project_id").agg(
         F.sort_array(F.collect_list(F.struct("ordinal", "name", "annual_value", "cycle_value"))).alias("inds")
     )
     with_lists = projects.join(listed, projects.id == listed.project_id, "left")
     empty = F.array().cast("array<struct<ordinal:int,name:string,annual_value:string,cycle_value:string>>")
-    return with_lists.withColumn("inds", F.coalesce("inds", empty))
+    key = _string_udf(lambda goal: goal_key(goal, params))
+    return with_lists.withColumn("inds", F.coalesce("inds", empty)).withColumn("goal_key", key("goal"))
 
 
 def _set_items(listed: DataFrame, params: ReuseParams) -> DataFrame:
@@ -157,15 +158,14 @@ def _content_key_udf(mask: Callable[[str], str]) -> Any:
 def _amount_only(listed: DataFrame, indicators: DataFrame, params: ReuseParams) -> list[Any]:
     """Projects sharing a content key (either mask) come to the driver; the local grouping decides."""
     columns = [_content_key_udf(mask)("goal", "inds").alias(kind) for kind, mask in AMOUNT_MASKS]
-    eligible = _string_udf(lambda goal: goal_key(goal, params))
-    keyed = listed.where(eligible("goal").isNotNull()).select("id", *columns)
+    keyed = listed.where(F.col("goal_key").isNotNull()).select("id", *columns)
     shared = F.lit(False)
     for kind, _ in AMOUNT_MASKS:
         keyed = keyed.withColumn(f"n_{kind}", F.count("*").over(Window.partitionBy(kind)))
         shared = shared | (F.col(f"n_{kind}") >= 2)
     ids = keyed.where(shared).select("id")
     chosen = listed.join(ids, "id").orderBy("corpus_order")
-    rows = chosen.drop("inds", "project_id").collect()
+    rows = chosen.drop("inds", "project_id", "goal_key").collect()
     inds: dict[str, list[Any]] = {}
     for r in indicators.join(ids.withColumnRenamed("id", "project_id"), "project_id").collect():
         inds.setdefault(r["project_id"], []).append(indicator_from_row(r.asDict()))
@@ -204,11 +204,11 @@ def run_reuse_job(
         spark.sparkContext.setJobDescription(None)  # type: ignore[arg-type]
         return out
 
-    listed = _indicator_lists(projects, indicators).localCheckpoint()
+    listed = _indicator_lists(projects, indicators, params).localCheckpoint()
     found: dict[str, list[Cluster]] = {}
     members: dict[str, Project] = {}
     for label, rule, items in (
-        ("goals", goal_rule(params), lambda: _goal_items(projects, params)),
+        ("goals", goal_rule(params), lambda: _goal_items(listed)),
         ("indicator_names", name_rule(params), lambda: _name_items(projects, indicators)),
         ("indicator_sets", set_rule(params), lambda: _set_items(listed, params)),
     ):

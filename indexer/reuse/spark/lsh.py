@@ -9,23 +9,30 @@ The same steps as :func:`indexer.reuse.neardup.near_duplicate_edges`, distribute
    signatures, hence the buckets, are the local engine's);
 3. **banding** — the signature cut into the ``(bands, rows)`` ``MinHashLSH`` picks,
    exploded to one row per (band, band values, key) with Spark column
-   expressions; keys sharing a band's values form a bucket;
-4. **candidates** — every pair of a bucket of at most ``max_bucket_all_pairs``
-   keys; in a larger bucket each key is paired with the bucket's first
-   ``max_representatives`` keys only (linear, not quadratic; a huge bucket is a
-   skewed join that adaptive execution splits, never one task's quadratic loop);
-5. **verification in rounds** — pairs are verified by the local engine's rule
-   (:mod:`indexer.reuse.rules`, shipped to the executors) in three rounds by the
-   rank of their first key in its bucket (1; 2–5; 6 and beyond). After each round
-   the verified edges are joined into components, and a later pair whose keys are
-   already in one component is not verified — as the local engine skips pairs it
-   has already joined.
+   expressions; keys sharing a band's values form a bucket, its size counted by an
+   aggregation; a bucket of more than ``SPLIT`` keys is spread over sub-buckets by
+   a hash of the key, so that no task holds a whole huge bucket (the synthetic
+   goals' giant cluster makes buckets of thousands of keys);
+4. **representatives** — every key of a bucket of at most ``max_bucket_all_pairs``
+   keys, the first ``max_representatives`` keys of a larger one (linear, not
+   quadratic), ranked in their bucket: first within each sub-bucket, then among
+   those firsts;
+5. **verification in rounds** — by the rank of the representative (1; 2–5; 6 and
+   beyond), each representative is paired with every later key of its bucket
+   (copied to each sub-bucket and joined there), and the pairs verified by the
+   local engine's rule (:mod:`indexer.reuse.rules`, shipped to the executors).
+   After each round the verified edges are joined into components; a later
+   round's pairs leave out, inside the join, those whose keys are already in one
+   component — as the local engine skips pairs it has already joined — and those
+   refused before, so each pair is verified at most once. Pairs are made round by
+   round, never all at once: most of a huge bucket's later-round pairs are already
+   joined and never leave their task.
 
 Where the local engine differs: in a bucket over ``max_bucket_all_pairs`` it
 promotes a key to representative when it joins none of the current ones (up to
 ``max_representatives``), sequentially; here the representatives are the
 bucket's first keys. Both only ever join verified pairs, so they can only differ
-by a pair one of them misses.
+by a pair one of them misses. How buckets are split (``SPLIT``) changes no pair.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from indexer.reuse.rules import KindRule
 from indexer.reuse.spark.graph import connected_components
 
 ROUND_RANKS: tuple[tuple[int, int], ...] = ((1, 1), (2, 5), (6, 1 << 30))
+SPLIT = 2048  # keys of a bucket one task sees at most (rows of a sub-bucket)
 
 
 @dataclass
@@ -86,50 +94,89 @@ def signature_rows(keys: DataFrame, rule: KindRule, params: ReuseParams) -> Data
     return keys.select("key_id", minhash("key").alias("sig"))
 
 
-def bucket_rows(sigs: DataFrame, params: ReuseParams) -> DataFrame:
-    """``(band, values, key_id, rank, size)`` for every key in a bucket of at least two."""
+def bucket_rows(sigs: DataFrame, params: ReuseParams, split: int = SPLIT) -> DataFrame:
+    """``(band, values, key_id, size, sub)`` for every key in a bucket of at least two.
+
+    A bucket is the keys sharing one band's values; ``sub`` (``0 ≤ sub < ceil(size / split)``,
+    from a hash of the key) spreads a bucket of more than ``split`` keys over sub-buckets, so
+    that no later join or window holds a whole huge bucket in one task. The sizes come from
+    an aggregation (combined per partition before the shuffle), never from a window.
+    """
     bands, rows = lsh_bands(params.lsh_threshold, params.num_perm)
     cut = F.transform(F.sequence(F.lit(0), F.lit(bands - 1)), lambda b: F.slice("sig", b * rows + 1, rows))
     exploded = sigs.select("key_id", F.posexplode(cut).alias("band", "values"))
-    bucket = Window.partitionBy("band", "values")
-    return (
-        exploded.withColumn("size", F.count("*").over(bucket))
-        .where(F.col("size") >= 2)
-        .withColumn("rank", F.row_number().over(bucket.orderBy("key_id")))
+    sizes = exploded.groupBy("band", "values").agg(F.count("*").alias("size")).where(F.col("size") >= 2)
+    return exploded.join(sizes, ["band", "values"]).withColumn(
+        "sub", F.pmod(F.xxhash64("key_id"), F.ceil(F.col("size") / split)).cast("int")
     )
 
 
-def _round_of(rank: F.Column) -> F.Column:
-    out = F.lit(len(ROUND_RANKS))
-    for n, (_, high) in reversed(list(enumerate(ROUND_RANKS[:-1], 1))):
-        out = F.when(rank <= high, F.lit(n)).otherwise(out)
-    return out
+def _n_subs(size: F.Column, split: int) -> F.Column:
+    return F.ceil(size / split).cast("int")
 
 
-def candidate_pairs(buckets: DataFrame, params: ReuseParams) -> DataFrame:
-    """``(a, b, round)``, ``a < b``: distinct candidate pairs, each in the earliest round it has."""
-    small = buckets.where(F.col("size") <= params.max_bucket_all_pairs)
-    x, y = small.alias("x"), small.alias("y")
-    all_pairs = x.join(
-        y, (F.col("x.band") == F.col("y.band")) & (F.col("x.values") == F.col("y.values"))
-    ).where(F.col("x.rank") < F.col("y.rank"))
-    all_pairs = all_pairs.select(
-        F.col("x.key_id").alias("a"), F.col("y.key_id").alias("b"), _round_of(F.col("x.rank")).alias("round")
+def representatives(buckets: DataFrame, params: ReuseParams, split: int = SPLIT) -> DataFrame:
+    """``(band, values, key_id, rank, size)``: the keys a bucket's others are compared with —
+    every key of a bucket of at most ``max_bucket_all_pairs``, the first
+    ``max_representatives`` (by key id) of a larger one — with their rank in the bucket.
+
+    In two steps, neither of which sees a whole huge bucket: the first keys of each
+    sub-bucket, then the first of those (a bucket's first ``n`` keys are among the first
+    ``n`` of their sub-buckets).
+    """
+    limit = F.when(F.col("size") <= params.max_bucket_all_pairs, F.col("size")).otherwise(
+        F.lit(params.max_representatives)
     )
-    large = buckets.where(F.col("size") > params.max_bucket_all_pairs)
-    reps = large.where(F.col("rank") <= params.max_representatives).alias("r")
-    members = large.alias("m")
-    rep_pairs = members.join(
-        reps, (F.col("m.band") == F.col("r.band")) & (F.col("m.values") == F.col("r.values"))
-    ).where(F.col("r.rank") < F.col("m.rank"))
-    rep_pairs = rep_pairs.select(
-        F.col("r.key_id").alias("a"), F.col("m.key_id").alias("b"), _round_of(F.col("r.rank")).alias("round")
+    in_sub = Window.partitionBy("band", "values", "sub").orderBy("key_id")
+    firsts = buckets.withColumn("r", F.row_number().over(in_sub)).where(F.col("r") <= limit)
+    in_bucket = Window.partitionBy("band", "values").orderBy("key_id")
+    ranked = firsts.withColumn("rank", F.row_number().over(in_bucket)).where(F.col("rank") <= limit)
+    return ranked.select("band", "values", "key_id", "rank", "size")
+
+
+def _labelled(rows: DataFrame, labels: DataFrame | None, column: str) -> DataFrame:
+    """``rows`` with ``column``: the key's component label so far (itself when in none)."""
+    if labels is None:
+        return rows.withColumn(column, F.col("key_id"))
+    own = labels.select(F.col("node").alias("key_id"), F.col("label").alias(column))
+    return rows.join(own, "key_id", "left").withColumn(column, F.coalesce(column, "key_id"))
+
+
+def round_pairs(
+    buckets: DataFrame,
+    reps: DataFrame,
+    ranks: tuple[int, int],
+    labels: DataFrame | None = None,
+    split: int = SPLIT,
+) -> DataFrame:
+    """``(a, b)``, ``a < b``, distinct: each representative ranked within ``ranks`` paired with
+    every later key of its bucket, leaving out pairs ``labels`` (``node``, ``label``) already
+    puts in one component.
+
+    The representatives are copied to every sub-bucket of their bucket and joined on
+    ``(band, values, sub)``, so a huge bucket's pairs are made by many tasks; the
+    already-joined filter is part of the join, so those pairs are never shuffled.
+    """
+    low, high = ranks
+    chosen = reps.where(F.col("rank").between(low, high))
+    chosen = chosen.withColumn("sub", F.explode(F.sequence(F.lit(0), _n_subs(F.col("size"), split) - 1)))
+    x = _labelled(chosen.select("band", "values", "sub", "key_id"), labels, "la").alias("x")
+    y = _labelled(buckets.select("band", "values", "sub", "key_id"), labels, "lb").alias("y")
+    same_bucket = [F.col(f"x.{c}") == F.col(f"y.{c}") for c in ("band", "values", "sub")]
+    joined = x.join(
+        y,
+        same_bucket[0]
+        & same_bucket[1]
+        & same_bucket[2]
+        & (F.col("x.key_id") < F.col("y.key_id"))
+        & (F.col("x.la") != F.col("y.lb")),
     )
-    return all_pairs.unionByName(rep_pairs).groupBy("a", "b").agg(F.min("round").alias("round"))
+    return joined.select(F.col("x.key_id").alias("a"), F.col("y.key_id").alias("b")).distinct()
 
 
 def verify_pairs(pairs: DataFrame, keys: DataFrame, rule: KindRule) -> DataFrame:
-    """``(a, b, similarity)`` of the pairs ``rule.verify`` accepts (exact shingle sets)."""
+    """``(a, b, similarity)`` of every pair, ``similarity`` null where ``rule.verify`` (exact
+    shingle sets) refuses it."""
 
     @F.pandas_udf(T.DoubleType())
     def verify(left: pd.Series, right: pd.Series) -> pd.Series:
@@ -147,18 +194,16 @@ def verify_pairs(pairs: DataFrame, keys: DataFrame, rule: KindRule) -> DataFrame
     ka = keys.select(F.col("key_id").alias("a"), F.col("key").alias("key_a"))
     kb = keys.select(F.col("key_id").alias("b"), F.col("key").alias("key_b"))
     checked = pairs.join(ka, "a").join(kb, "b").select("a", "b", verify("key_a", "key_b").alias("similarity"))
-    return checked.where(F.col("similarity").isNotNull() & ~F.isnan("similarity"))
+    return checked.withColumn("similarity", F.nanvl("similarity", F.lit(None)))
 
 
-def _not_yet_joined(pairs: DataFrame, labels: DataFrame) -> DataFrame:
-    la = labels.select(F.col("node").alias("a"), F.col("label").alias("la"))
-    lb = labels.select(F.col("node").alias("b"), F.col("label").alias("lb"))
-    joined = pairs.join(la, "a", "left").join(lb, "b", "left")
-    return joined.where(F.coalesce("la", "a") != F.coalesce("lb", "b")).select("a", "b")
+def key_labels(
+    items: DataFrame, rule: KindRule, params: ReuseParams, split: int = SPLIT
+) -> tuple[DataFrame, LshStats]:
+    """``(key, label)`` for every distinct key of ``items``: keys with one label are one cluster.
 
-
-def key_labels(items: DataFrame, rule: KindRule, params: ReuseParams) -> tuple[DataFrame, LshStats]:
-    """``(key, label)`` for every distinct key of ``items``: keys with one label are one cluster."""
+    ``split``: the bucket size above which a bucket is spread over sub-buckets (the result
+    does not depend on it, only which task does what)."""
     stats = LshStats()
     spark = items.sparkSession
     phase = _phases(spark)
@@ -168,12 +213,12 @@ def key_labels(items: DataFrame, rule: KindRule, params: ReuseParams) -> tuple[D
     labels = spark.createDataFrame([], "node long, label long")
     if stats.n_keys >= 2:
         phase("signatures and buckets")
-        buckets = bucket_rows(signature_rows(keys, rule, params), params).localCheckpoint()
+        buckets = bucket_rows(signature_rows(keys, rule, params), params, split).localCheckpoint()
         summary = buckets.agg(F.count("*").alias("rows"), F.max("size").alias("largest")).first()
         stats.n_bucket_rows, stats.largest_bucket = int(summary["rows"]), int(summary["largest"] or 0)
-        phase("candidates")
-        candidates = candidate_pairs(buckets, params).localCheckpoint()
-        labels = _verified_components(candidates, keys, rule, labels, stats, phase)
+        phase("representatives")
+        reps = representatives(buckets, params, split).localCheckpoint()
+        labels = _verified_components(buckets, reps, keys, rule, stats, phase, split)
     phase(None)
     keyed = keys.join(labels, keys.key_id == labels.node, "left")
     return keyed.select("key", F.coalesce("label", "key_id").alias("label")), stats
@@ -193,34 +238,51 @@ def _phases(spark: SparkSession) -> Callable[[str | None], None]:
 
 
 def _verified_components(
-    candidates: DataFrame,
+    buckets: DataFrame,
+    reps: DataFrame,
     keys: DataFrame,
     rule: KindRule,
-    labels: DataFrame,
     stats: LshStats,
     phase: Callable[[str | None], None],
+    split: int,
 ) -> DataFrame:
-    """Verify the candidates round by round, joining the verified pairs into components."""
-    for n in range(1, len(ROUND_RANKS) + 1):
-        phase(f"verify round {n}")
-        pairs = candidates.where(F.col("round") == n).select("a", "b")
-        if n > 1:
-            pairs = _not_yet_joined(pairs, labels)
+    """Verify the candidates round by round, joining the verified pairs into components.
+
+    A round's pairs leave out those already in one component and those refused in an
+    earlier round (another band may rank the same pair later): each pair is verified once.
+    """
+    spark = keys.sparkSession
+    labels: DataFrame | None = None
+    refused: DataFrame | None = None
+    for n, ranks in enumerate(ROUND_RANKS, 1):
+        phase(f"candidates round {n}")
+        pairs = round_pairs(buckets, reps, ranks, labels, split)
+        if refused is not None:
+            pairs = pairs.join(refused, ["a", "b"], "left_anti")
         pairs = pairs.localCheckpoint()
         stats.pairs_per_round.append(pairs.count())
-        verified = None
-        if stats.pairs_per_round[-1]:
-            verified = verify_pairs(pairs, keys, rule).select("a", "b").localCheckpoint()
-        stats.verified_per_round.append(0 if verified is None else verified.count())
-        if verified is None or not stats.verified_per_round[-1]:
+        if not stats.pairs_per_round[-1]:
+            stats.verified_per_round.append(0)
             stats.component_rounds.append(0)
             continue
-        # the components so far as star edges, plus the new ones
-        stars = labels.where(F.col("node") != F.col("label")).select(
-            F.col("label").alias("a"), F.col("node").alias("b")
-        )
+        phase(f"verify round {n}")
+        checked = verify_pairs(pairs, keys, rule).localCheckpoint()
+        stats.verified_per_round.append(int(checked.agg(F.count("similarity")).first()[0]))
+        no = checked.where(F.col("similarity").isNull()).select("a", "b")
+        refused = no if refused is None else refused.unionByName(no)
+        if not stats.verified_per_round[-1]:
+            stats.component_rounds.append(0)
+            continue
+        verified = checked.where(F.col("similarity").isNotNull()).select("a", "b")
+        edges = verified
+        if labels is not None:  # the components so far as star edges, plus the new ones
+            edges = (
+                labels.where(F.col("node") != F.col("label"))
+                .select(F.col("label").alias("a"), F.col("node").alias("b"))
+                .unionByName(verified)
+            )
         phase(f"components round {n}")
-        labels, rounds = connected_components(stars.unionByName(verified))
+        labels, rounds = connected_components(edges)
         labels = labels.localCheckpoint()
         stats.component_rounds.append(rounds)
-    return labels
+    return labels if labels is not None else spark.createDataFrame([], "node long, label long")
