@@ -5,6 +5,9 @@ Spark's Python workers are forked by a daemon under the JVM; so a thread reads
 every descendant's ``VmRSS`` twice a second and keeps, per role (this Python
 driver, the JVM, the Python workers), the largest single process and the largest
 sum seen at one instant. Linux only (``/proc``).
+
+It also keeps each process's CPU time (user + system, as last read): on a shared
+machine the wall time depends on the load, the CPU seconds much less.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 from pathlib import Path
 
 PAGE_MIB = os.sysconf("SC_PAGE_SIZE") / 2**20
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _children_map() -> dict[int, list[int]]:
@@ -61,6 +65,14 @@ def _rss_mib(pid: int) -> float:
         return 0.0
 
 
+def _cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14, 15 of stat)
+
+
 class TreeSampler:
     """Samples the memory of ``os.getpid()`` and its descendants until stopped."""
 
@@ -71,6 +83,7 @@ class TreeSampler:
         self.peak_sum: dict[str, float] = {}
         self.peak_total = 0.0
         self.processes: dict[str, set[int]] = {}
+        self.cpu: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -82,6 +95,7 @@ class TreeSampler:
             if rss <= 0:
                 continue
             self.processes.setdefault(role, set()).add(pid)
+            self.cpu[pid] = (role, max(_cpu_s(pid), self.cpu.get(pid, (role, 0.0))[1]))
             sums[role] = sums.get(role, 0.0) + rss
             self.peak_single[role] = max(self.peak_single.get(role, 0.0), rss)
         for role, total in sums.items():
@@ -102,13 +116,23 @@ class TreeSampler:
         self._thread.join()
         self.sample()
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds per role (each process as last sampled) and ``tree``, their sum."""
+        out: dict[str, float] = {}
+        for role, seconds in self.cpu.values():
+            out[role] = out.get(role, 0.0) + seconds
+        return {role: round(s, 1) for role, s in sorted(out.items())} | {"tree": round(sum(out.values()), 1)}
+
     def report(self) -> dict[str, dict[str, float | int]]:
-        """Per role: peak MiB of one process, peak MiB summed at one instant, processes seen."""
+        """Per role: peak MiB of one process, peak MiB summed at one instant, processes seen,
+        CPU seconds."""
+        cpu = self.cpu_seconds()
         return {
             role: {
                 "peak_mib": round(self.peak_single[role]),
                 "peak_sum_mib": round(self.peak_sum.get(role, 0.0)),
                 "processes": len(self.processes.get(role, ())),
+                "cpu_s": cpu.get(role, 0.0),
             }
             for role in sorted(self.peak_single)
-        } | {"tree": {"peak_mib": round(self.peak_total)}}
+        } | {"tree": {"peak_mib": round(self.peak_total), "cpu_s": cpu["tree"]}}

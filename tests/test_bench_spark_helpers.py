@@ -94,9 +94,16 @@ def test_event_log_is_summed_per_step(tmp_path: Path):
 
 
 def test_tree_sampler_sees_a_child_process():
-    code = "import time; x = bytearray(60 * 2**20); time.sleep(1.5)"
+    # 60 MiB held, then ≈0.6 s of CPU spent busy, then held a while (so that it is sampled)
+    code = (
+        "import time; x = bytearray(60 * 2**20); t = time.process_time()\n"
+        "while time.process_time() - t < 0.6: pass\n"
+        "time.sleep(1.0)"
+    )
     with TreeSampler(interval=0.1) as memory:
         subprocess.run([sys.executable, "-c", code], check=True)
     report = memory.report()
     assert report["python_worker"]["peak_mib"] >= 60  # a python child counts as a worker
     assert report["tree"]["peak_mib"] >= report["driver"]["peak_mib"] + 60
+    assert report["python_worker"]["cpu_s"] >= 0.5  # its CPU time, as last sampled
+    assert report["tree"]["cpu_s"] >= report["python_worker"]["cpu_s"] + report["driver"]["cpu_s"] - 0.01
