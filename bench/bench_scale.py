@@ -21,19 +21,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
-import gc
-import json
 import math
-import os
-import platform
-import resource
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -42,10 +34,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import load_average, load_note
-from synth import SyntheticCorpus, extract_fragments, indicator_text, load_seed_projects
+from machine import load_average
+from scale_embed import (
+    EmbeddingCache,
+    embed_unique,
+    load_bench_encoder,
+    make_workload,
+    time_single_queries,
+)
+from scale_memory import MemoryProbe, log, percentile_ms, probe_memory, release_memory, rss_bytes
+from scale_report import KindResult, Operating, report
 
-from indexer.encoder.base import Encoder
 from indexer.search import vectors
 from indexer.search.vectors import AnnParams, IndexKind, VectorIndex
 
@@ -56,247 +55,6 @@ RESULTS = Path(__file__).resolve().parent / "results" / "scale.md"
 CACHE = Path(__file__).resolve().parent / "out" / "scale-embeddings"
 TIE_EPS = 1e-5
 ADD_CHUNK = 100_000
-
-
-def log(message: str) -> None:
-    print(f"[scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def rss_bytes() -> int:
-    """Current resident set size of this process."""
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def max_rss_bytes() -> int:
-    """Peak RSS of this process so far (ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-@dataclass
-class MemoryProbe:
-    """RSS before a step, peak during it (sampled every 10 ms) and after it."""
-
-    before: int = 0
-    peak: int = 0
-    after: int = 0
-
-
-@contextlib.contextmanager
-def probe_memory() -> Iterator[MemoryProbe]:
-    # FAISS releases the GIL while building, so a sampling thread sees the peak.
-    probe = MemoryProbe(before=rss_bytes())
-    probe.peak = probe.before
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.wait(0.01):
-            probe.peak = max(probe.peak, rss_bytes())
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield probe
-    finally:
-        stop.set()
-        thread.join()
-        probe.after = rss_bytes()
-        probe.peak = max(probe.peak, probe.after)
-
-
-def release_memory() -> None:
-    """Collect garbage and hand freed heap pages back to the OS, so RSS deltas mean something."""
-    gc.collect()
-    # Not glibc: nothing to trim, and RSS deltas are then upper bounds.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def percentile_ms(seconds: Sequence[float] | np.ndarray, q: float) -> float:
-    return float(np.percentile(np.asarray(seconds), q) * 1000.0)
-
-
-@dataclass
-class Workload:
-    """The generated corpus reduced to what the benchmark needs."""
-
-    n_indicators: int
-    n_projects: int
-    texts: list[str]  # distinct indicator texts
-    row_text: np.ndarray  # int32, per indicator row: index into texts
-    queries: list[str]  # held-out texts, none of them in texts
-    generate_s: float
-
-
-def make_workload(n: int, n_queries: int, seed: int, vocabulary: int | None) -> Workload:
-    """Generate ``n`` indicators and ``n_queries`` held-out query texts."""
-    started = time.perf_counter()
-    fragments = extract_fragments(load_seed_projects())
-    synth = SyntheticCorpus(fragments, n, seed=seed, vocabulary=vocabulary)
-    text_id: dict[str, int] = {}
-    row_text = np.empty(n, dtype=np.int32)
-    n_projects = 0
-    row = 0
-    for project in synth:
-        n_projects += 1
-        for ind in project.indicators:
-            row_text[row] = text_id.setdefault(indicator_text(ind), len(text_id))
-            row += 1
-    assert row == n, (row, n)
-    # Held-out queries: fresh recombinations (another seed, every indicator recombined)
-    # whose text never occurs in the indexed corpus.
-    held_out = SyntheticCorpus(fragments, 50 * n_queries, seed=seed + 10_007, recombine=1.0)
-    queries: dict[str, None] = {}
-    for ind in held_out.indicators():
-        text = indicator_text(ind)
-        if text not in text_id:
-            queries[text] = None
-            if len(queries) == n_queries:
-                break
-    return Workload(n, n_projects, list(text_id), row_text, list(queries), time.perf_counter() - started)
-
-
-def load_bench_encoder(kind: str) -> tuple[Encoder, float]:
-    """The encoder to embed with, and its load time in seconds."""
-    started = time.perf_counter()
-    if kind == "fake":
-        from indexer.encoder.fake import FakeEncoder
-
-        encoder: Encoder = FakeEncoder(384)
-    else:
-        from indexer.encoder import load_encoder
-
-        encoder = load_encoder("e5-small", Path("models") / "encoder")
-    return encoder, time.perf_counter() - started
-
-
-class EmbeddingCache:
-    """Passage vectors of texts already embedded by this encoder, kept across runs.
-
-    Append-only files in ``directory``: ``texts.txt`` (one text per line),
-    ``vectors.f32`` (raw float32 rows, same order) and ``meta.json`` (encoder
-    name and dim; a different encoder starts a new cache). A run cut short keeps
-    every completed chunk.
-    """
-
-    def __init__(self, directory: Path, encoder: Encoder) -> None:
-        self.directory = directory
-        self.dim = encoder.dim
-        directory.mkdir(parents=True, exist_ok=True)
-        meta = {"encoder": encoder.name, "dim": encoder.dim}
-        meta_path = directory / "meta.json"
-        if not meta_path.is_file() or json.loads(meta_path.read_text()) != meta:
-            for name in ("texts.txt", "vectors.f32"):
-                (directory / name).unlink(missing_ok=True)
-            meta_path.write_text(json.dumps(meta))
-        self._texts_path = directory / "texts.txt"
-        self._vectors_path = directory / "vectors.f32"
-        texts = (
-            self._texts_path.read_text(encoding="utf-8").split("\n")[:-1]
-            if self._texts_path.is_file()
-            else []
-        )
-        raw = (
-            np.fromfile(self._vectors_path, dtype=np.float32) if self._vectors_path.is_file() else np.zeros(0)
-        )
-        n = min(len(texts), len(raw) // self.dim)
-        self.vectors = raw[: n * self.dim].reshape(n, self.dim)
-        self.row_of = {text: i for i, text in enumerate(texts[:n])}
-        # Rewrite if a crash left the two files out of step.
-        if n != len(texts) or n * self.dim != len(raw):
-            self._texts_path.write_text("".join(t + "\n" for t in texts[:n]), encoding="utf-8")
-            self.vectors.tofile(self._vectors_path)
-
-    def __len__(self) -> int:
-        return len(self.row_of)
-
-    def append(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Store newly embedded texts (texts with a line break are not cached)."""
-        keep = [i for i, t in enumerate(texts) if "\n" not in t and t not in self.row_of]
-        if not keep:
-            return
-        with self._vectors_path.open("ab") as fh:
-            np.ascontiguousarray(vectors[keep], dtype=np.float32).tofile(fh)
-        with self._texts_path.open("a", encoding="utf-8") as fh:
-            fh.write("".join(texts[i] + "\n" for i in keep))
-        base = len(self.row_of)
-        for j, i in enumerate(keep):
-            self.row_of[texts[i]] = base + j
-        self.vectors = np.concatenate([self.vectors, vectors[keep]])
-
-
-@dataclass
-class Embedding:
-    """The distinct texts' vectors and how they were obtained."""
-
-    vectors: np.ndarray
-    n_new: int  # embedded in this run
-    new_s: float  # seconds spent embedding them
-    n_cached: int
-
-
-def embed_unique(
-    encoder: Encoder, texts: Sequence[str], cache: EmbeddingCache | None, chunk: int = 1024
-) -> Embedding:
-    """Passage vectors of ``texts`` (already distinct); cached texts are not re-embedded."""
-    out = np.empty((len(texts), encoder.dim), dtype=np.float32)
-    missing: list[int] = []
-    for i, text in enumerate(texts):
-        row = cache.row_of.get(text) if cache is not None else None
-        if row is None:
-            missing.append(i)
-        else:
-            out[i] = cache.vectors[row]  # type: ignore[union-attr]
-    log(f"{len(texts) - len(missing):,} distinct texts cached, {len(missing):,} to embed")
-    started = time.perf_counter()
-    for start in range(0, len(missing), chunk):
-        rows = missing[start : start + chunk]
-        batch = [texts[i] for i in rows]
-        vectors = encoder.encode_passages(batch)
-        out[rows] = vectors
-        if cache is not None:
-            cache.append(batch, vectors)
-        done = start + len(rows)
-        elapsed = time.perf_counter() - started
-        log(f"embedded {done:,}/{len(missing):,} ({done / elapsed:.0f}/s)")
-    return Embedding(out, len(missing), time.perf_counter() - started, len(texts) - len(missing))
-
-
-def time_single_queries(encoder: Encoder, queries: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Query vectors, encoded one query per call, and each call's seconds."""
-    encoder.encode_queries(queries[:3])  # warm-up
-    vectors = np.empty((len(queries), encoder.dim), dtype=np.float32)
-    seconds = np.empty(len(queries))
-    for i, query in enumerate(queries):
-        started = time.perf_counter()
-        vectors[i] = encoder.encode_queries([query])[0]
-        seconds[i] = time.perf_counter() - started
-    return vectors, seconds
-
-
-@dataclass
-class Operating:
-    """One search setting of an index: latency and recall over the query set."""
-
-    setting: str
-    p50_ms: float
-    p99_ms: float
-    mean_ms: float
-    recall: float
-    seconds: np.ndarray = field(repr=False)
-
-
-@dataclass
-class KindResult:
-    """Build cost of one index kind and its search settings."""
-
-    kind: str
-    build_s: float
-    memory: MemoryProbe
-    file_bytes: int
-    load_s: float
-    params: str
-    points: list[Operating]
 
 
 def add_rows(index: VectorIndex, unique: np.ndarray, row_text: np.ndarray) -> None:
@@ -535,7 +293,9 @@ def run(args: argparse.Namespace) -> str:
             done = {r.kind for r in results}
             pending = [name for name in args.kinds if name not in done]
             if pending:
-                partial = report(args, work, encoder, load_s, embedding, encode_seconds, results, rss_start)
+                partial = report(
+                    args, work, encoder, load_s, embedding, encode_seconds, results, rss_start, LOAD_AT_START
+                )
                 write_report(args, partial + f"\n_Partial: {', '.join(pending)} still running._\n")
 
         checkpoint()
@@ -579,160 +339,7 @@ def run(args: argparse.Namespace) -> str:
             release_memory()
             checkpoint()
 
-    return report(args, work, encoder, load_s, embedding, encode_seconds, results, rss_start)
-
-
-def _mb(n: int) -> str:
-    return f"{n / 2**20:,.0f}"
-
-
-def report(
-    args: argparse.Namespace,
-    work: Workload,
-    encoder: Encoder,
-    load_s: float,
-    embedding: Embedding,
-    encode_seconds: np.ndarray,
-    results: list[KindResult],
-    rss_start: int,
-) -> str:
-    """The markdown section for BENCHMARKS.md."""
-    flat = results[0]
-    base = flat.points[0]
-    n, dim = work.n_indicators, encoder.dim
-    command = "python bench/bench_scale.py " + " ".join(sys.argv[1:])
-    lines = [
-        f"## Scale: exact vs approximate vector search at {n:,} indicators",
-        "",
-        f"Command: `{command.strip()}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-        f"Machine: {os.cpu_count()} cores ({load_note(LOAD_AT_START)}), no GPU, "
-        f"{platform.python_implementation()} {platform.python_version()}, faiss {faiss.__version__}, "
-        f"FAISS threads: {args.threads} to build, {args.search_threads} to search; torch threads: "
-        f"{args.torch_threads or 'default'}. "
-        f"Vectors: {n:,} × {dim} float32 (inner product = cosine).",
-        "",
-        "### Workload",
-        "",
-        f"- Generator: `bench/synth.py` (seed {args.seed}), seed fragments recombined: "
-        f"{work.n_projects:,} projects, {n:,} indicators, generated in {work.generate_s:.1f} s.",
-        f"- Indicator text embedded: `name：annual value`. Distinct texts: **{len(work.texts):,}** "
-        f"({n / max(len(work.texts), 1):.1f} rows per text on average)"
-        + (
-            f"; vocabulary bounded to {args.vocabulary:,} distinct indicators"
-            + (
-                f" — what the encoder could embed on this shared machine in the time available: "
-                f"{args.cached_before:,} texts already in the embedding cache (filled in the background "
-                f"by `--prefill`) plus this run's {args.embed_budget:.0f}-second budget at "
-                f"{args.rate:.0f} texts/s. Unbounded, the same {n:,} indicators have "
-                f"{args.natural_texts:,} distinct texts ({n / args.natural_texts:.1f} rows per text); "
-                f"the bounded pool is the first {args.vocabulary:,} distinct indicators of that stream, "
-                "drawn uniformly, so texts repeat more than in the unbounded stream."
-                if args.bounded_by_budget
-                else " (`--vocabulary`)."
-            )
-            if args.vocabulary
-            else "; no vocabulary bound: the seed's fragments (indicator subjects × metric heads × "
-            "values seen with each head) only recombine into this many distinct texts."
-        ),
-        f"- Encoder `{encoder.name}` loaded in {load_s:.1f} s. Each distinct text is embedded once: "
-        f"{embedding.n_new:,} embedded in this run in {embedding.new_s:.1f} s, {embedding.n_cached:,} read "
-        "from the embedding cache (`bench/out/scale-embeddings/`, filled by earlier runs of this script "
-        "with the same encoder, e.g. `--prefill` in the background). Encoder rate measured in this run: "
-        f"{args.rate:.0f} passages/s, i.e. ~{len(work.texts) / args.rate / 60:.0f} min for all distinct "
-        "texts at this machine load. Every row's vector is its text's vector, so the index holds the "
-        "duplicates the corpus has.",
-        f"- Queries: {len(work.queries)} held-out recombined indicator texts that occur nowhere in the "
-        f"index, encoded as queries (`query: ` prompt), k = {args.k}.",
-        f"- Query encoding, one query per call: p50 {percentile_ms(encode_seconds, 50):.1f} ms, "
-        f"p99 {percentile_ms(encode_seconds, 99):.1f} ms (encoder `{encoder.name}`, "
-        f"{args.torch_threads or 'default'} torch thread(s), measured under this run's machine load; "
-        "the encoder section has quieter numbers).",
-        "- Recall@10 is tie-aware (see the script's docstring): a returned row counts when its true "
-        "score reaches the exact 10th-best score, because duplicated texts make the exact top-10 a tie "
-        "among copies.",
-        "",
-        "### Build and memory",
-        "",
-        "RSS measured in this process: *peak* is sampled every 10 ms during the build, minus the RSS "
-        "before it; *resident* is the RSS growth that stays after the build (it can be negative when "
-        "memory freed by the previous index is reused); *file* is the saved index.",
-        "",
-        "| index | parameters | build s | peak build RSS MB | resident MB | file MB | load s "
-        "| build × flat |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r.kind} | {r.params} | {r.build_s:.1f} | {_mb(r.memory.peak - r.memory.before)} "
-            f"| {_mb(r.memory.after - r.memory.before)} | {_mb(r.file_bytes)} | {r.load_s:.1f} "
-            f"| {r.build_s / max(flat.build_s, 1e-9):.1f}× |"
-        )
-    lines += [
-        "",
-        f"Process RSS: {_mb(rss_start)} MB at start, peak {_mb(max_rss_bytes())} MB (ru_maxrss, includes the "
-        f"encoder and the {_mb(len(work.texts) * dim * 4)} MB of distinct vectors).",
-        "",
-        "### Single-query search latency and recall@10",
-        "",
-        "One query per `search` call, in-process; *end-to-end* adds each query's own encoding time. "
-        "Speed-up = exact p50 / index p50 (same process, same queries).",
-        "",
-        "| index | setting | search p50 ms | search p99 ms | end-to-end p50 ms | end-to-end p99 ms "
-        "| recall@10 | speed-up (p50) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    chosen: list[tuple[KindResult, Operating]] = []
-    for r in results:
-        ok = [p for p in r.points if p.recall >= args.target_recall]
-        if ok and r.kind != "flat":
-            chosen.append((r, ok[0]))  # the cheapest setting that reaches the target
-        for p in r.points:
-            total = p.seconds + encode_seconds
-            lines.append(
-                f"| {r.kind} | {p.setting} | {p.p50_ms:.2f} | {p.p99_ms:.2f} "
-                f"| {percentile_ms(total, 50):.1f} | {percentile_ms(total, 99):.1f} | {p.recall:.4f} "
-                f"| {base.p50_ms / p.p50_ms:.1f}× |"
-            )
-    lines += ["", "### Verdict", ""]
-    target = f"recall@10 ≥ {args.target_recall}, p99 ≤ {args.target_p99_ms:.0f} ms"
-    if not chosen:
-        lines.append(f"- No approximate setting reached recall@10 ≥ {args.target_recall}.")
-    reached = {r.kind: p for r, p in chosen}
-    rows_per_text = work.n_indicators / max(len(work.texts), 1)
-    for r in results:
-        if r.kind == "flat" or r.kind in reached:
-            continue
-        best = max(r.points, key=lambda p: p.recall)
-        line = (
-            f"- **{r.kind}** ({r.params}) never reached the recall target: at most recall@10 "
-            f"{best.recall:.4f} ({best.setting})."
-        )
-        twin = reached.get(f"{r.kind}-distinct")
-        if twin is not None:
-            line += (
-                f" The same index built over the {len(work.texts):,} distinct vectors reaches "
-                f"{twin.recall:.4f} at {twin.setting}. The row index holds {rows_per_text:.1f} identical "
-                "copies per text on average, and identical vectors are a known failure case of graph "
-                "indexes (links spent on copies, clusters of copies poorly connected to the rest), so "
-                "the duplicates, not the size, are the likely cause: deduplicate before building HNSW."
-            )
-        lines.append(line)
-    for r, p in chosen:
-        total_p99 = percentile_ms(p.seconds + encode_seconds, 99)
-        met = p.p99_ms <= args.target_p99_ms
-        lines.append(
-            f"- **{r.kind} {p.setting}** ({r.params}): recall@10 {p.recall:.4f}, "
-            f"search p99 {p.p99_ms:.2f} ms "
-            f"(end-to-end with query encoding {total_p99:.1f} ms) — target {target}: "
-            f"**{'met' if met else 'missed'}** on search latency; exact search p99 {base.p99_ms:.1f} ms."
-        )
-    within = "within" if base.p99_ms <= args.target_p99_ms else "over"
-    lines.append(
-        f"- Exact flat search at this size: p50 {base.p50_ms:.1f} ms, p99 {base.p99_ms:.1f} ms "
-        f"({within} the {args.target_p99_ms:.0f} ms budget)."
-    )
-    lines += [f"- {note}" for note in args.note]
-    return "\n".join(lines) + "\n"
+    return report(args, work, encoder, load_s, embedding, encode_seconds, results, rss_start, LOAD_AT_START)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_scale import probe_memory, release_memory
+from scale_memory import probe_memory, release_memory
 from synth import synthetic_corpus
 
 from indexer.encoder.fake import FakeEncoder
