@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.special import softmax
 
 from classifier import taxonomy
 from classifier.core import ModelParams, cross_val_logits
@@ -27,7 +25,10 @@ CODES = np.array(taxonomy.CODES)
 
 def probabilities(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Softmax of ``logits / temperature`` (``-inf`` logits get probability 0)."""
-    return softmax(logits / temperature, axis=1)
+    # scipy.special.softmax's own steps, without importing scipy at prediction time.
+    x = np.asarray(logits / temperature)
+    shifted = np.exp(x - np.max(x, axis=1, keepdims=True))
+    return shifted / np.sum(shifted, axis=1, keepdims=True)
 
 
 def fit_temperature(logits: np.ndarray, labels: Sequence[str]) -> float:
@@ -40,6 +41,8 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[str]) -> float:
     def nll(log_t: float) -> float:
         p = probabilities(logits, float(np.exp(log_t)))
         return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
+
+    from scipy.optimize import minimize_scalar  # training only: scipy.optimize takes ~1 s to import
 
     result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
     return float(np.exp(result.x))

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from classifier import taxonomy
 from classifier.dataset import KNOWLEDGE_GROUP, Example, name_key
@@ -112,6 +111,8 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
     classes = np.unique(labels)
     if len(classes) == 1:  # degenerate training set: a constant model
         return Core(features, classes, np.zeros((1, x.shape[1])), np.zeros(1))
+    from sklearn.linear_model import LogisticRegression  # training only: a loaded model needs no sklearn
+
     lr = LogisticRegression(C=params.C, max_iter=3000, solver="newton-cg")
     lr.fit(x, labels, sample_weight=weights)
     coef, intercept = lr.coef_, lr.intercept_

@@ -11,27 +11,34 @@
 
 The blocks are L2-normalised and weighted, then concatenated into one sparse
 matrix. State is plain JSON (vocabularies, weights) + numpy arrays (idf), so
-no pickle is needed to persist it.
+no pickle is needed to persist it. A builder restored from its state makes the
+sklearn vectorizers only when it transforms many texts: featurising a few (one
+classification) needs neither sklearn nor scipy, whose imports took most of a
+second of ``jixiao classify``'s start.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier.cues import CUE_NAMES, cue_matrix
 from indexer.encoder.base import Encoder
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # Up to this many texts, ``FeatureBuilder.rows`` is used instead of the sklearn transform:
 # the same numbers without sklearn's per-call validation (most of one classification).
 FAST_ROWS_MAX = 16
 _NO_VALUE = "∅"  # stands for "no value given", so its absence is a feature too
+NAME_NGRAMS = (1, 3)
+VALUE_NGRAMS = (1, 2)
 
 
 def fold_digits(text: str) -> str:
@@ -69,16 +76,35 @@ class EmbeddingCache:
         return len(self._vectors)
 
 
-def _name_vectorizer() -> TfidfVectorizer:
+def _vectorizer(ngram_range: tuple[int, int]) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
-        analyzer="char", ngram_range=(1, 3), sublinear_tf=True, preprocessor=fold_digits, dtype=np.float32
+        analyzer="char",
+        ngram_range=ngram_range,
+        sublinear_tf=True,
+        preprocessor=fold_digits,
+        dtype=np.float32,
     )
 
 
-def _value_vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(
-        analyzer="char", ngram_range=(1, 2), sublinear_tf=True, preprocessor=fold_digits, dtype=np.float32
-    )
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def char_analyzer(ngram_range: tuple[int, int]) -> Callable[[str], list[str]]:
+    """The analyzer of :func:`_vectorizer`'s ``TfidfVectorizer`` (``build_analyzer()``: our
+    preprocessor, white space runs folded to one space, character n-grams in sklearn's order),
+    without importing sklearn; tests/test_classifier_fast.py checks the two agree."""
+    low, high = ngram_range
+
+    def analyze(text: str) -> list[str]:
+        text = _WHITE_SPACES.sub(" ", fold_digits(text))
+        grams = list(text) if low == 1 else []
+        for n in range(low + 1 if low == 1 else low, min(high + 1, len(text) + 1)):
+            grams.extend(text[i : i + n] for i in range(len(text) - n + 1))
+        return grams
+
+    return analyze
 
 
 class FeatureBuilder:
@@ -97,9 +123,34 @@ class FeatureBuilder:
         self.name_weight = name_weight
         self.value_weight = value_weight
         self.embedding_weight = embedding_weight if embed is not None else 0.0
-        self.name_tfidf = _name_vectorizer()
-        self.value_tfidf = _value_vectorizer()
+        self._tfidf: tuple[TfidfVectorizer, TfidfVectorizer] | None = None
+        # (vocabulary, idf) of name and value when restored from a state, until the vectorizers exist.
+        self._restored: tuple[tuple[dict[str, int], np.ndarray], ...] | None = None
         self._fast: list[_FastTfidf] | None = None
+
+    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+        if self._tfidf is None:
+            vectorizers = (_vectorizer(NAME_NGRAMS), _vectorizer(VALUE_NGRAMS))
+            for vec, (vocab, idf) in zip(vectorizers, self._restored or (), strict=False):
+                vec.vocabulary_, vec.idf_ = vocab, idf
+            self._tfidf, self._restored = vectorizers, None
+        return self._tfidf
+
+    @property
+    def name_tfidf(self) -> TfidfVectorizer:
+        """The name block's ``TfidfVectorizer`` (made, and sklearn imported, on first use)."""
+        return self._vectorizers()[0]
+
+    @property
+    def value_tfidf(self) -> TfidfVectorizer:
+        """The value block's ``TfidfVectorizer`` (made, and sklearn imported, on first use)."""
+        return self._vectorizers()[1]
+
+    def _fitted(self) -> tuple[tuple[dict[str, int], np.ndarray], ...]:
+        """(vocabulary, idf) of the name and value blocks, without making the vectorizers."""
+        if self._restored is not None:
+            return self._restored
+        return tuple((vec.vocabulary_, vec.idf_) for vec in self._vectorizers())
 
     @staticmethod
     def _values(values: Sequence[str | None]) -> list[str]:
@@ -114,6 +165,8 @@ class FeatureBuilder:
 
     def transform(self, names: Sequence[str], values: Sequence[str | None]) -> sp.csr_matrix:
         """Feature matrix of ``names`` with their ``values`` (None where absent)."""
+        import scipy.sparse as sp
+
         blocks = [self.name_weight * self.name_tfidf.transform(list(names))]
         if self.value_weight:
             blocks.append(self.value_weight * self.value_tfidf.transform(self._values(values)))
@@ -127,13 +180,15 @@ class FeatureBuilder:
         """The rows of :meth:`transform` as (column indices, values) pairs, computed without
         sklearn's transform (for a few texts; tests/test_classifier_fast.py checks they agree)."""
         if self._fast is None:
-            self._fast = [_FastTfidf(self.name_tfidf), _FastTfidf(self.value_tfidf)]
+            (name_vocab, name_idf), (value_vocab, value_idf) = self._fitted()
+            self._fast = [
+                _FastTfidf(char_analyzer(NAME_NGRAMS), name_vocab, name_idf),
+                _FastTfidf(char_analyzer(VALUE_NGRAMS), value_vocab, value_idf),
+            ]
         name_fast, value_fast = self._fast
         name_width = len(name_fast.vocabulary)
         cues = cue_matrix(names, values) if self.cue_weight else None
-        vectors = (
-            self.embed(list(names)) if self.embed is not None and self.embedding_weight else None
-        )
+        vectors = self.embed(list(names)) if self.embed is not None and self.embedding_weight else None
         out = []
         for i, (name, value) in enumerate(zip(names, self._values(values), strict=True)):
             idx, data = name_fast.row(name)
@@ -157,9 +212,10 @@ class FeatureBuilder:
     @property
     def n_features(self) -> int:
         """Width of the feature matrix."""
-        width = len(self.name_tfidf.vocabulary_)
+        (name_vocab, _), (value_vocab, _) = self._fitted()
+        width = len(name_vocab)
         if self.value_weight:
-            width += len(self.value_tfidf.vocabulary_)
+            width += len(value_vocab)
         if self.cue_weight:
             width += len(CUE_NAMES)
         if self.embed is not None and self.embedding_weight:
@@ -168,17 +224,18 @@ class FeatureBuilder:
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """JSON-able parameters and numpy arrays that :meth:`from_state` restores."""
+        (name_vocab, name_idf), (value_vocab, value_idf) = self._fitted()
         params = {
             "name_weight": self.name_weight,
             "value_weight": self.value_weight,
             "embedding_weight": self.embedding_weight,
             "cue_weight": self.cue_weight,
-            "name_vocabulary": {k: int(v) for k, v in self.name_tfidf.vocabulary_.items()},
-            "value_vocabulary": {k: int(v) for k, v in self.value_tfidf.vocabulary_.items()},
+            "name_vocabulary": {k: int(v) for k, v in name_vocab.items()},
+            "value_vocabulary": {k: int(v) for k, v in value_vocab.items()},
         }
         arrays = {
-            "name_idf": np.asarray(self.name_tfidf.idf_, dtype=np.float64),
-            "value_idf": np.asarray(self.value_tfidf.idf_, dtype=np.float64),
+            "name_idf": np.asarray(name_idf, dtype=np.float64),
+            "value_idf": np.asarray(value_idf, dtype=np.float64),
         }
         return params, arrays
 
@@ -194,25 +251,28 @@ class FeatureBuilder:
             embedding_weight=float(params["embedding_weight"]),
             cue_weight=float(params["cue_weight"]),
         )
-        for vec, vocab, idf in (
-            (builder.name_tfidf, params["name_vocabulary"], arrays["name_idf"]),
-            (builder.value_tfidf, params["value_vocabulary"], arrays["value_idf"]),
+        restored = []
+        for vocab, idf in (
+            (params["name_vocabulary"], arrays["name_idf"]),
+            (params["value_vocabulary"], arrays["value_idf"]),
         ):
             if len(vocab) != len(idf):
                 raise ValueError(f"vocabulary has {len(vocab)} entries but idf has {len(idf)}")
-            vec.vocabulary_ = dict(vocab)
-            vec.idf_ = np.asarray(idf, dtype=np.float64)
+            restored.append((dict(vocab), np.asarray(idf, dtype=np.float64)))
+        builder._restored = tuple(restored)
         return builder
 
 
 class _FastTfidf:
-    """One fitted ``TfidfVectorizer``'s transform of a single text: its own analyzer,
+    """One fitted ``TfidfVectorizer``'s transform of a single text: its analyzer,
     sublinear tf × idf, L2-normalised (what sklearn computes, minus the validation)."""
 
-    def __init__(self, vectorizer: TfidfVectorizer) -> None:
-        self.analyze = vectorizer.build_analyzer()
-        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+    def __init__(
+        self, analyze: Callable[[str], list[str]], vocabulary: dict[str, int], idf: np.ndarray
+    ) -> None:
+        self.analyze = analyze
+        self.vocabulary = vocabulary
+        self.idf = np.asarray(idf, dtype=np.float64)
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and values of ``text``'s row."""
