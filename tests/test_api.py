@@ -77,12 +77,14 @@ def test_web_page_is_served_without_external_assets(client):
     assert "text/html" in r.headers["content-type"]
     assert "default-src 'self'" in r.headers["content-security-policy"]
     assert "http://" not in r.text and "https://" not in r.text
-    for asset in ("/static/app.js", "/static/review.js", "/static/style.css"):
+    scripts = re.findall(r'<script src="(/static/[^"]+)"', r.text)
+    assert {"/static/app.js", "/static/review.js", "/static/tag.js", "/static/report.js"} <= set(scripts)
+    for asset in (*scripts, "/static/style.css"):
         a = client.get(asset)
         assert a.status_code == 200
         assert "https://" not in a.text and "http://" not in a.text
-    for name in ("app.js", "review.js"):
-        script = client.get("/static/" + name).text
+    for name in scripts:
+        script = client.get(name).text
         assert not re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", script), name
 
 

@@ -121,12 +121,6 @@
       if (parts[0] === "project" && parts[1]) {
         setNav("search");
         await renderProject(parts[1], current);
-      } else if (parts[0] === "tag") {
-        setNav("tag");
-        renderTag();
-      } else if (parts[0] === "reuse") {
-        setNav("reuse");
-        await renderReuse(current);
       } else if (parts[0] === "upload" && window.jixiaoUpload) {
         setNav("upload");
         window.jixiaoUpload.render(current);
@@ -134,7 +128,8 @@
         setNav("library");
         await renderLibrary(params, current);
       } else if (window.jixiao.views[parts[0]]) {
-        // Views of other scripts (review.js: 审核, 推荐指标) register themselves here.
+        // Views of other scripts (tag.js: 自动标注, report.js: 复用报告, review.js: 审核, 推荐指标)
+        // register themselves here.
         setNav(parts[0]);
         await window.jixiao.views[parts[0]](params, current);
       } else {
@@ -354,72 +349,7 @@
         el("td", { text: i.cycle_value || "—" }))))));
   }
 
-  // ---------- auto-tag ----------
-  const TAG_EXAMPLE = "展会筹备工作按时完成率\t100%\n新增纳统企业数量\t≥5家\n服务对象满意度\t≥90%";
-
-  function renderTag() {
-    document.title = "自动标注 · 绩效目标检索";
-    const area = el("textarea", { id: "tag-input", rows: 8, spellcheck: "false", placeholder: TAG_EXAMPLE, "aria-label": "待标注的指标" });
-    const level1 = el("select", { id: "tag-level1", "aria-label": "一级指标" }, option("", "一级指标未知"),
-      ["产出", "效益", "满意度", "成本"].map((l) => option(l, l + "指标")));
-    const output = el("section", { id: "tag-results", class: "tag-results" });
-    const button = el("button", { type: "submit", class: "primary", text: "自动标注" });
-    const form = el("form", {
-      class: "tag-form",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        const items = area.value.split(/\r?\n/).map((line) => line.trim()).filter(Boolean).map((line) => {
-          const [name, value] = line.split("\t");
-          const item = { name: name.trim() };
-          if (value && value.trim()) item.value = value.trim();
-          if (level1.value) item.level1 = level1.value;
-          return item;
-        });
-        if (!items.length) {
-          output.replaceChildren(el("p", { class: "empty", text: "请每行输入一条指标。" }));
-          return;
-        }
-        button.disabled = true;
-        output.replaceChildren(el("p", { class: "muted", text: "标注中…" }));
-        try {
-          const data = await api("/api/classify", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify({ items }) });
-          output.replaceChildren(predictionTable(data.predictions));
-        } catch (err) {
-          output.replaceChildren(errorBox(err));
-        } finally {
-          button.disabled = false;
-        }
-      },
-    },
-      el("label", { for: "tag-input", text: "每行一条指标；可在 Tab 后填写指标值（如“新增纳统企业数量⇥≥5家”）。" }),
-      area,
-      el("div", { class: "tag-actions" }, level1,
-        el("button", { type: "button", class: "ghost", text: "填入示例", onclick: () => { area.value = TAG_EXAMPLE; area.focus(); } }),
-        button));
-    show(el("h1", { text: "指标自动标注" }), form, output);
-    area.focus();
-  }
-
-  function confidenceBar(p, review) {
-    const fill = el("div", { class: "conf-fill" });
-    fill.style.width = Math.round(100 * Math.max(0, Math.min(1, p))) + "%"; // CSSOM: allowed by the CSP
-    return el("div", { class: "conf" + (review ? " low" : ""), title: "置信度 " + fmtPct(p) },
-      fill, el("span", { class: "conf-text", text: fmtPct(p) }));
-  }
-
-  function predictionTable(predictions) {
-    return el("div", { class: "table-wrap" }, el("table", { class: "predictions" },
-      el("thead", {}, el("tr", {}, ["指标", "代码", "类别", "置信度", "状态", "前三候选"].map((h) => el("th", { text: h })))),
-      el("tbody", {}, predictions.map((p) => el("tr", { class: p.needs_review ? "review" : "" },
-        el("td", { text: p.name }),
-        el("td", {}, el("span", { class: "code", text: p.code })),
-        el("td", { text: p.level1 + " · " + p.label }),
-        el("td", {}, confidenceBar(p.probability, p.needs_review)),
-        el("td", {}, p.needs_review ? el("span", { class: "badge warn", title: p.reason || "", text: "需人工复核" }) : el("span", { class: "badge ok", text: "可采用" })),
-        el("td", { class: "top3" }, el("ol", {}, p.top3.map((c) => el("li", { text: c.code + " " + c.label + " " + fmtPct(c.probability) })))))))));
-  }
-
-  // ---------- reuse report ----------
+  // ---------- tables shared by the views ----------
   function cell(value) {
     if (value === null || value === undefined) return "—";
     if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(3);
@@ -429,112 +359,10 @@
     return String(value);
   }
 
-  function genericTable(rows, limit) {
-    const columns = [];
-    for (const row of rows.slice(0, 50)) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
-    return el("div", { class: "table-wrap" }, el("table", { class: "report" },
-      el("thead", {}, el("tr", {}, columns.map((c) => el("th", { text: c })))),
-      el("tbody", {}, rows.slice(0, limit).map((row) => el("tr", {}, columns.map((c) => el("td", { text: cell(row[c]) })))))));
-  }
-
-  function reportSection(title, value) {
-    const section = el("section", { class: "report-section" }, el("h2", { text: title }));
-    if (Array.isArray(value)) {
-      if (!value.length) section.append(el("p", { class: "empty", text: "（空）" }));
-      else if (typeof value[0] === "object" && value[0] !== null) {
-        section.append(genericTable(value, 100));
-        if (value.length > 100) section.append(el("p", { class: "muted", text: "仅显示前 100 行，共 " + value.length + " 行。" }));
-      } else section.append(el("p", { text: value.map(cell).join("、") }));
-    } else if (value && typeof value === "object") {
-      const entries = Object.entries(value);
-      const nested = entries.filter(([, v]) => v && typeof v === "object");
-      const flat = entries.filter(([, v]) => !(v && typeof v === "object"));
-      if (flat.length) section.append(el("dl", { class: "kv" }, flat.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: cell(v) })))));
-      for (const [k, v] of nested) section.append(reportSection(k, v));
-    } else {
-      section.append(el("p", { text: cell(value) }));
-    }
-    return section;
-  }
-
-  function shareCell(share) {
-    const bar = el("span", { class: "share" });
-    bar.style.width = Math.round(60 * Math.max(0, Math.min(1, share || 0))) + "px";
-    return el("td", { class: "pct" }, bar, fmtPct(share || 0));
-  }
-
   function simpleTable(headers, rows) {
     return el("div", { class: "table-wrap" }, el("table", { class: "report" },
       el("thead", {}, el("tr", {}, headers.map((h) => el("th", { text: h })))),
       el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c) => (c instanceof Node ? c : el("td", { text: cell(c) }))))))));
-  }
-
-  function measureTable(rows, label) {
-    return simpleTable([label, "项目数", "目标复用", "目标复用占比", "指标数", "套话指标", "套话指标占比"],
-      rows.map((m) => [m.group, m.n_projects, m.n_goal_reused, shareCell(m.goal_reused_share), m.n_indicators,
-        m.n_indicators_boilerplate, shareCell(m.boilerplate_indicator_share)]));
-  }
-
-  function diffText(member) {
-    if (!member.diff || !member.diff.length) return [el("span", { class: "muted", text: "（与模板一致）" })];
-    return member.diff.slice(0, 4).flatMap((d) => [
-      d.shared ? el("span", { class: "diff-del", text: d.shared }) : null,
-      d.member ? el("span", { class: "diff-ins", text: d.member }) : null, " "]);
-  }
-
-  function clusterList(clusters, limit) {
-    return clusters.slice(0, limit).map((c) => el("details", { class: "cluster" },
-      el("summary", {}, el("strong", { text: c.members.length + " 个 " }), c.exact ? "完全相同" : "近似重复",
-        c.crosses_districts ? el("span", { class: "cross", text: " · 跨区域（" + c.districts.join("、") + "）" }) : " · " + c.districts.join("、"),
-        el("div", { class: "muted", text: c.shared_text.length > 120 ? c.shared_text.slice(0, 120) + "…" : c.shared_text })),
-      el("ul", {}, c.members.slice(0, 30).map((m) => el("li", {},
-        el("a", { href: "#/project/" + encodeURIComponent(m.project_id), text: m.project_name }),
-        " · " + m.district + " · " + fmtAmount(m.amount_total) + " · ", diffText(m))))));
-  }
-
-  const REUSE_SKIP = new Set(["schema_version", "encoder", "corpus_hash", "params", "map_points", "timings", "theme_k_scores"]);
-
-  async function renderReuse(current) {
-    document.title = "复用报告 · 绩效目标检索";
-    show(el("h1", { text: "复用报告" }), el("p", { class: "muted", text: "首次生成需要几秒钟…" }));
-    const data = await api("/api/reports/reuse");
-    if (!current()) return;
-    const s = data.summary || {};
-    const parts = [el("h1", { text: "复用报告" }),
-      el("p", { class: "muted", text: "跨项目、跨区域重复使用的绩效目标与指标。完整图表版：jixiao report。" })];
-    if (data.summary) {
-      parts.push(el("section", { class: "report-section" }, el("h2", { text: "概况" }), el("dl", { class: "kv" },
-        [["项目", s.n_projects], ["指标", s.n_indicators], ["目标复用项目", s.n_projects_goal_reused],
-          ["目标复用占比", s.goal_reused_share !== undefined ? fmtPct(s.goal_reused_share) : null],
-          ["套话指标占比", s.boilerplate_indicator_share !== undefined ? fmtPct(s.boilerplate_indicator_share) : null],
-          ["目标重复簇", s.n_goal_clusters], ["跨区域目标簇", s.n_goal_clusters_cross_district], ["指标集重复簇", s.n_set_clusters]]
-          .filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: cell(v) }))))));
-    }
-    if (data.by_district) parts.push(el("section", { class: "report-section" }, el("h2", { text: "各区域套话比例" }), measureTable(data.by_district, "区域")));
-    if (data.by_year && data.by_year.length) parts.push(el("section", { class: "report-section" }, el("h2", { text: "各预算年度套话比例" }), measureTable(data.by_year, "年度")));
-    if (data.by_department) parts.push(el("section", { class: "report-section" }, el("h2", { text: "各部门套话比例" }), measureTable(data.by_department, "部门")));
-    if (data.goal_clusters) parts.push(el("section", { class: "report-section" }, el("h2", { text: "重复的绩效目标（" + data.goal_clusters.length + " 簇）" }), clusterList(data.goal_clusters, 30)));
-    if (data.set_clusters) parts.push(el("section", { class: "report-section" }, el("h2", { text: "原样重复的指标集（" + data.set_clusters.length + " 簇）" }), clusterList(data.set_clusters, 30)));
-    if (data.top_names) {
-      const headers = ["指标名称", "项目数", "指标数", "区域数", "部门数", "写法"];
-      const rows = data.top_names.map((n) =>
-        [n.name, n.n_projects, n.n_indicators, n.n_districts, n.n_departments, (n.variants || []).slice(0, 3).join(" / ")]);
-      parts.push(el("section", { class: "report-section" }, el("h2", { text: "最常复用的指标名称" }),
-        simpleTable(headers, rows), window.jixiao.exportButtons ? window.jixiao.exportButtons("复用指标清单", headers, rows) : null));
-    }
-    if (data.amount_only) {
-      parts.push(el("section", { class: "report-section" }, el("h2", { text: "仅金额不同的项目（" + data.amount_only.length + " 组）" }),
-        simpleTable(["组", "类型", "项目", "金额"], data.amount_only.map((g) => [g.id, g.kind === "amounts_only" ? "仅金额不同" : "仅数字不同",
-          g.members.map((m) => m.project_name + "（" + m.district + "）").join("；"), (g.distinct_amounts || []).map(fmtAmount).join("、")]))));
-    }
-    if (data.themes) {
-      parts.push(el("section", { class: "report-section" }, el("h2", { text: "主题" }),
-        simpleTable(["主题", "关键词", "项目数", "金额", "示例项目"], data.themes.map((t) =>
-          [t.label, (t.keywords || []).join("、"), t.n_projects, fmtAmount(t.amount_total), (t.example_projects || []).slice(0, 3).join("；")]))));
-    }
-    const known = new Set([...REUSE_SKIP, "summary", "by_district", "by_year", "by_department", "goal_clusters", "set_clusters", "name_clusters", "top_names", "amount_only", "themes", "theme_silhouette"]);
-    for (const [key, value] of Object.entries(data || {})) if (!known.has(key)) parts.push(reportSection(key, value));
-    show(parts);
   }
 
   // ---------- indicator library ----------
@@ -586,7 +414,7 @@
 
   // Shared with the other page scripts (loaded after this one, before DOMContentLoaded): one copy of each helper.
   window.jixiao = {
-    el, show, api, errorBox, simpleTable, cell, option, loadStats, fmtAmount, regionYear,
+    el, show, api, errorBox, simpleTable, cell, option, loadStats, fmtAmount, fmtPct, regionYear,
     clearStats: () => { cache.stats = null; }, views: {},
   };
 
