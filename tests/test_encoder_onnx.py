@@ -16,9 +16,15 @@ import pytest
 
 from api.loaders import open_encoder
 from api.settings import Settings
+from indexer.artifacts import sha256_file
 from indexer.encoder.build import DIM
 from indexer.encoder.onnx_backend import OnnxEncoder
-from indexer.encoder.onnx_export import ONNX_DIR_NAME, ONNX_ENCODER_NAME, build_onnx_encoder
+from indexer.encoder.onnx_export import (
+    ONNX_DIR_NAME,
+    ONNX_ENCODER_NAME,
+    build_onnx_encoder,
+    onnx_model_file,
+)
 from indexer.errors import ArtifactError, ArtifactMismatchError
 from indexer.ingest import read_path
 
@@ -71,6 +77,27 @@ def test_manifest_names_its_source_and_holds_no_torch_weights(onnx_dir: Path, re
     assert "tokenizer.json" in manifest["files"]
     again = build_onnx_encoder(real_encoder_dir, onnx_dir)
     assert again["created_at"] == manifest["created_at"]
+
+
+def test_graph_is_byte_for_byte_sentence_transformers_export(
+    tmp_path: Path, onnx_dir: Path, real_encoder_dir: Path
+):
+    """The direct Optimum calls write the very file sentence-transformers' own export writes
+    (what the build did before, at nine tokenizer loads): the same int8 graph, not a similar one."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+    manifest = json.loads((onnx_dir / "manifest.json").read_text(encoding="utf-8"))
+    model = SentenceTransformer(
+        str(real_encoder_dir),
+        device="cpu",
+        backend="onnx",
+        local_files_only=True,
+        model_kwargs={"export": True},
+    )
+    export_dynamic_quantized_onnx_model(model, manifest["quantization"], str(tmp_path))
+    theirs = sha256_file(tmp_path / onnx_model_file(manifest["quantization"]))
+    assert theirs == manifest["files"][manifest["model_file"]]
 
 
 def test_same_vectors_as_sentence_transformers_onnx_backend(onnx_dir: Path):

@@ -1,10 +1,14 @@
 """Build step: the converted encoder → an int8 ONNX artifact for ONNX Runtime.
 
-sentence-transformers exports the folder with its ONNX backend
-(``backend="onnx"``, through Optimum) and quantises it dynamically to int8
-(``export_dynamic_quantized_onnx_model``) for the instruction set of this CPU.
-The artifact is a complete sentence-transformers folder (the tokenizer and
-module files copied from the converted encoder, the weights only as
+Optimum exports the folder's BERT to ONNX (``main_export``, the export that
+sentence-transformers' ``backend="onnx"`` runs) and quantises it dynamically to int8
+(``ORTQuantizer`` with the ``AutoQuantizationConfig`` preset for the instruction set of
+this CPU, what ``export_dynamic_quantized_onnx_model`` does). Optimum is called directly
+on a scratch folder holding only the config and the weights: through sentence-transformers
+the 16.8 MB tokenizer was parsed nine times and an unused ONNX Runtime session opened,
+for the same graph bytes (tests/test_encoder_onnx.py). The artifact is a complete
+sentence-transformers folder (the tokenizer and module files copied from the converted
+encoder, the weights only as
 ``onnx/model_qint8_<target>.onnx``) with a manifest naming the encoder it came
 from, so that either ``SentenceTransformer(dir, backend="onnx")`` or
 :class:`indexer.encoder.onnx_backend.OnnxEncoder` loads it. Written atomically;
@@ -16,6 +20,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,7 @@ ONNX_ENCODER_NAME = f"{ENCODER_NAME}+onnx-qint8"
 ONNX_DIR_NAME = "encoder-onnx"
 # The torch weights are what the ONNX graph replaces; everything else is shared.
 _NOT_COPIED = {"model.safetensors", "manifest.json"}
+_GRAPH_FILES = ("config.json", "model.safetensors")
 
 
 def quantization_target() -> str:
@@ -70,8 +76,9 @@ def _source(encoder_dir: Path) -> dict[str, Any]:
 
 def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+    from optimum.exporters.onnx import main_export
+    from optimum.onnxruntime import ORTQuantizer
+    from optimum.onnxruntime.configuration import AutoQuantizationConfig
     from transformers.utils import logging as hf_logging
 
     for path in encoder_dir.rglob("*"):
@@ -85,14 +92,28 @@ def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
     # Errors only: transformers' spurious Mistral-regex warning and the tracer's notes.
     hf_logging.set_verbosity_error()
     try:
-        model = SentenceTransformer(
-            str(encoder_dir),
-            device="cpu",
-            backend="onnx",
-            local_files_only=True,
-            model_kwargs={"export": True},
-        )
-        export_dynamic_quantized_onnx_model(model, target, str(out_dir))
+        with tempfile.TemporaryDirectory(prefix="onnx-export-", dir=out_dir.parent) as scratch:
+            source, exported, quantized = (Path(scratch) / name for name in ("source", "fp32", "int8"))
+            source.mkdir()
+            # Only what the graph is made of: without tokenizer files Optimum loads no tokenizer.
+            for name in _GRAPH_FILES:
+                (source / name).symlink_to((encoder_dir / name).resolve())
+            main_export(
+                model_name_or_path=str(source),
+                output=exported,
+                task="feature-extraction",
+                do_validation=False,
+                no_post_process=True,
+                local_files_only=True,
+                library_name="transformers",
+            )
+            config = getattr(AutoQuantizationConfig, target)(is_static=False)
+            suffix = f"{config.weights_dtype.name.lower()}_{target}"
+            ORTQuantizer.from_pretrained(exported, file_name="model.onnx").quantize(
+                config, quantized, file_suffix=suffix
+            )
+            (out_dir / "onnx").mkdir(exist_ok=True)
+            shutil.move(quantized / f"model_{suffix}.onnx", out_dir / onnx_model_file(target))
     except (ImportError, OSError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"ONNX encoder: export of {encoder_dir} failed: {exc}") from exc
     finally:
