@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from classifier.cues import CUE_NAMES, cue_matrix
+from classifier.textcache import active_cache
 from indexer.encoder.base import Encoder
 
 if TYPE_CHECKING:
@@ -157,9 +158,17 @@ class FeatureBuilder:
         return [v if v else _NO_VALUE for v in values]
 
     def fit(self, names: Sequence[str], values: Sequence[str | None]) -> FeatureBuilder:
-        """Learn the TF-IDF vocabularies from training texts."""
-        self.name_tfidf.fit(list(names))
-        self.value_tfidf.fit(self._values(values))
+        """Learn the TF-IDF vocabularies from training texts.
+
+        Inside ``classifier.textcache.shared_analysis`` each distinct text is analysed once per run.
+        """
+        cache = active_cache()
+        if cache is None:
+            self.name_tfidf.fit(list(names))
+            self.value_tfidf.fit(self._values(values))
+        else:
+            cache.fit("name", self.name_tfidf, names)
+            cache.fit("value", self.value_tfidf, self._values(values))
         self._fast = None
         return self
 
@@ -167,11 +176,23 @@ class FeatureBuilder:
         """Feature matrix of ``names`` with their ``values`` (None where absent)."""
         import scipy.sparse as sp
 
-        blocks = [self.name_weight * self.name_tfidf.transform(list(names))]
+        cache = active_cache()
+        if cache is None:
+            name_x = self.name_tfidf.transform(list(names))
+        else:
+            name_x = cache.transform("name", self.name_tfidf, names)
+        blocks = [self.name_weight * name_x]
         if self.value_weight:
-            blocks.append(self.value_weight * self.value_tfidf.transform(self._values(values)))
+            texts = self._values(values)
+            value_x = (
+                self.value_tfidf.transform(texts)
+                if cache is None
+                else cache.transform("value", self.value_tfidf, texts)
+            )
+            blocks.append(self.value_weight * value_x)
         if self.cue_weight:
-            blocks.append(sp.csr_matrix(self.cue_weight * cue_matrix(names, values)))
+            cues = cue_matrix(names, values) if cache is None else cache.cues(names, values)
+            blocks.append(sp.csr_matrix(self.cue_weight * cues))
         if self.embed is not None and self.embedding_weight:
             blocks.append(sp.csr_matrix(self.embedding_weight * self.embed(list(names))))
         return sp.hstack(blocks, format="csr", dtype=np.float32)

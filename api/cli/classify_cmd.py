@@ -174,9 +174,11 @@ def register(app: typer.Typer) -> None:
         """Leave-one-district-out evaluation of the classifier against baselines (takes ~1-2 min)."""
         from api.loaders import load_corpus, open_encoder
         from classifier.evaluate import evaluate, format_report
+        from classifier.textcache import shared_analysis
 
         settings = get_settings()
-        report = evaluate(load_corpus(settings, required=False), open_encoder(settings))
+        with shared_analysis():  # the folds fit the same texts again and again: analyse each once
+            report = evaluate(load_corpus(settings, required=False), open_encoder(settings))
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
 
     @app.command("audit")
