@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -230,6 +233,18 @@ def _evaluation_line(scores: object) -> str:
     return line + " (`jixiao evaluate` for the report)"
 
 
+def _classifier_beside(settings: Settings, force: bool, log_level: int) -> StepResult:
+    """The classifier step in the worker process of :func:`build_all`: the corpus read from the
+    store, the encoder known by name and dim only (a classifier that never encodes needs no more)."""
+    from indexer.encoder.lazy import LazyEncoder
+    from indexer.encoder.loader import encoder_identity
+
+    logging.basicConfig(level=log_level, format="%(message)s")
+    name, dim = encoder_identity(settings.encoder, settings.encoder_backend)
+    encoder = LazyEncoder(name, dim, lambda: open_encoder(settings))
+    return classifier_step(settings, load_corpus(settings), encoder, force=force)
+
+
 def build_all(
     settings: Settings,
     sources: Sequence[Path] | None = None,
@@ -240,13 +255,33 @@ def build_all(
 
     The tables are stored first, so a bad one fails before any slow step.
     ``progress(step_name)`` may return a ``(done, total)`` callback for the long
-    embedding step (the CLI passes a tqdm bar).
+    embedding step (the CLI passes a tqdm bar). A classifier that never encodes
+    (the shipped one) is trained in a worker process while the encoder is converted
+    and exported and the index embedded: the steps share no data, and there are two cores.
     """
+    from classifier.training import trains_without_encoder
+    from indexer.encoder.loader import encoder_identity
+
     ingested, _ = ingest_step(settings, sources or default_sources(settings))
-    steps = [ingested, encoder_step(settings, force=force), startup_step(settings, force=force)]
-    encoder = open_encoder(settings)
-    corpus = load_corpus(settings)
-    bar = progress("index: embedding texts") if progress else None
-    steps.append(index_step(settings, corpus, encoder, force=force, progress=bar)[0])
-    steps.append(classifier_step(settings, corpus, encoder, force=force))
+    classified: StepResult | None = None
+    with ExitStack() as stack:
+        beside = None
+        if trains_without_encoder():
+            pool = stack.enter_context(
+                ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            )
+            beside = pool.submit(_classifier_beside, settings, force, log.getEffectiveLevel())
+        steps = [ingested, encoder_step(settings, force=force), startup_step(settings, force=force)]
+        encoder = open_encoder(settings)
+        corpus = load_corpus(settings)
+        bar = progress("index: embedding texts") if progress else None
+        steps.append(index_step(settings, corpus, encoder, force=force, progress=bar)[0])
+        if beside is not None:
+            classified = beside.result()
+    if classified is None:
+        classified = classifier_step(settings, corpus, encoder, force=force)
+    elif encoder_identity(settings.encoder, settings.encoder_backend) != (encoder.name, encoder.dim):
+        # Never expected: the worker recorded another encoder than the one built. Checked, retrained.
+        classified = classifier_step(settings, corpus, encoder)
+    steps.append(classified)
     return BuildSummary(tuple(steps))

@@ -36,6 +36,23 @@ def resolve_backend(backend: str) -> Literal["onnx", "torch"]:
     return backend  # type: ignore[return-value]
 
 
+def _check_real(name: str) -> None:
+    if name not in REAL_ENCODERS:
+        raise ArtifactError(
+            f"unknown encoder {name!r} (JIXIAO_ENCODER must be one of {[*REAL_ENCODERS, 'fake']})"
+        )
+
+
+def encoder_identity(name: str, backend: str = "auto") -> tuple[str, int]:
+    """The ``(name, dim)`` that ``load_encoder(name, …, backend=backend)`` gives, known before
+    its artifact is built (what a classifier that never encodes records about its encoder)."""
+    if name == "fake":
+        fake = FakeEncoder()
+        return fake.name, fake.dim
+    _check_real(name)
+    return (ONNX_ENCODER_NAME if resolve_backend(backend) == "onnx" else ENCODER_NAME), DIM
+
+
 def _checked_manifest(artifact_dir: Path, kind: str, version: int, encoder: str) -> dict:
     try:
         return read_manifest(artifact_dir, kind, version, expected={"encoder": encoder, "dim": DIM})
@@ -82,10 +99,7 @@ def load_encoder(
     """
     if name == "fake":
         return FakeEncoder()
-    if name not in REAL_ENCODERS:
-        raise ArtifactError(
-            f"unknown encoder {name!r} (JIXIAO_ENCODER must be one of {[*REAL_ENCODERS, 'fake']})"
-        )
+    _check_real(name)
     if encoder_dir is None:
         raise ArtifactError(f"encoder {name!r}: no encoder folder given")
     encoder_dir = Path(encoder_dir)
