@@ -16,42 +16,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
 from machine import load_average, locked_command_line, machine_line, write_report
+from trees import BASELINE_REV, REPO, baseline_tree, run_jixiao, short_rev
 
-REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "cli.md"
 COMMANDS = {"search": ["search", "道路建设"], "classify": ["classify", "资金拨付及时率"]}
 TARGET_S = 3.0
-BASELINE_REV = "ec1f130"  # the last commit before issue 12's start-up work
 
 
 def run_once(tree: Path, models: Path, argv: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds of one ``jixiao`` command run with ``tree``'s code."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "JIXIAO_MODELS_DIR": str(models)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", "from api.cli import main; main()", *argv],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"{tree}: jixiao {' '.join(argv)} failed:\n{proc.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    run = run_jixiao(tree, argv, {**os.environ, "JIXIAO_MODELS_DIR": str(models)})
+    return run.wall, run.cpu
 
 
 def main() -> None:
@@ -66,28 +45,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    if args.baseline is None:
-        with tempfile.TemporaryDirectory(prefix="bench-cli-base-") as tmp:
-            subprocess.run(
-                ["git", "-C", str(REPO), "worktree", "add", "--detach", tmp, args.baseline_rev], check=True
-            )
-            try:
-                measure(args, Path(tmp))
-            finally:
-                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", tmp], check=False)
-    else:
-        measure(args, args.baseline)
+    with baseline_tree(args.baseline, args.baseline_rev) as tree:
+        measure(args, tree)
 
 
 def measure(args: argparse.Namespace, baseline: Path) -> None:
     """Time both trees and write the results file."""
     args.baseline = baseline
-    baseline_rev = subprocess.run(
-        ["git", "-C", str(args.baseline), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    this_rev = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    )
+    baseline_rev, this_rev = short_rev(args.baseline), short_rev(REPO)
     load_before = load_average()
     trees = {"this": REPO, "baseline": args.baseline}
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -110,7 +75,7 @@ def measure(args: argparse.Namespace, baseline: Path) -> None:
         "",
         machine_line(load_before, load_after),
         "",
-        f"This tree {this_rev.stdout.strip()} vs baseline {baseline_rev} (ONNX encoder, both), same venv and "
+        f"This tree {this_rev} vs baseline {baseline_rev} (ONNX encoder, both), same venv and "
         f"models dir, fresh interpreter per command, alternating, median of {args.repeat} after one warm-up "
         "each. CPU = user + system seconds of the child.",
         "",
