@@ -11,6 +11,7 @@ from national_transcriptions import FORMS
 from readers_support import rendering_cases, renderings
 
 from indexer.ingest import read_path
+from indexer.layouts.form_common import place_hint
 from indexer.layouts.national_form import NationalFormInterpreter, title_name
 from indexer.readers.base import Document, Sheet
 from indexer.text import canonical
@@ -131,7 +132,31 @@ def test_value_type_and_unit_columns():
     assert [(i.name, i.annual_value) for i in project.indicators] == [
         ("安排金额", "28.8万元"), ("到位率", "100%"), ("正常运转", "应保尽保"),
     ]  # fmt: skip
-    assert (project.name, project.department) == ("某中心部门整体支出", "某中心")
+    assert (project.name, project.department) == ("某中心整体支出", "某中心")
+
+
+def test_the_whole_department_template_with_its_task_table():
+    """部门（单位）整体支出绩效目标申报表: the 年度主要任务 table (任务名称 | 主要内容 | 总额 | 财政拨款 |
+    其他资金) gives no indicators, its 金额合计 is the total, the form is named after the department."""
+    rows = [
+        ["部门（单位）整体支出绩效目标申报表"],
+        ["（2023年度）"],
+        ["部门（单位）名称", "某县农业农村局"],
+        ["年度主要任务", "任务名称", "主要内容", "预算金额（万元）"],
+        ["", "", "", "总额", "财政拨款", "其他资金"],
+        ["", "基本支出", "保障机关运转", "300", "300", "0"],
+        ["", "耕地保护", "建设高标准农田", "500", "450", "50"],
+        ["金额合计", "", "", "800", "750", "50"],
+        ["年度总体目标", "保障机关正常运转，完成高标准农田建设1万亩。"],
+        ["年度绩效指标", "一级指标", "二级指标", "三级指标", "指标值"],
+        ["", "产出指标", "数量指标", "新建高标准农田面积", "≥1万亩"],
+        ["", "满意度指标", "服务对象满意度指标", "农户满意度", "≥90%"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert (project.name, project.amounts.total, project.budget_year) == ("某县农业农村局整体支出", 800, 2023)
+    assert project.goal == "保障机关正常运转，完成高标准农田建设1万亩。"
+    got = [(i.name, i.level2_code) for i in project.indicators]
+    assert got == [("新建高标准农田面积", "11"), ("农户满意度", "31")]
 
 
 @pytest.mark.parametrize(
@@ -144,3 +169,13 @@ def test_value_type_and_unit_columns():
 )
 def test_a_whole_department_form_is_named_after_the_department(title, name):
     assert title_name([title]) == name
+
+
+def test_a_whole_department_forms_duty_table_is_no_goal_and_its_place_is_the_city(renderings):
+    """宁德: 年度履职目标 (部门职能 | 年度目标任务 | …) is a table of duties, not the goal; the goal's
+    lines ending in ; are joined once; 中共宁德市委… places the form in 宁德市."""
+    (project,) = read_path(renderings["fj-ningde-dsfz-2019-zt"]["xlsx"]).table.projects
+    assert project.goal.startswith("目标1：确保本室各人员工资及福利的发放；目标2：")
+    assert project.goal.endswith("确保完成2019年度任务。") and "部门职能" not in project.goal
+    assert (project.district, project.city) == ("宁德市", "宁德市")
+    assert place_hint(["中共宁德市委党史和地方志研究室"]) == "宁德市"

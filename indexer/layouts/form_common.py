@@ -71,7 +71,7 @@ def place_hint(texts: Iterable[str | None]) -> str:
     best: tuple[int, int, str] | None = None
     for order, text in enumerate(t for t in texts if t):
         for m in _PLACE.finditer(_YEAR.sub(" ", canonical(text))):
-            name = m.group()
+            name = m.group().removeprefix("中共")  # 中共宁德市委…: the party committee of 宁德市
             if _NOT_PLACE.search(name) or _NOT_IN_PLACE.search(name):
                 continue
             rank = next(k for k, ends in _RANK if name.endswith(ends))

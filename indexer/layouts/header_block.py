@@ -35,6 +35,8 @@ _DEPARTMENTS: tuple[tuple[re.Pattern[str], int], ...] = (
 _UNIT = re.compile(r"^(?:项目)?(?:实施|执行)单位$|^资金使用单位$|^项目单位$")
 _PERIOD = re.compile(r"^项目(?:期|期限|起止时间|实施期|周期)$|^建设周期$|^项目支出实施期$")
 _GOAL = re.compile(r"目标|^年度$|^年度主要目标和成果$")
+# 年度履职目标 / 年度目标任务 head a whole-department form's table of duties and tasks, not its goal.
+_NOT_GOAL = re.compile(r"履职|任务")
 _GOAL_FALLBACK = re.compile(r"^项目(?:总体)?(?:概况|情况)$|^项目总体概况$")
 _SUBGOAL = re.compile(r"(?:目标|完成情况|描述)(?:（[^）]*）)?$")
 _LABEL_VALUE = re.compile(r"^([^：:\d]{2,24}?)\s*[：:]\s*(.+)$", re.S)
@@ -111,6 +113,8 @@ def _amount_field(key: str) -> str | None:
         return "fiscal"
     if re.search(r"总额|年度金额|预算数|预算金额|总预算|年度预算|当年预算|资金总额|项目资金$", key):
         return "total"
+    if re.fullmatch(r"(?:金额|资金)?合计", key):  # 项目资金 | 合计, 年度主要任务 … | 金额合计
+        return "total"
     return None
 
 
@@ -124,7 +128,7 @@ def _field_of(key: str) -> str | None:
     for pattern, rank in _DEPARTMENTS:
         if pattern.match(key):
             return f"department{rank}"
-    if "指标" not in key and _GOAL.search(key) and len(key) <= 16:
+    if "指标" not in key and _GOAL.search(key) and len(key) <= 16 and not _NOT_GOAL.search(key):
         return "goal"
     if _GOAL_FALLBACK.match(key):
         return "goal_fallback"

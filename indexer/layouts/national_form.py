@@ -42,6 +42,7 @@ _YEAR_WORDS = re.compile(r"\d{4}\s*年度?")
 # A whole-department form (部门整体支出绩效目标表 / 整体绩效目标表): its "project" is the department's
 # whole expenditure, named after the department.
 _WHOLE = re.compile(r"整体(?:支出)?$")
+_WHOLE_FORM = re.compile(r"整体(?:支出)?(?:预算)?绩效")
 
 
 def find_header_rows(view: SheetView) -> list[int]:
@@ -187,7 +188,11 @@ def _project(
     preambles = [line for *_, lines in parts for line in lines]
     titles = [*preambles, *(cells[0].text for cells in single if len(cells[0].text) <= 60)]
     region_cells = [c.text for v, a, b, _ in parts for r in range(a, b) for c in v.cells(r)]
+    orgs = [t for t in (*preambles, *region_cells) if org_like(t) and field_of_label(t) is None]
+    department = clean_org(block.department) or (clean_org(orgs[0]) if orgs else "")
     name_raw = block.name.text if block.name is not None else title_name(titles)
+    if block.name is None and department and any(_WHOLE_FORM.search(squeeze(t)) for t in titles):
+        name_raw = f"{department}整体支出"  # a whole-department form: the department's whole expenditure
     if not name_raw:
         raise ParseError(
             document.file_name,
@@ -196,8 +201,6 @@ def _project(
             position=view.position(form.header_row),
         )
     name = canonical(name_raw).strip()
-    orgs = [t for t in (*preambles, *region_cells) if org_like(t) and field_of_label(t) is None]
-    department = clean_org(block.department) or (clean_org(orgs[0]) if orgs else "")
     pid = project_id(document.file_name, document.sha256, seq, name)
     indicators = indicators_of(view, pid, form.rows)
     origin_row, origin_col = (
@@ -213,7 +216,7 @@ def _project(
         name=name,
         name_raw=display(name_raw),
         amounts=block.amounts,
-        goal="；".join(canonical(part).strip() for part in block.goal.split("\n") if part.strip()),
+        goal="；".join(canonical(p).strip().rstrip("；") for p in block.goal.split("\n") if p.strip()),
         goal_raw=display(block.goal),
         indicators=indicators,
         origin=(head_view if block.name is not None else view).position(origin_row, origin_col),
