@@ -179,3 +179,30 @@ def test_a_whole_department_forms_duty_table_is_no_goal_and_its_place_is_the_cit
     assert project.goal.endswith("确保完成2019年度任务。") and "部门职能" not in project.goal
     assert (project.district, project.city) == ("宁德市", "宁德市")
     assert place_hint(["中共宁德市委党史和地方志研究室"]) == "宁德市"
+
+
+def test_value_headings_without_a_value_word_and_baseline_columns():
+    """预期目标 heads the target column; a 基期值 or 参考值 column before the 年度指标值 is not taken for
+    the target."""
+    head = [["项目名称", "某项目"]]
+    assert _indicators(
+        [*head, ["一级指标", "二级指标", "三级指标", "预期目标"], ["产出指标", "数量指标", "人数", "5人"]]
+    ) == [("人数", "5人", "产出", "11")]
+    rows = [*head, ["一级指标", "二级指标", "三级指标", "基期值", "参考值", "年度指标值"],
+            ["产出指标", "数量指标", "人数", "3人", "4人", "5人"]]  # fmt: skip
+    assert _indicators(rows) == [("人数", "5人", "产出", "11")]
+
+
+def test_a_form_naming_a_department_but_no_project_is_the_departments_whole_expenditure():
+    rows = [
+        ["部门名称", "某县民政局"],
+        ["年度绩效目标", "保障民生。"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "救助人数", "500人"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert (project.name, project.department, project.goal) == (
+        "某县民政局整体支出",
+        "某县民政局",
+        "保障民生。",
+    )

@@ -31,7 +31,9 @@ from indexer.records import Indicator, Target
 
 __all__ = ["BlockColumns", "Row", "indicators_of", "is_indicator_header", "read_columns", "read_rows"]
 
-_IGNORED = re.compile(r"完成|实际|得分|分值|权重|备注|标准|解释|说明|偏差|方向性|依据|来源|评分")
+_IGNORED = re.compile(
+    r"完成|实际|得分|分值|权重|备注|标准|解释|说明|偏差|方向性|依据|来源|评分|上年|基期|历史"
+)
 _NAME_HEADERS = (
     "三级",
     "指标内容",
@@ -54,7 +56,7 @@ _AFTER_TABLE = re.compile(
 )
 _PROJECT_COLUMN = re.compile(r"^(?:项目|专项|项目支出)名称$")
 # The old framework's value heading (全年绩效目标): a target with no 值 in its heading.
-_TARGET_HEADER = re.compile(r"^(?:全年|年度|本年度?|当年)(?:绩效)?目标$")
+_TARGET_HEADER = re.compile(r"^(?:全年|年度|本年度?|当年|预期|计划)(?:绩效)?目标$")
 
 
 def _role(header: str) -> str | None:
@@ -241,7 +243,8 @@ def _group(roles: dict[int, str], texts: dict[int, str], start: int, stop: int, 
     name = min(names, key=lambda c: _name_rank(texts[c]), default=None)
     values = [c for c in cols if roles[c] == "value"]
     cycle = [c for c in values if _CYCLE.search(texts[c])] if len(values) > 1 else []
-    annual = next((c for c in values if c not in cycle), None)
+    # A heading naming a target (指标值, 目标值, 年度…) before any other …值 heading.
+    annual = min((c for c in values if c not in cycle), key=lambda c: _value_rank(texts[c]), default=None)
     direction = unit = None
     if annual is not None:
         direction = next((c for c in reversed(cols) if c < annual and roles[c] == "direction"), None)
@@ -249,6 +252,10 @@ def _group(roles: dict[int, str], texts: dict[int, str], start: int, stop: int, 
         # The unit column after the value, else the one before it (潼南: 计量单位 | 指标性质 | 指标值).
         unit = next((c for c in units if c > annual), units[-1] if units else None)
     return Group(level2, name, annual, direction, unit, cycle[0] if cycle else None)
+
+
+def _value_rank(header: str) -> int:
+    return 0 if re.search(r"指标值|目标值|年度|全年|本年|当年", header) or _TARGET_HEADER.match(header) else 1
 
 
 def _name_rank(header: str) -> int:

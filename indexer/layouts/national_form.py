@@ -191,8 +191,11 @@ def _project(
     orgs = [t for t in (*preambles, *region_cells) if org_like(t) and field_of_label(t) is None]
     department = clean_org(block.department) or (clean_org(orgs[0]) if orgs else "")
     name_raw = block.name.text if block.name is not None else title_name(titles)
-    if block.name is None and department and any(_WHOLE_FORM.search(squeeze(t)) for t in titles):
-        name_raw = f"{department}整体支出"  # a whole-department form: the department's whole expenditure
+    whole = any(_WHOLE_FORM.search(squeeze(t)) for t in titles)
+    if block.name is None and department and (whole or not name_raw):
+        # A whole-department form (or a form naming a department but no project): the department's
+        # whole expenditure.
+        name_raw = f"{department}整体支出"
     if not name_raw:
         raise ParseError(
             document.file_name,
