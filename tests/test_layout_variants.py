@@ -206,3 +206,19 @@ def test_a_form_naming_a_department_but_no_project_is_the_departments_whole_expe
         "某县民政局",
         "保障民生。",
     )
+
+
+def test_several_target_columns_of_one_rank_keep_each_target():
+    """一季度目标值 … 四季度目标值: every quarter's target is kept, named by its column (one text when all
+    agree); a list of targets has no single number."""
+    rows = [
+        ["项目名称", "某项目"],
+        ["一级指标", "二级指标", "三级指标", "一季度目标值", "二季度目标值", "三季度目标值", "四季度目标值"],
+        ["产出指标", "数量指标", "培训人次", "100人次", "200人次", "300人次", "400人次"],
+        ["产出指标", "质量指标", "合格率", "≥90%", "≥90%", "≥90%", "≥90%"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    first, second = project.indicators
+    assert first.annual_value == "一季度：100人次；二季度：200人次；三季度：300人次；四季度：400人次"
+    assert first.target.qualitative and first.target.number is None
+    assert (second.annual_value, second.target.number) == ("≥90%", 90)

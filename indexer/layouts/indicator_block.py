@@ -18,14 +18,8 @@ from dataclasses import dataclass, field, replace
 
 from indexer.errors import ParseError
 from indexer.layouts.form_common import is_comparator, join_value, make_indicator
-from indexer.layouts.labels import (
-    Level,
-    classify,
-    is_old_level1,
-    is_shifted_level1,
-    level1_label,
-    level2_label,
-)
+from indexer.layouts.labels import Level, classify, level2_label
+from indexer.layouts.level_columns import content_column, is_level1_text, level_columns_by_content
 from indexer.layouts.sheet_view import SheetView, squeeze
 from indexer.records import Indicator, Target
 
@@ -123,16 +117,6 @@ class BlockColumns:
     sub_header: int | None = None  # the second header row naming the spread value columns
 
 
-def _content_column(view: SheetView, rows: range, cols: list[int], test: object) -> int | None:
-    """The first of ``cols`` whose non-empty body cells are mostly labels ``test`` recognises."""
-    for col in cols:
-        texts = [view.text(r, col) for r in rows if view.text(r, col)]
-        hits = sum(test(t) is not None for t in texts)  # type: ignore[operator]
-        if hits >= 2 and hits >= 0.6 * len(texts):
-            return col
-    return None
-
-
 def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
     """The column roles of the indicator table headed at ``header_row`` (body rows ``body``)."""
     roles: dict[int, str] = {}
@@ -149,7 +133,7 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
     level2s = [c for c, r in roles.items() if r == "level2"]
     if not level2s:  # 临海: the column headed 指标名称 holds the level-2 labels
         candidates = [c for c, r in roles.items() if r in ("name", None)]
-        col = _content_column(view, body, sorted(candidates), level2_label)
+        col = content_column(view, body, sorted(candidates), level2_label)
         if col is not None:
             roles[col] = "level2"
             level2s = [col]
@@ -157,10 +141,10 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
     if not level1s:
         first = min(level2s) if level2s else view.n_cols
         left = [c for c in range(first) if c not in roles]
-        col = _content_column(view, body, left, _is_level1_text)
+        col = content_column(view, body, left, is_level1_text)
         level1s = [col] if col is not None else []
     level1 = min(level1s) if level1s else None
-    level1, level2s = _level_columns_by_content(view, body, roles, level1, level2s)
+    level1, level2s = level_columns_by_content(view, body, roles, level1, level2s)
     if level1 is None and not level2s and "name" not in roles.values():
         raise ParseError(
             view.document.file_name,
@@ -184,34 +168,6 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
         groups[-1] = replace(last, spread=spread)
     sub_header = header_row + 1 if spread else None
     return BlockColumns(header_row, level1, tuple(groups), tuple(texts.values()), sub_header)
-
-
-def _is_level1_text(text: str) -> bool | None:
-    return bool(level1_label(text) or is_shifted_level1(text) or is_old_level1(text)) or None
-
-
-def _level_columns_by_content(
-    view: SheetView, body: range, roles: dict[int, str], level1: int | None, level2s: list[int]
-) -> tuple[int | None, list[int]]:
-    """The level columns checked against the body when the column headed 一级 holds level-2
-    labels: with no 二级 column (福建 2017: 绩效目标 | 评价指标 = 投入 | 成本目标) it is the level-2
-    column when a column left of it holds the level-1 labels; with a 二级 column holding no labels
-    and no indicator column (鄂州: 一级指标 | 二级指标 = 数量指标 | the indicator) the levels
-    shift: 一级 is the level-2 column, 二级 the indicator's, and the level-1 is told by content."""
-    if level1 is None or _content_column(view, body, [level1], level2_label) is None:
-        return level1, level2s
-    if level2s:
-        if len(level2s) > 1 or "name" in roles.values():
-            return level1, level2s
-        if _content_column(view, body, level2s, lambda t: level2_label(t) or _is_level1_text(t)):
-            return level1, level2s
-        roles[level2s[0]] = "name"
-    left = [c for c in range(level1) if c not in roles]
-    col = _content_column(view, body, left, _is_level1_text)
-    if col is None and not level2s:
-        return level1, []
-    roles[level1] = "level2"
-    return col, [level1]
 
 
 def _spread(view: SheetView, header_row: int, value: int) -> tuple[tuple[int, str], ...]:
@@ -251,7 +207,21 @@ def _group(roles: dict[int, str], texts: dict[int, str], start: int, stop: int, 
         units = [c for c in cols if roles[c] == "unit"]
         # The unit column after the value, else the one before it (潼南: 计量单位 | 指标性质 | 指标值).
         unit = next((c for c in units if c > annual), units[-1] if units else None)
-    return Group(level2, name, annual, direction, unit, cycle[0] if cycle else None)
+    # Several target columns of one rank (一季度目标值 | 二季度目标值 …, 2023年 | 2024年): each kept.
+    rank = _value_rank(texts.get(annual, ""))
+    peers = [c for c in values if c not in cycle and _value_rank(texts[c]) == rank]
+    spread = _labelled(peers, texts) if len(peers) > 1 else ()
+    return Group(level2, name, annual, direction, unit, cycle[0] if cycle else None, spread=spread)
+
+
+def _labelled(cols: list[int], texts: dict[int, str]) -> tuple[tuple[int, str], ...]:
+    """Target columns named by their headings, without the ending they share (``一季度`` of 一季度目标值)."""
+    labels = [texts[c] for c in cols]
+    ending = re.compile(r"(?:指标值|目标值|值)$")
+    shared = {m.group() for t in labels if (m := ending.search(t))}
+    if len(shared) == 1 and all(ending.search(t) for t in labels):
+        labels = [ending.sub("", t) or t for t in labels]
+    return tuple(zip(cols, labels, strict=True))
 
 
 def _value_rank(header: str) -> int:
@@ -420,7 +390,7 @@ def _own_text(view: SheetView, row: int, col: int | None) -> str:
 
 
 def _any_label(text: str) -> bool:
-    return bool(_is_level1_text(text) or level2_label(text))
+    return bool(is_level1_text(text) or level2_label(text))
 
 
 def indicators_of(
