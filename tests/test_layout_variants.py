@@ -222,3 +222,30 @@ def test_several_target_columns_of_one_rank_keep_each_target():
     assert first.annual_value == "一季度：100人次；二季度：200人次；三季度：300人次；四季度：400人次"
     assert first.target.qualitative and first.target.number is None
     assert (second.annual_value, second.target.number) == ("≥90%", 90)
+
+
+def test_a_long_term_and_an_annual_indicator_table_of_one_form_are_one_project():
+    """佳县/宁乡 template: 长期绩效指标 and 年度绩效指标 tables one after the other under one header
+    block: one project; an indicator of both tables has its 长期 value as the cycle value, one of the
+    长期 table only is kept with only a cycle value."""
+    head = ["一级指标", "二级指标", "指标内容", "指标值", "备注"]
+    rows = [
+        ["项目绩效目标表(2021年度)"],
+        ["项目名称", "镇域内基础设施建设"],
+        ["主管部门", "某镇"],
+        ["长期绩效指标", *head],
+        ["", "产出指标", "数量指标", "改造道路", "10公里"],
+        ["", "效益指标", "可持续影响指标", "长效管护", "建立"],
+        ["", "效益指标", "社会效益指标", "群众出行改善", "明显"],
+        ["年度绩效指标", *head],
+        ["", "产出指标", "数量指标", "改造道路", "3公里"],
+        ["", "效益指标", "社会效益指标", "群众出行改善", "逐步改善"],
+        ["其他说明的问题", ""],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert [(i.name, i.cycle_value, i.annual_value, i.level2_code) for i in project.indicators] == [
+        ("改造道路", "10公里", "3公里", "11"),
+        ("群众出行改善", "明显", "逐步改善", "22"),
+        ("长效管护", "建立", None, "24"),
+    ]
+    assert project.indicators[2].target.text == "建立"  # the cycle value is the target when no annual one

@@ -10,7 +10,7 @@ place name printed (unit, department, title), and a form naming none is read all
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from indexer.enrich import enrich_project
 from indexer.errors import ParseError
@@ -38,6 +38,8 @@ _TITLE = re.compile(r"(?:绩效目标|绩效指标|目标)(?:申报|审批|申�
 _FORM_WORDS = re.compile(r"(?:项目)?(?:支出)?(?:预算)?绩效(?:目标|评价|自评|指标)")
 _TRAILING_PAREN = re.compile(r"表\s*[（(]([^（）()]{4,})[）)]\s*$")
 _START_KINDS = ("name", "department0", "department1", "department2")
+_CYCLE_TABLE = re.compile(r"长期|中期|实施期|周期")
+_ANNUAL_TABLE = re.compile(r"年度|本年|当年")
 _YEAR_WORDS = re.compile(r"\d{4}\s*年度?")
 # A whole-department form (部门整体支出绩效目标表 / 整体绩效目标表): its "project" is the department's
 # whole expenditure, named after the department.
@@ -103,6 +105,51 @@ def starts_form(view: SheetView, row: int, header_texts: list[str]) -> bool:
     return is_indicator_header(view, row) and [squeeze(t) for t in view.sheet.rows[row]] != header_texts
 
 
+def _continues(view: SheetView, above: _Form, header_row: int) -> bool:
+    """True when the indicator table headed at ``header_row`` belongs to the form above it: no
+    title, 项目名称 or 主管部门 between them (佳县/宁乡: 长期绩效指标 then 年度绩效指标)."""
+    for r in range(above.end, header_row):
+        cells = [c for c in view.cells(r) if not view.continues_above(r, c.col)]
+        if any(field_of_label(c.text) in _START_KINDS for c in cells):
+            return False
+        if len(cells) == 1 and len(cells[0].text) <= 60 and _TITLE.search(squeeze(cells[0].text)):
+            return False
+    return True
+
+
+def _table_period(view: SheetView, header_row: int) -> str | None:
+    """``"cycle"`` for a table headed 长期/中期/实施期 …, ``"annual"`` for 年度 …, else None."""
+    texts = [squeeze(c.text) for c in view.cells(header_row)]
+    above = view.cells(header_row - 1) if header_row > 0 else []
+    joined = "".join(texts + ([squeeze(above[0].text)] if len(above) == 1 else []))
+    cycle, annual = _CYCLE_TABLE.search(joined), _ANNUAL_TABLE.search(joined)
+    return "cycle" if cycle and not annual else "annual" if annual and not cycle else None
+
+
+def _joined_tables(view: SheetView, first: _Form, second: _Form) -> _Form:
+    """Two indicator tables of one form as one: a 长期 table's values are the cycle values of the
+    年度 table's indicators of the same category and name; an indicator of one table only is kept."""
+    periods = (_table_period(view, first.header_row), _table_period(view, second.header_row))
+    if sorted(periods, key=str) != ["annual", "cycle"]:
+        return _Form(view, first.start, first.header_row, second.end, first.rows + second.rows)
+    cycle_rows, annual_rows = first.rows, second.rows
+    if periods[0] != "cycle":
+        cycle_rows, annual_rows = annual_rows, cycle_rows
+    by_key: dict[tuple, Row] = {}
+    for row in cycle_rows:
+        by_key.setdefault((row.level, squeeze(row.name)), row)
+    rows, used = [], set()
+    for row in annual_rows:
+        match = by_key.get((row.level, squeeze(row.name)))
+        if match is not None and id(match) not in used:
+            used.add(id(match))
+            row = replace(row, cycle_value=match.annual_value)
+        rows.append(row)
+    rest = [r for r in cycle_rows if id(r) not in used]
+    rows += [replace(r, cycle_value=r.annual_value, annual_value=None) for r in rest]
+    return _Form(view, first.start, first.header_row, second.end, tuple(rows))
+
+
 def _forms(view: SheetView) -> list[_Form]:
     forms: list[_Form] = []
     start = 0
@@ -114,7 +161,10 @@ def _forms(view: SheetView) -> list[_Form]:
         rows, end = read_rows(
             view, columns, range(header + 1, view.n_rows), lambda r, t=texts: starts_form(view, r, t)
         )
-        forms.append(_Form(view, start, header, end, tuple(rows)))
+        form = _Form(view, start, header, end, tuple(rows))
+        if forms and _continues(view, forms[-1], header):
+            form = _joined_tables(view, forms.pop(), form)
+        forms.append(form)
         start = end
     return forms
 
