@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from test_search_unit import OPTIONS, make_corpus
+from search_support import OPTIONS, make_corpus
 
 from indexer.artifacts import sha256_file
 from indexer.encoder import FakeEncoder
