@@ -15,7 +15,8 @@ import logging
 import multiprocessing
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,6 +246,17 @@ def _classifier_beside(settings: Settings, force: bool, log_level: int) -> StepR
     return classifier_step(settings, load_corpus(settings), encoder, force=force)
 
 
+def _worker_result(future: Future[StepResult]) -> StepResult | None:
+    """The step the worker ran, or None when the worker died: the caller runs it itself then
+    (e.g. a calling script without a ``__main__`` guard, which spawn must import again;
+    a real failure then shows itself in this process)."""
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        log.warning("build worker failed (%s); running its step in this process", exc)
+        return None
+
+
 def build_all(
     settings: Settings,
     sources: Sequence[Path] | None = None,
@@ -258,12 +270,12 @@ def build_all(
     embedding step (the CLI passes a tqdm bar). A classifier that never encodes
     (the shipped one) is trained in a worker process while the encoder is converted
     and exported and the index embedded: the steps share no data, and there are two cores.
+    The same worker then writes the start-up tables while the index is embedded.
     """
-    from classifier.training import trains_without_encoder
+    from classifier.core import trains_without_encoder
     from indexer.encoder.loader import encoder_identity
 
     ingested, _ = ingest_step(settings, sources or default_sources(settings))
-    classified: StepResult | None = None
     with ExitStack() as stack:
         beside = None
         if trains_without_encoder():
@@ -271,13 +283,19 @@ def build_all(
                 ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             )
             beside = pool.submit(_classifier_beside, settings, force, log.getEffectiveLevel())
-        steps = [ingested, encoder_step(settings, force=force), startup_step(settings, force=force)]
+        steps = [ingested, encoder_step(settings, force=force)]
+        # The start-up tables need the ONNX encoder's files, not the index: written beside it.
+        startup = pool.submit(startup_step, settings, force) if beside is not None else None
+        if startup is None:
+            steps.append(startup_step(settings, force=force))
         encoder = open_encoder(settings)
         corpus = load_corpus(settings)
         bar = progress("index: embedding texts") if progress else None
-        steps.append(index_step(settings, corpus, encoder, force=force, progress=bar)[0])
-        if beside is not None:
-            classified = beside.result()
+        indexed = index_step(settings, corpus, encoder, force=force, progress=bar)[0]
+        if startup is not None:
+            steps.append(_worker_result(startup) or startup_step(settings, force=force))
+        steps.append(indexed)
+        classified = _worker_result(beside) if beside is not None else None
     if classified is None:
         classified = classifier_step(settings, corpus, encoder, force=force)
     elif encoder_identity(settings.encoder, settings.encoder_backend) != (encoder.name, encoder.dim):

@@ -138,6 +138,12 @@ def measure(args: argparse.Namespace, baseline: Path) -> None:
             for key in prints["this"]
         ],
         "",
+        "A difference here can come from any change since the baseline commit (other issues' work on "
+        "the corpus, the encoder's batching, the classifier's parameters), not only from the build's "
+        "speed work; that the speed work changes no artifact is checked by tests (the ONNX graph "
+        "byte for byte against sentence-transformers' export, the classifier with and without the "
+        "shared analysis, in the worker and in-process).",
+        "",
         "This tree's output:",
         "",
         "```",

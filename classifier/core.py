@@ -41,6 +41,17 @@ class ModelParams:
     inner_folds: int = 5  # group folds of the out-of-fold logits that calibration is tuned on
 
 
+def trains_without_encoder(params: ModelParams | None = None) -> bool:
+    """Whether ``classifier.training.train_and_save`` with ``params`` (default: the shipped
+    ones) never encodes a text.
+
+    Then only the encoder's name and dim are needed, and the classifier can be built before
+    (or beside) the encoder artifact.
+    """
+    params = params or ModelParams()
+    return params.embedding_weight == 0 and params.knn_weight == 0
+
+
 @dataclass
 class Core:
     """Fitted features + linear weights (no calibration, no threshold)."""

@@ -5,23 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from classifier.core import ModelParams
 from classifier.evaluate import evaluate, manifest_block
 from classifier.features import EmbeddingCache
 from classifier.model import IndicatorClassifier
 from classifier.textcache import shared_analysis
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
-
-
-def trains_without_encoder(params: ModelParams | None = None) -> bool:
-    """Whether :func:`train_and_save` with ``params`` (default: the shipped ones) never encodes a text.
-
-    Then only the encoder's name and dim are needed, and the classifier can be built before
-    (or beside) the encoder artifact.
-    """
-    params = params or ModelParams()
-    return params.embedding_weight == 0 and params.knn_weight == 0
 
 
 def train_and_save(corpus: Corpus, encoder: Encoder, out_dir: Path) -> dict[str, Any]:

@@ -4,14 +4,16 @@ encoder and index steps, the same classifier as a sequential build."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pytest
 
 from api.loaders import load_corpus, open_classifier
 from api.pipeline import build_all
-from classifier.core import ModelParams
-from classifier.training import train_and_save, trains_without_encoder
+from classifier.core import ModelParams, trains_without_encoder
+from classifier.training import train_and_save
 from indexer.encoder import FakeEncoder, load_encoder
 from indexer.encoder.build import DIM, ENCODER_NAME
 from indexer.encoder.loader import encoder_identity
@@ -64,3 +66,31 @@ def test_build_all_trains_the_classifier_beside_and_identically(fake_settings, t
     ):
         assert ours.files == theirs.files
         assert all(np.array_equal(ours[k], theirs[k]) for k in ours.files)
+
+
+class _BrokenPool:
+    """Stands in for the worker pool when the worker dies (e.g. an unguarded ``__main__``)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> _BrokenPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, *args: object) -> Future:
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("worker terminated abruptly"))
+        return future
+
+
+@pytest.mark.heavy
+def test_a_dead_worker_means_training_in_process(fake_settings, monkeypatch):
+    import api.pipeline
+
+    monkeypatch.setattr(api.pipeline, "ProcessPoolExecutor", _BrokenPool)
+    summary = build_all(fake_settings)
+    assert (summary.steps[-1].name, summary.steps[-1].action) == ("classifier", "built")
+    open_classifier(fake_settings, FakeEncoder(), corpus=load_corpus(fake_settings))
