@@ -9,8 +9,9 @@
 Protocols (each test indicator's normalised name is removed from training as well):
 
 * ``external`` — the 404 real indicators of 19 provinces in ``eval/external/`` (rows with a code):
-  trained on everything the product trains on (seed tables + library + knowledge file); the external
-  sources are never trained on and nothing here is chosen by their errors;
+  trained on everything the product trains on (seed tables + real-form rows + library + knowledge file);
+  the external sources are never trained on (the real-form rows are disjoint from them by URL, place and
+  normalised name) and nothing here is chosen by their errors;
 * ``lodo`` — leave-one-district-out on the five seed tables (trained on the other tables + library);
 * ``loso`` — leave-sectors-out on the library: 25 sectors in 5 folds of 5, each fold's sectors unseen
   (trained on the seed tables + the other sectors).
@@ -18,7 +19,9 @@ Protocols (each test indicator's normalised name is removed from training as wel
 Models, all in the same run on the same folds:
 
 * ``new`` — the shipped ``ModelParams()``: char TF-IDF of the name + TF-IDF of the value + value/unit
-  cues, on corpus + library + knowledge (no encoder at prediction time; chosen by clf_select.py);
+  cues, on corpus + real forms (``classifier/data/real_forms.jsonl``, weighted) + library + knowledge
+  (no encoder at prediction time; chosen by clf_select.py);
+* ``previous`` — the shipped model before the real forms: the same without them;
 * ``new_embeddings`` — the same plus sentence embeddings and the kNN vote;
 * ``current`` — the model as it was before this change: embeddings + kNN, no library, no cues,
   conflicts kept;
@@ -142,8 +145,10 @@ def variants() -> dict[str, ModelParams | None]:
     new = ModelParams()
     return {
         "new": new,
+        # the shipped model before real forms were trained on (ModelParams() of the previous choice)
+        "previous": ModelParams(C=3.0, use_real_forms=False, real_weight=1.0),
         "new_embeddings": ModelParams(embedding_weight=1.0, knn_weight=0.5),
-        "current": previous_params(ModelParams(embedding_weight=1.0, knn_weight=0.5)),
+        "current": previous_params(ModelParams(embedding_weight=1.0, knn_weight=0.5, C=3.0)),
         "tfidf_svc": None,
     }
 

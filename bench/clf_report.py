@@ -81,8 +81,10 @@ def render(results: dict, machine_note: str, sectors: Sequence[str]) -> str:
         f"Machine: {machine_note}",
         "",
         "Models: `new` = the shipped `ModelParams()`: TF-IDF of name and value + value/unit cues on seed "
-        "tables + library + knowledge file, no encoder; `new_embeddings` = the same + embeddings + kNN; "
-        "`current` = the model before this change (embeddings + kNN, seeds + knowledge, no cues); "
+        "tables + real-form rows (classifier/data/real_forms.jsonl, weighted) + library + knowledge file, "
+        "no encoder; `previous` = the shipped model before the real-form rows (the same without them); "
+        "`new_embeddings` = `new` + embeddings + kNN; "
+        "`current` = the model before the library (embeddings + kNN, seeds + knowledge, no cues); "
         "`tfidf_svc` = char "
         "TF-IDF + LinearSVC on the same pool as `new`. Modes: `text` = name + value; `+fw` = plus the "
         "table's framework where its layout shows one; `level1` = the filed level-1 given (and the "

@@ -98,8 +98,10 @@ def model_fold(
 
 
 def previous_params(params: ModelParams) -> ModelParams:
-    """``params`` as the classifier had them before the library: no library, no cues, conflicts kept."""
-    return ModelParams(**{**params.__dict__, "use_library": False, "cue_weight": 0.0, "conflicts": "keep"})
+    """``params`` as the classifier had them before the library: no library, no real forms, no cues,
+    conflicts kept."""
+    changes = {"use_library": False, "use_real_forms": False, "cue_weight": 0.0, "conflicts": "keep"}
+    return ModelParams(**{**params.__dict__, **changes})
 
 
 def _baseline_train(pool: list[Example], test: list[Example], group: str) -> list[Example]:

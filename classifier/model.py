@@ -33,7 +33,7 @@ from classifier.features import EmbeddingCache, FeatureBuilder
 from classifier.inputs import Item, as_fields, clean_text, has_cjk
 from classifier.levels import normalize_framework
 from classifier.library import library_hash, load_library
-from classifier.pool import pool_of
+from classifier.pool import pool_of, real_forms_hash
 from classifier.records import Prediction
 from indexer.artifacts import read_manifest, write_artifact
 from indexer.corpus import Corpus
@@ -50,7 +50,9 @@ INFO_FIELDS = (
     "n_corpus_examples",
     "n_knowledge_examples",
     "n_library_examples",
+    "n_real_examples",
     "library_hash",
+    "real_forms_hash",
     "class_counts",
     "encoder",
     "encoder_dim",
@@ -111,7 +113,9 @@ class IndicatorClassifier:
             "n_corpus_examples": sum(ex.source == "corpus" for ex in examples),
             "n_knowledge_examples": sum(ex.source == "knowledge" for ex in examples),
             "n_library_examples": sum(ex.source == "library" for ex in examples),
+            "n_real_examples": sum(ex.source == "real" for ex in examples),
             "library_hash": library_hash(load_library()),
+            "real_forms_hash": real_forms_hash() if params.use_real_forms else None,
             "class_counts": class_counts(examples),
             "encoder": encoder.name,
             "encoder_dim": encoder.dim,
@@ -239,15 +243,19 @@ class IndicatorClassifier:
         threshold: float | None = None,
     ) -> IndicatorClassifier:
         """Load a saved model, refusing one built with another encoder, from another
-        corpus (when ``corpus`` is given), or whose files were altered.
+        corpus or with other defaults or training rows than this code's (when ``corpus`` is given:
+        the "is it up to date" check of ``jixiao build``), or whose files were altered.
 
         ``threshold`` overrides the tuned review threshold.
         """
         expected: dict[str, Any] = {"encoder": encoder.name, "encoder_dim": encoder.dim}
         if corpus is not None:
-            # A changed corpus or a changed shipped library both mean: retrain.
+            # A changed corpus, shipped library, real-form file or default ModelParams: retrain.
+            defaults = ModelParams()
             expected["corpus_hash"] = corpus.content_hash
             expected["library_hash"] = library_hash(load_library())
+            expected["real_forms_hash"] = real_forms_hash() if defaults.use_real_forms else None
+            expected["params"] = asdict(defaults)
         manifest = read_manifest(Path(model_dir), KIND, FORMAT_VERSION, expected=expected)
         try:
             model = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ conflicting name; ``"keep"`` keeps them all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -57,23 +58,46 @@ def library_examples(entries: Sequence[LibraryEntry] | None = None) -> list[Exam
     ]
 
 
+def _real_forms_text() -> str:
+    return resources.files("classifier").joinpath(REAL_FORMS_FILE).read_text(encoding="utf-8")
+
+
+def real_forms_hash() -> str:
+    """sha256 of the real-form file (the classifier records it, so changed rows mean a retrain)."""
+    return hashlib.sha256(_real_forms_text().encode("utf-8")).hexdigest()
+
+
+def _real_form_rows() -> list[tuple[int, dict]]:
+    """(line number, row) of every non-blank line of the real-form file; ``ArtifactError`` naming
+    the file and line for one that is not a JSON object."""
+    text = _real_forms_text()
+    out: list[tuple[int, dict]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ArtifactError(f"classifier/{REAL_FORMS_FILE} line {number}: {exc}") from exc
+        if not isinstance(row, dict):
+            raise ArtifactError(f"classifier/{REAL_FORMS_FILE} line {number}: not an object")
+        out.append((number, row))
+    return out
+
+
 @lru_cache(maxsize=1)
 def real_form_examples() -> tuple[Example, ...]:
     """The transcribed real-form rows as examples (group ``real:<source_id>``, source ``"real"``).
 
     A malformed line raises ``ArtifactError`` naming the file and line.
     """
-    text = resources.files("classifier").joinpath(REAL_FORMS_FILE).read_text(encoding="utf-8")
     out: list[Example] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, row in _real_form_rows():
         try:
-            row = json.loads(line)
             code = str(row["code"])
             name, source_id = row["name"], row["source_id"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ArtifactError(f"classifier/{REAL_FORMS_FILE} line {number}: {exc}") from exc
+        except KeyError as exc:
+            raise ArtifactError(f"classifier/{REAL_FORMS_FILE} line {number}: missing {exc}") from exc
         if code not in taxonomy.BY_CODE or not isinstance(name, str) or not name.strip():
             raise ArtifactError(f"classifier/{REAL_FORMS_FILE} line {number}: bad code or name")
         out.append(
@@ -87,6 +111,13 @@ def real_form_examples() -> tuple[Example, ...]:
             )
         )
     return tuple(out)
+
+
+def real_form_provinces() -> dict[str, str]:
+    """Province of each real-form group (``real:<source_id>`` → province as printed), for folds
+    that hold whole provinces out."""
+    rows = _real_form_rows()
+    return {REAL_PREFIX + str(row.get("source_id")): str(row.get("province") or "") for _, row in rows}
 
 
 def _concept(code: str) -> str:

@@ -51,6 +51,7 @@ def test_training_data_is_the_deduplicated_coded_indicators(corpus, model):
     pool = pool_of(examples, model.params)  # names filed under two codes: the majority's examples stay
     assert model.info["n_corpus_examples"] == sum(e.source == "corpus" for e in pool) > 0.9 * len(examples)
     assert model.info["n_library_examples"] == sum(e.source == "library" for e in pool) >= 2000
+    assert model.info["n_real_examples"] == sum(e.source == "real" for e in pool) >= 200  # use_real_forms on
     assert all(model.info["class_counts"][c] >= 60 for c in taxonomy.CODES)  # the library covers every code
 
 

@@ -19,6 +19,7 @@ from classifier.dataset import corpus_examples, data_hash, knowledge_examples, n
 from classifier.evaluate import evaluate, expected_calibration_error, format_report
 from classifier.features import EmbeddingCache
 from classifier.model import IndicatorClassifier, ModelParams
+from classifier.pool import real_forms_hash
 from classifier.records import Prediction
 from classifier.training import train_and_save
 from indexer.corpus import Corpus
@@ -255,6 +256,16 @@ def test_mismatched_encoder_or_corpus_refused(tmp_path, corpus, model):
     other = Corpus(corpus.projects[:3])
     with pytest.raises(ArtifactMismatchError, match="corpus_hash"):
         IndicatorClassifier.load(tmp_path / "clf", FakeEncoder(dim=64), corpus=other)
+
+
+def test_model_of_other_defaults_or_real_forms_is_not_up_to_date(tmp_path, corpus, encoder, model):
+    assert model.info["real_forms_hash"] == real_forms_hash()  # the defaults train on the real forms
+    params = ModelParams(C=1.0, use_library=False, use_knowledge=False)
+    custom = IndicatorClassifier.train(corpus, encoder, params)
+    custom.save(tmp_path / "custom")
+    IndicatorClassifier.load(tmp_path / "custom", encoder)  # loadable as such ...
+    with pytest.raises(ArtifactMismatchError, match="params"):  # ... but `jixiao build` retrains it
+        IndicatorClassifier.load(tmp_path / "custom", encoder, corpus=corpus)
 
 
 def test_missing_model_is_clear(tmp_path, encoder):

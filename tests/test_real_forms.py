@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from classifier import taxonomy
-from classifier.core import ModelParams
+from classifier.core import ModelParams, fit_core
 from classifier.dataset import Example, name_key
 from classifier.pool import REAL_PREFIX, pool_of, real_form_examples
 from indexer.layouts.labels import classify
@@ -52,10 +52,21 @@ def test_pool_takes_real_forms_only_when_asked() -> None:
     real = real_form_examples()
     assert all(e.source == "real" and e.group.startswith(REAL_PREFIX) for e in real)
     corpus = [Example("培训人次", "100人次", "11", "产出", "t.txt", "corpus")]
-    off = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False))
+    off = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False, use_real_forms=False))
     on = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False, use_real_forms=True))
     assert [e.source for e in off] == ["corpus"]
     assert sum(e.source == "real" for e in on) > 200
     fold = [e for e in real if e.group == real[0].group]
     one = pool_of(corpus, ModelParams(use_library=False, use_knowledge=False, use_real_forms=True), fold)
     assert {e.group for e in one if e.source == "real"} == {real[0].group}
+
+
+def test_real_weight_sets_how_much_a_real_row_counts() -> None:
+    train = [
+        Example("培训人次", None, "11", "产出", "t.txt", "corpus"),
+        Example("培训满意度", None, "31", "满意度", "real:x", "real"),
+    ]
+    low = fit_core(train, None, ModelParams(cue_weight=0.0, value_weight=0.0, real_weight=0.05))
+    high = fit_core(train, None, ModelParams(cue_weight=0.0, value_weight=0.0, real_weight=20.0))
+    assert low.classes[low.logits(["培训"], [None]).argmax()] == "11"
+    assert high.classes[high.logits(["培训"], [None]).argmax()] == "31"
