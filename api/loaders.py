@@ -36,24 +36,30 @@ def load_corpus(settings: Settings, required: bool = True) -> Corpus:
 
 
 def open_encoder(
-    settings: Settings, num_threads: int | None = None, lazy: bool = False, one_query: bool = False
+    settings: Settings,
+    num_threads: int | None = None,
+    lazy: bool = False,
+    one_query: bool = False,
+    quick_check: bool = False,
 ) -> Encoder:
     """The configured encoder (``settings.encoder`` from ``settings.encoder_dir``);
     ``lazy``: checked now, the model loaded at the first encode. ``one_query``: the
     process tokenises a few texts, so the start-up tables (``indexer.startup``) replace
     the whole dictionaries when they are current — jieba's for BM25 from now on, and the
-    encoder's tokenizer (same tokens either way)."""
+    encoder's tokenizer (same tokens either way) — and the pre-optimised encoder graph.
+    ``quick_check`` (implied by ``one_query``): artifact files whose size and mtime are as
+    built are not hashed again, for a one-shot command."""
     from indexer.encoder import load_encoder
 
-    piece_table = None
+    piece_table = optimized = None
     if one_query and settings.encoder != "fake":
         from indexer import tokenize
         from indexer.startup import open_startup
 
-        tables = open_startup(settings.startup_dir, settings.onnx_encoder_dir)
+        tables = open_startup(settings.startup_dir, settings.onnx_encoder_dir, trust_stats=True)
         if tables is not None:
             tokenize.use_table(tables.jieba)
-            piece_table = tables.pieces
+            piece_table, optimized = tables.pieces, tables.model
 
     return load_encoder(
         settings.encoder,
@@ -64,6 +70,8 @@ def open_encoder(
         onnx_dir=settings.onnx_encoder_dir,
         lazy=lazy,
         piece_table=piece_table,
+        optimized_model=optimized,
+        trust_stats=one_query or quick_check,
     )
 
 

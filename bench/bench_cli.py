@@ -6,8 +6,9 @@
 Each command (``jixiao search``, ``jixiao classify``) is a fresh interpreter with the same
 venv and the same built models dir, the code taken from ``PYTHONPATH``: this tree, then the
 baseline tree (a ``git worktree`` at the commit before issue 12's start-up work), alternating,
-``--repeat`` times each. The models dir must hold an index with the stored BM25 matrix
-(built by this tree); the baseline ignores it and rebuilds BM25 as it always did. Reports
+``--repeat`` times each. The models dir must be built by this tree (``make build``: an index
+with the stored BM25 matrix, the start-up tables in ``models/startup``, manifests with file
+sizes and mtimes); the baseline ignores what it does not know and loads as it always did. Reports
 median wall and CPU (user + system) seconds per command and the baseline / this ratio.
 Writes bench/results/cli.md.
 """

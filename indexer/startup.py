@@ -6,11 +6,13 @@ encoder's Unigram tokenizer for its vector — and loading either dictionary who
 ``tokenizer.json``) cost more CPU than everything else it does. ``jixiao build``
 writes both as indexed SQLite tables into one artifact (``models/startup``):
 ``jieba.sqlite`` (:func:`indexer.tokenize.write_table`) and ``pieces.sqlite``
-(:func:`indexer.encoder.piece_table.write_piece_table`). The manifest names what they
-were made from (the ONNX encoder and the sha256 of its ``tokenizer.json``, the jieba
-version and the domain dictionary's fingerprint); :func:`open_startup` returns them only
-when all still match, so a stale or missing artifact means the slower full load, never
-different tokens.
+(:func:`indexer.encoder.piece_table.write_piece_table`), with ``encoder.opt.onnx``, the
+encoder's graph as ONNX Runtime optimises it at every session start
+(:func:`indexer.encoder.onnx_backend.save_optimized`). The manifest names what they
+were made from (the ONNX encoder and the sha256 of its ``tokenizer.json`` and graph, the
+ONNX Runtime and jieba versions, the domain dictionary's fingerprint); :func:`open_startup`
+returns them only when all still match, so a stale or missing artifact means the slower
+full load, never different tokens or vectors.
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ from typing import Any
 
 from indexer import tokenize
 from indexer.artifacts import MANIFEST, read_manifest, write_artifact
+from indexer.encoder.onnx_backend import save_optimized
 from indexer.encoder.onnx_export import ONNX_ENCODER_NAME
 from indexer.encoder.piece_table import PIECE_TABLE, write_piece_table
 from indexer.errors import ArtifactError
 
 STARTUP_KIND = "startup-tables"
-STARTUP_FORMAT_VERSION = 1
+STARTUP_FORMAT_VERSION = 2
 STARTUP_DIR_NAME = "startup"
 JIEBA_TABLE = "jieba.sqlite"
+OPTIMIZED_MODEL = "encoder.opt.onnx"
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ class StartupTables:
 
     pieces: Path
     jieba: Path
+    model: Path
 
 
 def _expected(onnx_dir: Path) -> dict[str, Any]:
@@ -49,6 +54,8 @@ def _expected(onnx_dir: Path) -> dict[str, Any]:
     try:
         source = json.loads((Path(onnx_dir) / MANIFEST).read_text(encoding="utf-8"))
         tokenizer_sha = source["files"]["tokenizer.json"]
+        model_file = source["model_file"]
+        model_sha = source["files"][model_file]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(
             f"start-up tables: no readable ONNX encoder manifest in {onnx_dir} ({exc})"
@@ -56,9 +63,19 @@ def _expected(onnx_dir: Path) -> dict[str, Any]:
     return {
         "encoder": source.get("encoder"),
         "tokenizer_sha256": tokenizer_sha,
+        "model_file": model_file,
+        "model_sha256": model_sha,
+        "onnxruntime_version": _version("onnxruntime"),
         "tokenizer": tokenize.fingerprint(),
-        "jieba_version": metadata.version("jieba"),
+        "jieba_version": _version("jieba"),
     }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def build_startup(out_dir: Path, onnx_dir: Path, force: bool = False) -> tuple[dict[str, Any], bool]:
@@ -78,17 +95,26 @@ def build_startup(out_dir: Path, onnx_dir: Path, force: bool = False) -> tuple[d
     def build(tmp_dir: Path) -> dict[str, Any]:
         pieces = write_piece_table(Path(onnx_dir) / "tokenizer.json", tmp_dir / PIECE_TABLE)
         words = tokenize.write_table(tmp_dir / JIEBA_TABLE)
+        save_optimized(Path(onnx_dir) / expected["model_file"], tmp_dir / OPTIMIZED_MODEL)
         return {**expected, **pieces, **words}
 
     return write_artifact(out_dir, STARTUP_KIND, STARTUP_FORMAT_VERSION, build), True
 
 
-def open_startup(out_dir: Path, onnx_dir: Path) -> StartupTables | None:
+def open_startup(out_dir: Path, onnx_dir: Path, trust_stats: bool = False) -> StartupTables | None:
     """The start-up tables of ``out_dir`` if they are current for ``onnx_dir`` and intact
-    (every file's sha256 checked), else None (the reason is logged)."""
+    (every file's sha256 checked, or its size and mtime with ``trust_stats``), else None
+    (the reason is logged)."""
     try:
-        read_manifest(out_dir, STARTUP_KIND, STARTUP_FORMAT_VERSION, expected=_expected(onnx_dir))
+        read_manifest(
+            out_dir,
+            STARTUP_KIND,
+            STARTUP_FORMAT_VERSION,
+            expected=_expected(onnx_dir),
+            trust_stats=trust_stats,
+        )
     except ArtifactError as exc:
         log.info("start-up tables not used: %s", exc)
         return None
-    return StartupTables(Path(out_dir) / PIECE_TABLE, Path(out_dir) / JIEBA_TABLE)
+    out_dir = Path(out_dir)
+    return StartupTables(out_dir / PIECE_TABLE, out_dir / JIEBA_TABLE, out_dir / OPTIMIZED_MODEL)

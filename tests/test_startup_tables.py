@@ -120,9 +120,17 @@ def test_jieba_table_of_another_dictionary_is_refused(tmp_path):
 
 
 def fake_onnx_dir(path: Path, tokenizer: Tokenizer) -> Path:
+    """An ONNX encoder artifact with ``tokenizer`` and a one-node graph (Identity)."""
+    onnx = pytest.importorskip("onnx")
+    x = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])
+    y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])
+    graph = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["x"], ["y"])], "g", [x], [y])
+
     def build(tmp: Path) -> dict:
         tokenizer.save(str(tmp / "tokenizer.json"))
-        return {"encoder": ONNX_ENCODER_NAME, "dim": 384}
+        (tmp / "onnx").mkdir()
+        onnx.save(onnx.helper.make_model(graph), str(tmp / "onnx" / "model.onnx"))
+        return {"encoder": ONNX_ENCODER_NAME, "dim": 384, "model_file": "onnx/model.onnx"}
 
     write_artifact(path, ONNX_KIND, ONNX_FORMAT_VERSION, build)
     return path
@@ -136,7 +144,9 @@ def test_startup_tables_are_used_only_while_current_and_intact(tmp_path):
     assert built and manifest["n_pieces"] == synthetic_tokenizer().get_vocab_size(with_added_tokens=False)
     assert build_startup(out, onnx)[1] is False  # up to date: left alone
     tables = open_startup(out, onnx)
-    assert tables is not None and tables.pieces.is_file() and tables.jieba.is_file()
+    assert (
+        tables is not None and tables.pieces.is_file() and tables.jieba.is_file() and tables.model.is_file()
+    )
 
     fake_onnx_dir(onnx, synthetic_tokenizer(extra=["新词"]))  # the encoder's tokenizer changed
     assert open_startup(out, onnx) is None

@@ -30,11 +30,12 @@ MasterOption = Annotated[str | None, typer.Option("--master", help="Spark master
 def _load_model(corpus: Corpus | None = None) -> IndicatorClassifier:
     """The stored classifier with the configured encoder (pinned to ``corpus`` when given).
 
-    The encoder is lazy: a classifier that does not embed never loads the model."""
+    The encoder is lazy: a classifier that does not embed never loads the model; its files
+    are checked by size and mtime (hashed only if changed since the build)."""
     from api.loaders import open_classifier, open_encoder
 
     settings = get_settings()
-    return open_classifier(settings, open_encoder(settings, lazy=True), corpus=corpus)
+    return open_classifier(settings, open_encoder(settings, lazy=True, quick_check=True), corpus=corpus)
 
 
 def _render(pred: Prediction, name: str) -> str:

@@ -53,9 +53,13 @@ def encoder_identity(name: str, backend: str = "auto") -> tuple[str, int]:
     return (ONNX_ENCODER_NAME if resolve_backend(backend) == "onnx" else ENCODER_NAME), DIM
 
 
-def _checked_manifest(artifact_dir: Path, kind: str, version: int, encoder: str) -> dict:
+def _checked_manifest(
+    artifact_dir: Path, kind: str, version: int, encoder: str, trust_stats: bool = False
+) -> dict:
     try:
-        return read_manifest(artifact_dir, kind, version, expected={"encoder": encoder, "dim": DIM})
+        return read_manifest(
+            artifact_dir, kind, version, expected={"encoder": encoder, "dim": DIM}, trust_stats=trust_stats
+        )
     except ArtifactMismatchError as exc:
         raise EncoderMismatchError(exc.artifact, exc.field, exc.expected, exc.found) from exc
     except ArtifactError as exc:
@@ -81,6 +85,8 @@ def load_encoder(
     onnx_dir: Path | None = None,
     lazy: bool = False,
     piece_table: Path | None = None,
+    optimized_model: Path | None = None,
+    trust_stats: bool = False,
 ) -> Encoder:
     """The encoder called ``name``.
 
@@ -95,7 +101,10 @@ def load_encoder(
     manifest now but loads the model at the first encode (see ``LazyEncoder``):
     for callers that may need only the encoder's name and dim. ``piece_table``: the
     ONNX backend tokenises from this start-up table (``indexer.startup``) instead of
-    parsing the whole ``tokenizer.json`` — same ids, for a process that encodes a few texts.
+    parsing the whole ``tokenizer.json`` — same ids, for a process that encodes a few texts;
+    ``optimized_model``: it runs this pre-optimised graph (``onnx_backend.save_optimized``).
+    ``trust_stats``: files whose size and mtime match the manifest are not hashed
+    (``indexer.artifacts.read_manifest``).
     """
     if name == "fake":
         return FakeEncoder()
@@ -108,9 +117,9 @@ def load_encoder(
         onnx_dir = Path(onnx_dir) if onnx_dir else encoder_dir.with_name(ONNX_DIR_NAME)
         found_dir = onnx_dir if onnx else encoder_dir
         manifest = (
-            _checked_manifest(onnx_dir, ONNX_KIND, ONNX_FORMAT_VERSION, ONNX_ENCODER_NAME)
+            _checked_manifest(onnx_dir, ONNX_KIND, ONNX_FORMAT_VERSION, ONNX_ENCODER_NAME, trust_stats)
             if onnx
-            else _checked_manifest(encoder_dir, ENCODER_KIND, FORMAT_VERSION, ENCODER_NAME)
+            else _checked_manifest(encoder_dir, ENCODER_KIND, FORMAT_VERSION, ENCODER_NAME, trust_stats)
         )
 
         def load() -> Encoder:
@@ -122,6 +131,8 @@ def load_encoder(
                 backend=backend,
                 onnx_dir=onnx_dir,
                 piece_table=piece_table,
+                optimized_model=optimized_model,
+                trust_stats=trust_stats,
             )
             if encoder.dim != manifest["dim"]:
                 raise EncoderMismatchError(str(found_dir), "model dimension", manifest["dim"], encoder.dim)
@@ -132,7 +143,7 @@ def load_encoder(
         from indexer.encoder.onnx_backend import OnnxEncoder
 
         onnx_dir = Path(onnx_dir) if onnx_dir else encoder_dir.with_name(ONNX_DIR_NAME)
-        manifest = _checked_manifest(onnx_dir, ONNX_KIND, ONNX_FORMAT_VERSION, ONNX_ENCODER_NAME)
+        manifest = _checked_manifest(onnx_dir, ONNX_KIND, ONNX_FORMAT_VERSION, ONNX_ENCODER_NAME, trust_stats)
         encoder: Encoder = OnnxEncoder(
             onnx_dir,
             manifest["model_file"],
@@ -140,12 +151,13 @@ def load_encoder(
             name=manifest["encoder"],
             num_threads=num_threads,
             piece_table=piece_table,
+            optimized_model=optimized_model,
         )
         found_dir = onnx_dir
     else:
         from indexer.encoder.sentence import SentenceTransformerEncoder
 
-        manifest = _checked_manifest(encoder_dir, ENCODER_KIND, FORMAT_VERSION, ENCODER_NAME)
+        manifest = _checked_manifest(encoder_dir, ENCODER_KIND, FORMAT_VERSION, ENCODER_NAME, trust_stats)
         encoder = SentenceTransformerEncoder(
             encoder_dir, batch_size=batch_size, name=manifest["encoder"], num_threads=num_threads
         )

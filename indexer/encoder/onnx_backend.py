@@ -51,6 +51,24 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise ArtifactError(f"ONNX encoder: cannot read {path}: {exc}") from exc
 
 
+def save_optimized(model: Path, out: Path) -> None:
+    """Write ``model`` as ONNX Runtime optimises it when a session starts (graph fusions up
+    to the extended level, which runs on any CPU) to ``out``: a session of ``out`` with
+    optimisation off runs the same graph and skips that work (~0.2 s of CPU per start)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(out)
+    options.log_severity_level = 3
+    try:
+        ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for bad files
+        raise ArtifactError(f"ONNX encoder: cannot optimise {model}: {exc}") from exc
+    if not Path(out).is_file():
+        raise ArtifactError(f"ONNX encoder: ONNX Runtime wrote no optimised graph for {model}")
+
+
 class _FullTokenizer:
     """The folder's fast tokenizer, parsed whole (``tokenizers.Tokenizer.from_file``)."""
 
@@ -81,7 +99,9 @@ class OnnxEncoder:
     ``num_threads`` is ONNX Runtime's intra-op thread count for this session
     only (0: one per core). ``piece_table`` (a start-up table of this folder's
     ``tokenizer.json``, see ``indexer.encoder.piece_table``) replaces the full tokenizer:
-    the same ids, for a process that encodes a few texts. ``InferenceSession.run`` is thread-safe, so one
+    the same ids, for a process that encodes a few texts. ``optimized_model`` (written by
+    :func:`save_optimized` from ``model_file``) is run with graph optimisation off instead
+    of optimising ``model_file`` again at every start. ``InferenceSession.run`` is thread-safe, so one
     encoder serves concurrent callers.
     """
 
@@ -94,6 +114,7 @@ class OnnxEncoder:
         num_threads: int | None = None,
         max_batch_tokens: int = MAX_BATCH_TOKENS,
         piece_table: Path | None = None,
+        optimized_model: Path | None = None,
     ) -> None:
         import onnxruntime as ort
 
@@ -105,12 +126,16 @@ class OnnxEncoder:
         options.intra_op_num_threads = int(num_threads or 0)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: no warnings about unused initialisers
+        model = self.path / model_file
+        if optimized_model is not None:
+            model = Path(optimized_model)
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
             self._session = ort.InferenceSession(
-                str(self.path / model_file), sess_options=options, providers=["CPUExecutionProvider"]
+                str(model), sess_options=options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own exception types for bad files
-            raise ArtifactError(f"ONNX encoder: cannot load {self.path / model_file}: {exc}") from exc
+            raise ArtifactError(f"ONNX encoder: cannot load {model}: {exc}") from exc
         self._input_names = {i.name for i in self._session.get_inputs()}
         outputs = [o.name for o in self._session.get_outputs()]
         self._output = "last_hidden_state" if "last_hidden_state" in outputs else outputs[0]
