@@ -22,6 +22,26 @@ from api.settings import Settings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO_ROOT / "data" / "raw"
 TOKEN = "test-ingest-token"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+"""Where the browser tests leave their screenshots."""
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    """The chromium binary of the browser tests (the test fails when there is none)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("chromium not installed (`make chromium` or `apt-get install -y chromium`)")
+    return path
 
 
 def build_models(models_dir: Path, encoder: str = "fake") -> Settings:

@@ -9,32 +9,12 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from api_support import REPO_ROOT, live_server
+from api_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail("chromium not installed (`make chromium` or `apt-get install -y chromium`)")
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from api_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
 
 from indexer.encoder import FakeEncoder
 from indexer.reuse import find_reuse, write_report
@@ -13,25 +13,10 @@ from indexer.store import CorpusStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def test_report_renders_offline_without_console_errors(seed_paths: list[Path], tmp_path: Path):
     sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("chromium is not installed: run `make chromium` (apt-get install -y chromium)")
+    chromium = chromium_path()
 
     store = CorpusStore(tmp_path / "corpus.sqlite")
     store.ingest(seed_paths)
