@@ -6,9 +6,11 @@ Both are hand transcriptions of published forms; these tests keep them well-form
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -16,67 +18,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 JSONL = REPO_ROOT / "eval" / "external" / "south.jsonl"
 FIXTURE_DIR = REPO_ROOT / "tests" / "fixtures" / "national" / "source"
 
-SECTORS = {
-    "教育",
-    "卫生健康",
-    "农业农村",
-    "林草",
-    "水利",
-    "生态环境",
-    "住房城乡建设",
-    "交通运输",
-    "文化旅游",
-    "民政",
-    "人力社保",
-    "科技",
-    "商务",
-    "财政",
-    "公安司法",
-    "应急管理",
-    "城市管理",
-    "体育",
-    "信息化",
-    "机关运转",
-    "自然资源",
-    "市场监管",
-    "退役军人",
-    "宣传",
-    "其他",
-}
-CODE_LEVEL1 = {
-    11: "产出",
-    12: "产出",
-    13: "产出",
-    14: "产出",
-    21: "效益",
-    22: "效益",
-    23: "效益",
-    24: "效益",
-    31: "满意度",
-    41: "成本",
-    42: "成本",
-    43: "成本",
-}
-FIELDS = [
-    "id",
-    "source_id",
-    "url",
-    "province",
-    "city",
-    "county",
-    "year",
-    "department",
-    "project",
-    "sector",
-    "level1_raw",
-    "level2_raw",
-    "level1",
-    "code",
-    "name",
-    "value",
-    "cycle_value",
-    "framework",
-]
+
+def _north_checks() -> ModuleType:
+    """eval/external/validate_north.py, the stdlib script that holds DATA.md's sectors and fields."""
+    spec = importlib.util.spec_from_file_location(
+        "validate_north", REPO_ROOT / "eval" / "external" / "validate_north.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_NORTH = _north_checks()
+SECTORS = _NORTH.SECTORS
+FIELDS = _NORTH.FIELDS
+CODE_LEVEL1 = {c: _NORTH.LEVEL1_OF_CODE[c // 10] for c in (11, 12, 13, 14, 21, 22, 23, 24, 31, 41, 42, 43)}
 FIXTURE_KEYS = {
     "url",
     "title",
