@@ -66,6 +66,7 @@ def build_once(tree: Path, timeout: float) -> tuple[Run, dict[str, float], dict[
 
 
 def main() -> None:
+    """Build the models with each encoder backend in temporary dirs and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="tree of the baseline (default: a temporary worktree)")
     parser.add_argument("--baseline-rev", default=BASELINE_REV, help="commit of the temporary worktree")

@@ -33,6 +33,7 @@ TARGET_P99_MS = 10.0
 
 
 def main() -> None:
+    """Time one-indicator predictions on both feature paths, alternating, and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, default=BENCH_DIR.parent / "models")
     parser.add_argument("--n", type=int, default=1000)

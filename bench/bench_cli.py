@@ -35,6 +35,7 @@ def run_once(tree: Path, models: Path, argv: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
+    """Time the CLI against a baseline tree (a temporary worktree unless ``--baseline``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--baseline", type=Path, help="tree of the baseline commit (default: a temporary worktree)"

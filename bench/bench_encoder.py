@@ -46,6 +46,7 @@ def seed_texts(data_dir: Path) -> tuple[list[str], list[str]]:
 
 
 def best_time(fn: Callable[[], object], repeats: int) -> float:
+    """The fastest of ``repeats`` runs of ``fn``, in seconds."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -55,6 +56,7 @@ def best_time(fn: Callable[[], object], repeats: int) -> float:
 
 
 def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -65,6 +67,7 @@ def cpu_model() -> str:
 
 
 def latency_ms(fn: Callable[[str], object], queries: Sequence[str]) -> tuple[float, float]:
+    """p50 and p99 milliseconds of ``fn`` called once per query."""
     samples = []
     for q in queries:
         start = time.perf_counter()
@@ -76,6 +79,7 @@ def latency_ms(fn: Callable[[str], object], queries: Sequence[str]) -> tuple[flo
 
 
 def main() -> None:
+    """Build and time the encoder, write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)

@@ -117,6 +117,7 @@ class RunResult:
 
 
 def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -155,12 +156,14 @@ def ensure_models(models_dir: Path) -> Path:
 
 
 def start_server(models_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """``jixiao serve`` on ``port`` with ``models_dir``, as a child process."""
     env = {**os.environ, "JIXIAO_MODELS_DIR": str(models_dir), "JIXIAO_ENCODER": "e5-small"}
     cmd = [str(REPO / ".venv" / "bin" / "jixiao"), "serve", "--port", str(port), "--log-level", "warning"]
     return subprocess.Popen(cmd, env=env, cwd=REPO)
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    """Wait until the server's health check answers 200 (fail when it exits or times out)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -180,6 +183,7 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -
 async def drive(
     base: str, name: str, path: str, params: list[dict[str, object]], n: int, conc: int
 ) -> RunResult:
+    """``n`` requests to ``path`` (cycling ``params``) from ``conc`` concurrent clients."""
     latencies: list[float] = []
     errors = 0
     counter = iter(range(n))
@@ -251,6 +255,7 @@ def in_process_baselines(models_dir: Path, rounds: int, uncached: int) -> list[R
 
 
 def row(r: RunResult) -> str:
+    """One results-table row of a run."""
     return (
         f"| {r.name} | {r.concurrency} | {r.n} | {r.errors} | {r.pct(50):.1f} | {r.pct(95):.1f} | "
         f"{r.pct(99):.1f} | {max(r.latencies_ms):.1f} | {r.rps:.0f} |"

@@ -58,6 +58,7 @@ RRF_K = 60
 
 
 def rss_mb() -> float:
+    """This process's resident memory, MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -65,6 +66,7 @@ def rss_mb() -> float:
 
 
 def dir_mb(path: Path) -> float:
+    """Total size of the files under ``path``, MB."""
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
@@ -88,6 +90,7 @@ def to_projects(doc_ids: Sequence[int], project: np.ndarray, k: int = 10) -> lis
 
 
 def rrf(*rankings: Sequence[int]) -> list[int]:
+    """Reciprocal-rank fusion of several rankings (best first)."""
     scores: dict[int, float] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking):
@@ -105,11 +108,14 @@ class FaissSide:
         self.index.add(vectors)
 
     def search(self, qv: np.ndarray, depth: int) -> list[int]:
+        """Document ids nearest to ``qv``, best first."""
         _, ids = self.index.search(qv[None, :], depth)
         return [int(i) for i in ids[0] if i >= 0]
 
 
 class TantivyFaiss:
+    """Tantivy BM25 over the jieba tokens plus exact FAISS, fused by RRF."""
+
     name = "Tantivy (jieba tokens) + FAISS, RRF"
 
     def __init__(self, docs: Docs, workdir: Path) -> None:
@@ -133,6 +139,7 @@ class TantivyFaiss:
         self.project = docs.project
 
     def search(self, tokens: list[str], qv: np.ndarray) -> list[int]:
+        """Fused document ranking of one query."""
         lexical: list[int] = []
         if tokens:
             query = self.index.parse_query(" OR ".join(_quote(t) for t in tokens), ["tokens"])
@@ -144,6 +151,7 @@ class TantivyFaiss:
         )
 
     def disk(self) -> float:
+        """Size of the index on disk, MB."""
         return dir_mb(self.path)
 
 
@@ -152,6 +160,8 @@ def _quote(token: str) -> str:
 
 
 class SqliteFaiss:
+    """SQLite FTS5 bm25() over the jieba tokens plus exact FAISS, fused by RRF."""
+
     name = "SQLite FTS5 (jieba tokens, bm25()) + FAISS, RRF"
 
     def __init__(self, docs: Docs, workdir: Path) -> None:
@@ -166,6 +176,7 @@ class SqliteFaiss:
         self.project = docs.project
 
     def search(self, tokens: list[str], qv: np.ndarray) -> list[int]:
+        """Fused document ranking of one query."""
         lexical: list[int] = []
         if tokens:
             match = " OR ".join(_quote(t) for t in tokens)
@@ -179,10 +190,13 @@ class SqliteFaiss:
         )
 
     def disk(self) -> float:
+        """Size of the database on disk, MB."""
         return self.path.stat().st_size / 1e6
 
 
 class Lance:
+    """LanceDB's hybrid search (full-text and vectors, RRF reranker)."""
+
     name = "LanceDB (FTS + vectors, hybrid, RRFReranker)"
 
     def __init__(self, docs: Docs, workdir: Path) -> None:
@@ -213,6 +227,7 @@ class Lance:
         self.project = docs.project
 
     def search(self, tokens: list[str], qv: np.ndarray) -> list[int]:
+        """Hybrid document ranking of one query."""
         if not tokens:
             hits = self.table.search(qv).limit(DEPTH).select(["doc"]).to_list()
         else:
@@ -228,6 +243,7 @@ class Lance:
         return to_projects([int(h["doc"]) for h in hits], self.project, DEPTH)
 
     def disk(self) -> float:
+        """Size of the dataset on disk, MB."""
         return dir_mb(self.path)
 
 
@@ -235,11 +251,13 @@ ENGINES: tuple[type, ...] = (Lance, TantivyFaiss, SqliteFaiss)
 
 
 def pct(samples: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile of ``samples`` (nearest rank)."""
     data = sorted(samples)
     return data[min(len(data) - 1, max(0, round(q / 100 * (len(data) - 1))))]
 
 
 def shared_docs(index: Any) -> Docs:
+    """Every engine's input from jixiao's index: documents, their tokens and vectors."""
     docs = index.docs
     vectors_by_key = index.vector_map()
     text_vectors = np.stack([vectors_by_key[text_key(t)] for t in docs.texts])
@@ -254,6 +272,7 @@ def shared_docs(index: Any) -> Docs:
 def run_engines(
     docs: Docs, queries: list[tuple[str, list[str], np.ndarray]], workdir: Path
 ) -> list[dict[str, Any]]:
+    """Build each peer engine, time its queries and keep its rankings."""
     rows = []
     for engine_cls in ENGINES:
         before = rss_mb()
@@ -285,6 +304,7 @@ def run_engines(
 
 
 def jixiao_row(index: Any, texts: list[str], build_s: float, rss: float, disk: float) -> dict[str, Any]:
+    """jixiao's own row: its rankings and latency on the same queries."""
     positions = {p.id: i for i, p in enumerate(index.corpus.projects)}
     for t in texts:
         index.search(SearchQuery(text=t, limit=10))  # warm: query vectors cached, like the peers' given ones
@@ -324,6 +344,7 @@ def verdict(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def main() -> None:
+    """Run jixiao and the peers on the same documents and queries, write peers.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--scale", type=int, default=1_000_000, help="indicators of the scale run (0: skip)")

@@ -155,6 +155,7 @@ def hostile_rows() -> list[str]:
 
 
 def main() -> None:
+    """Time every reader on the rendered seed tables and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULT)

@@ -67,6 +67,7 @@ def _run_report(corpus: Any, encoder: Any, out_dir: Path) -> dict[str, Any]:
 
 
 def stage_seed(encoder_kind: str) -> dict[str, Any]:
+    """Reuse detection on the seed corpus: timings and counts."""
     from indexer.store import CorpusStore
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,6 +83,7 @@ def stage_seed(encoder_kind: str) -> dict[str, Any]:
 
 
 def stage_large(n: int, encoder_kind: str) -> dict[str, Any]:
+    """Reuse detection on ``n`` synthetic projects: timings, peak memory and counts."""
     from synth import synthetic_corpus
 
     started = time.perf_counter()

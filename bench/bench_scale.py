@@ -59,6 +59,7 @@ ADD_CHUNK = 100_000
 
 def add_rows(index: VectorIndex, unique: np.ndarray, row_text: np.ndarray) -> None:
     # Rows are materialised chunk by chunk: the full n × dim matrix never exists twice.
+    """Add every row's vector (its text's) to ``index``, in chunks."""
     for start in range(0, len(row_text), ADD_CHUNK):
         index.add(unique[row_text[start : start + ADD_CHUNK]])
 
@@ -78,6 +79,7 @@ def tie_aware_recall(
 
 @contextlib.contextmanager
 def faiss_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` FAISS threads, then restore the previous number."""
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(n)
     try:
@@ -141,13 +143,16 @@ class DistinctIndex:
 
     @property
     def params(self) -> AnnParams:
+        """The inner index's parameters."""
         return self.index.params
 
     def set_search_params(self, **kwargs: int) -> None:
+        """Set the inner index's search parameters."""
         self.index.set_search_params(**kwargs)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         # k distinct texts always cover k rows: every text has at least one row.
+        """The top ``k`` rows per query: the inner index's texts expanded to their rows."""
         scores, text_ids = self.index.search(queries, k)
         out_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
         out_rows = np.full((len(queries), k), -1, dtype=np.int64)
@@ -207,6 +212,7 @@ def build_kind(
 
 
 def describe(index: VectorIndex | DistinctIndex, train_size: int) -> str:
+    """The parameters of an index, in words for the results table."""
     if isinstance(index, DistinctIndex):
         inner = describe(index.index, train_size)
         return f"{index.index.ntotal:,} distinct vectors + row postings; {inner}"
@@ -343,6 +349,7 @@ def run(args: argparse.Namespace) -> str:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, with the quick and smoke presets applied."""
     parser = argparse.ArgumentParser(description="Exact vs approximate vector search at scale.")
     parser.add_argument("--n", type=int, default=1_000_000, help="indicators to generate (quick: 20000)")
     parser.add_argument("--quick", action="store_true", help="smoke run: --n 20000")
@@ -407,6 +414,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def write_report(args: argparse.Namespace, markdown: str) -> None:
+    """Write the section to ``--out`` (``-``: stdout)."""
     if args.out != "-":
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -415,6 +423,7 @@ def write_report(args: argparse.Namespace, markdown: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark and write its section."""
     args = parse_args(argv)
     markdown = run(args)
     print(markdown)

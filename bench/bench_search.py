@@ -37,6 +37,7 @@ TARGET_P99_MS = 30.0
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
+    """n, mean and percentiles of durations in seconds, in milliseconds."""
     arr = np.asarray(samples) * 1000.0
     return {
         "n": int(arr.size),
@@ -49,6 +50,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def main() -> None:
+    """Time search on the built index and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
     parser.add_argument("--relevance", type=Path, default=ROOT / "eval" / "relevance.jsonl")

@@ -64,6 +64,7 @@ def _engine(engine: str, conf: dict[str, str]) -> Any:
 
 
 def stage(engine: str, export: Path, pairs_out: Path, conf: dict[str, str]) -> dict[str, Any]:
+    """Reuse detection of one engine on an export: seconds, memory by process, counts."""
     from indexer.encoder import FakeEncoder
     from indexer.reuse import summary
 
@@ -173,6 +174,7 @@ def _spark_stage(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
+    """Run the requested engines and sizes, write spark.md."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stage", choices=["local", "spark"])
     parser.add_argument("--export", type=Path)

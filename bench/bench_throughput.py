@@ -41,6 +41,7 @@ from api.settings import Settings  # noqa: E402
 
 
 def pct(samples: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile of ``samples`` (nearest rank)."""
     data = sorted(samples)
     return data[min(len(data) - 1, max(0, round(q / 100 * (len(data) - 1))))]
 
@@ -65,6 +66,7 @@ def plain_model(settings: Settings) -> Any:
 
 
 def timed(fn: Callable[[], object], repeats: int = 2) -> float:
+    """The fastest of ``repeats`` runs of ``fn``, in seconds."""
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
@@ -76,6 +78,7 @@ def timed(fn: Callable[[], object], repeats: int = 2) -> float:
 def encoder_section(
     settings: Settings, model: Any, texts: list[str], repeats: int
 ) -> tuple[list[str], dict[str, float]]:
+    """Passage throughput of our encoder vs plain SentenceTransformer.encode, and their agreement."""
     encoder = open_encoder(settings, num_threads=1)
     model.encode(texts[:64], prompt="passage: ", batch_size=64)
     encoder.encode_passages(texts[:64])
@@ -111,6 +114,7 @@ def encoder_section(
 
 
 def classify_section(settings: Settings, names: list[str]) -> tuple[list[str], float]:
+    """Single classification latency of the built classifier on ``names``."""
     encoder = open_encoder(settings, num_threads=settings.encoder_threads)
     classifier = open_classifier(settings, encoder)
     for name in names[:10]:
@@ -134,6 +138,7 @@ def classify_section(settings: Settings, names: list[str]) -> tuple[list[str], f
 
 
 def plain_queries(model: Any, texts: list[str]) -> RunResult:
+    """Sequential one-query encodes with plain SentenceTransformer (the HTTP baseline)."""
     for t in texts[:5]:
         model.encode([t + "预热"], prompt="query: ")
     latencies = []
@@ -153,6 +158,7 @@ def plain_queries(model: Any, texts: list[str]) -> RunResult:
 
 
 def main() -> None:
+    """Run the sections and write throughput.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, default=REPO / "models")
     parser.add_argument("--uncached", type=int, default=384, help="uncached searches per concurrency")

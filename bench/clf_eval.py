@@ -112,6 +112,8 @@ def _case(ex: Example, framework: str | None) -> Case:
 
 @dataclass
 class Fold:
+    """One model's calibrated probabilities on a test fold, and its tuned threshold."""
+
     probs: np.ndarray  # (n, len(CODES)) calibrated, unrestricted
     threshold: float | None
 
@@ -142,6 +144,7 @@ def fit_predict(
 
 
 def variants() -> dict[str, ModelParams | None]:
+    """The models compared, by name (None: the TF-IDF + linear SVM baseline)."""
     new = ModelParams()
     return {
         "new": new,
@@ -286,6 +289,7 @@ def render_backends(results: dict[str, dict[str, dict]], note: str, command: str
 
 
 def main() -> None:
+    """Evaluate the chosen models on the chosen protocols and write the report."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

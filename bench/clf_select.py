@@ -73,6 +73,7 @@ MAX_ECE = 0.15  # calibrated LODO ECE bound of tests/test_classifier_real.py
 
 
 def score(truth: list[str], level1s: list[str], logits: np.ndarray) -> dict[str, float]:
+    """Accuracy, macro-F1 and accuracy under the level-1 restriction of held-out logits."""
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     pred = CODES[probs.argmax(axis=1)]
     restricted = CODES[restrict(probs, list(CODES), level1s).argmax(axis=1)]
@@ -88,6 +89,7 @@ Fold = tuple[list[Example], list[Example], set[str]]
 
 
 def cv(params: ModelParams, folds: list[Fold], embed: EmbeddingCache) -> dict:
+    """Held-out scores of ``params`` over ``folds``."""
     truth: list[str] = []
     level1s: list[str] = []
     blocks = []
@@ -111,6 +113,7 @@ def real_folds(real: list[Example]) -> dict[str, list[list[str]]]:
 
 
 def main() -> None:
+    """Cross-validate every candidate and write classifier_select.md."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

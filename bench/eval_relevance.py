@@ -41,6 +41,8 @@ BM25_WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0)
 
 @dataclass(frozen=True)
 class Judged:
+    """A query with its relevant projects (corpus positions)."""
+
     qid: str
     query: str
     kind: str
@@ -86,6 +88,8 @@ def ndcg_at_k(ranked: list[int], relevant: frozenset[int]) -> float:
 
 
 def evaluate(index: SearchIndex, queries: list[Judged], sides: dict, fusion: Fusion, mode: str) -> dict:
+    """Per query: recall@K, nDCG@K, ranked projects and the recall of the whole ranking, for one fusion
+    setting."""
     mask = np.ones(index.n_projects, dtype=bool)
     per_query = {}
     for q in queries:
@@ -110,10 +114,12 @@ def result_counts(per_query: dict) -> str:
 
 
 def mean(values: list[float]) -> float:
+    """The mean of ``values`` (0 when empty)."""
     return float(np.mean(values)) if values else float("nan")
 
 
 def summary(per_query: dict, queries: list[Judged]) -> tuple[float, float]:
+    """Mean recall@K and mean nDCG@K over ``queries``."""
     return (
         mean([per_query[q.qid][0] for q in queries]),
         mean([per_query[q.qid][1] for q in queries]),
@@ -141,6 +147,7 @@ def open_index(models_dir: Path) -> tuple[SearchIndex, Settings, float]:
 
 
 def main() -> None:
+    """Evaluate the fusion settings on the judged queries and write relevance.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
     parser.add_argument("--relevance", type=Path, default=ROOT / "eval" / "relevance.jsonl")

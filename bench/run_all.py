@@ -118,6 +118,7 @@ def assemble(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark scripts (or only assemble) and assemble BENCHMARKS.md; the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip", action="append", default=[], help="script name to skip (repeatable)")
     parser.add_argument("--assemble-only", action="store_true", help="do not run, only assemble results")
