@@ -17,11 +17,11 @@ The same steps as :func:`indexer.reuse.neardup.near_duplicate_edges`, distribute
    keys, the first ``max_representatives`` keys of a larger one (linear, not
    quadratic), ranked in their bucket: first within each sub-bucket, then among
    those firsts;
-5. **verification in rounds** — by the rank of the representative (1; 2–5; 6 and
-   beyond), each representative is paired with every later key of its bucket
-   (copied to each sub-bucket and joined there), and the pairs verified by the
-   local engine's rule (:mod:`indexer.reuse.rules`, shipped to the executors).
-   After each round the verified edges are joined into components; a later
+5. **verification in rounds** — by the rank of the representative (1, first only each
+   key's smallest, then the rest; 2–5; 6 and beyond), each representative is paired
+   with every later key of its bucket (copied to each sub-bucket and joined there),
+   and the pairs verified by the local engine's rule (:mod:`indexer.reuse.rules`,
+   shipped to the executors). After each round the verified edges are joined into components; a later
    round's pairs leave out, inside the join, those whose keys are already in one
    component — as the local engine skips pairs it has already joined — and those
    refused before, so each pair is verified at most once. Pairs are made round by
@@ -32,7 +32,10 @@ Where the local engine differs: in a bucket over ``max_bucket_all_pairs`` it
 promotes a key to representative when it joins none of the current ones (up to
 ``max_representatives``), sequentially; here the representatives are the
 bucket's first keys. Both only ever join verified pairs, so they can only differ
-by a pair one of them misses. How buckets are split (``SPLIT``) changes no pair.
+by a pair one of them misses. How buckets are split (``SPLIT``) changes no pair, and
+the order of the rounds changes no cluster: the clusters are the components of the
+candidate pairs the rule accepts, and a pair is only ever skipped when its keys are
+already connected (or it was refused before).
 """
 
 from __future__ import annotations
@@ -248,15 +251,22 @@ def _verified_components(
 ) -> DataFrame:
     """Verify the candidates round by round, joining the verified pairs into components.
 
-    A round's pairs leave out those already in one component and those refused in an
-    earlier round (another band may rank the same pair later): each pair is verified once.
+    The first round takes, of the pairs with a bucket's first key, only each key's pair
+    with the smallest such key (in a giant cluster that joins almost everything with about
+    one verification a key, where all first-key pairs are one per band); the second the
+    rest of them. A round's pairs leave out those already in one component and those
+    refused in an earlier round (another band may rank the same pair later): each pair is
+    verified at most once.
     """
     spark = keys.sparkSession
     labels: DataFrame | None = None
     refused: DataFrame | None = None
-    for n, ranks in enumerate(ROUND_RANKS, 1):
+    rounds = [(ROUND_RANKS[0], True), *((ranks, False) for ranks in ROUND_RANKS)]
+    for n, (ranks, smallest_only) in enumerate(rounds, 1):
         phase(f"candidates round {n}")
         pairs = round_pairs(buckets, reps, ranks, labels, split)
+        if smallest_only:  # each key with its smallest first representative: about one pair a key
+            pairs = pairs.groupBy("b").agg(F.min("a").alias("a"))
         if refused is not None:
             pairs = pairs.join(refused, ["a", "b"], "left_anti")
         pairs = pairs.localCheckpoint()
