@@ -26,13 +26,14 @@ def _engine_rows(r: dict[str, Any]) -> list[str]:
         if e is None:
             continue
         if "error" in e:
-            rows.append(f"| {r['n']:,} | {engine} | failed: {e['error']} ||||||")
+            rows.append(f"| {r['n']:,} | {engine} | failed: {e['error']} |||||||")
             continue
         s = e["summary"]
         steps = ", ".join(f"{k} {v:.0f}" for k, v in e["steps"].items())
         workers = f"{_mem(e, 'python_worker')} / {_mem(e, 'python_worker', 'peak_sum_mib')}"
         rows.append(
-            f"| {r['n']:,} | {engine} | {e['seconds']:.0f} | {_mem(e, 'driver')} | {_mem(e, 'jvm')} | "
+            f"| {r['n']:,} | {engine} | {e['seconds']:.0f} | {_mem(e, 'tree', 'cpu_s')} | "
+            f"{_mem(e, 'driver')} | {_mem(e, 'jvm')} | "
             f"{workers if engine == 'spark' else '—'} | {_mem(e, 'tree')} | {steps} | "
             f"{s['n_goal_clusters']:,} / {s['n_name_clusters']:,} / {s['n_set_clusters']:,} |"
         )
@@ -40,15 +41,19 @@ def _engine_rows(r: dict[str, Any]) -> list[str]:
 
 
 def _growth(runs: list[dict[str, Any]]) -> list[str]:
-    lines = ["| indicators | local s | spark s | spark / local | spark s per 100k | load at start / end |"]
-    lines.append("|---:|---:|---:|---:|---:|---|")
+    lines = [
+        "| indicators | local s | local CPU s | spark s | spark CPU s | spark / local (wall) "
+        "| spark s per 100k | load at start / end |"
+    ]
+    lines.append("|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in runs:
         local, spark = r.get("local", {}), r.get("spark", {})
         ls, ss = local.get("seconds"), spark.get("seconds")
         ratio = f"{ss / ls:.1f}×" if ls and ss else "—"
         per = f"{ss / r['n'] * 100_000:.1f}" if ss else "—"
         lines.append(
-            f"| {r['n']:,} | {ls if ls is not None else '—'} | {ss if ss is not None else '—'} | {ratio} | "
+            f"| {r['n']:,} | {ls if ls is not None else '—'} | {_mem(local, 'tree', 'cpu_s')} | "
+            f"{ss if ss is not None else '—'} | {_mem(spark, 'tree', 'cpu_s')} | {ratio} | "
             f"{per} | {r['load'][0]} / {r['load'][1]}{'' if r.get('locked') else ' (not under the lock)'} |"
         )
     return lines
@@ -171,11 +176,13 @@ def write_markdown(runs: list[dict[str, Any]], notes: Path) -> str:
         "same Parquet export; themes use the fake encoder in both (the same sample, so the same themes). "
         "Memory: every process of the run's tree sampled from /proc twice a second — the Python driver, the "
         "one JVM of local[2] (driver and executors), the Spark Python workers (largest one / all at once), "
-        "and the whole tree at one instant.",
+        "and the whole tree at one instant. CPU s: user + system time of every process of the tree, as last "
+        "sampled (runs before 2026-12-02 17:00 did not record it: —); on this shared machine it depends far "
+        "less on the load than the wall time does.",
         "",
-        "| indicators | engine | seconds | Python driver MiB | JVM MiB | Python workers MiB (one / all) | "
-        "tree MiB | steps (s) | goal / name / set clusters |",
-        "|---:|---|---:|---:|---:|---:|---:|---|---|",
+        "| indicators | engine | seconds | CPU s (whole tree) | Python driver MiB | JVM MiB | "
+        "Python workers MiB (one / all) | tree MiB | steps (s) | goal / name / set clusters |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in runs:
         lines += _engine_rows(r)
