@@ -18,6 +18,7 @@ all of them (bench/spark_markdown.py). Reported runs:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import resource
@@ -43,13 +44,20 @@ sys.path.insert(0, str(BENCH_DIR))
 KINDS = ("goal_clusters", "name_clusters", "set_clusters")
 
 
-def _labels(report: Any, kind: str) -> dict[str, int]:
-    """Each clustered item (project, and indicator ordinal for names) → the index of its cluster."""
-    return {
-        f"{m.project_id}#{m.indicator_ordinal}": i
-        for i, c in enumerate(getattr(report, kind))
-        for m in c.members
-    }
+MEMBER_FILES = {
+    "goal_clusters": "goal_members",
+    "name_clusters": "name_members",
+    "set_clusters": "set_members",
+}
+
+
+def _labels(tables: Path, kind: str) -> dict[str, str]:
+    """Each clustered item (project, and indicator ordinal for names) → its cluster, from the
+    members file the engine wrote (reuse.json lists only each cluster's first members)."""
+    with (tables / f"{MEMBER_FILES[kind]}.csv").open(encoding="utf-8-sig", newline="") as fh:
+        return {
+            f"{r['project_id']}#{r['indicator_ordinal'] or None}": r["cluster_id"] for r in csv.DictReader(fh)
+        }
 
 
 def _engine(engine: str, conf: dict[str, str]) -> Any:
@@ -68,15 +76,18 @@ def stage(engine: str, export: Path, pairs_out: Path, conf: dict[str, str]) -> d
     from indexer.encoder import FakeEncoder
     from indexer.reuse import summary
 
-    with TreeSampler() as memory:
+    with TreeSampler() as memory, tempfile.TemporaryDirectory(prefix="bench-spark-report-") as out:
         runner = _engine(engine, conf)
         started = time.perf_counter()
         report = runner.find_reuse(export, FakeEncoder())
         seconds = time.perf_counter() - started
-    pairs_out.write_text(json.dumps({kind: _labels(report, kind) for kind in KINDS}))
+        runner.write_report(report, Path(out))
+        write_s = time.perf_counter() - started - seconds
+        pairs_out.write_text(json.dumps({kind: _labels(Path(out) / "reuse_tables", kind) for kind in KINDS}))
     stats = getattr(runner, "last_stats", {})
     return {
         "seconds": round(seconds, 1),
+        "write_s": round(write_s, 1),
         "steps": dict(report.timings),
         "summary": summary(report),
         "largest_goal_cluster": max((len(c.members) for c in report.goal_clusters), default=0),
@@ -119,6 +130,29 @@ def pair_f1(local: dict[str, int], spark: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _project_number(item: str) -> int:
+    return int(item.split("#", 1)[0].rsplit("-", 1)[1])
+
+
+def prefix_agreement(n: int, reference: int, work: Path) -> dict[str, Any]:
+    """Spark at ``n`` against the local engine at ``reference`` < ``n`` on the items of the smaller
+    corpus (its projects are the larger one's first ones, bar its last, cut short; left out of
+    both). The larger corpus may join more of them through its other projects, so pairs only
+    Spark has are expected; a pair only the local engine has is one Spark missed."""
+    cut = int(json.loads((work / f"syn-{reference}" / "manifest.json").read_text())["n_projects"]) - 1
+    local = json.loads((work / f"local-{reference}.json").read_text())
+    spark = json.loads((work / f"spark-{n}.json").read_text())
+
+    def within(labels: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in labels.items() if _project_number(k) < cut}
+
+    return {
+        "reference": reference,
+        "projects": cut,
+        **{k: pair_f1(within(local[k]), within(spark[k])) for k in KINDS},
+    }
+
+
 def _export(n: int, work: Path) -> tuple[Path, float]:
     """The Parquet export of the ``n``-indicator synthetic corpus (reused when ``work`` has it)."""
     from synth import synthetic_corpus
@@ -133,8 +167,11 @@ def _export(n: int, work: Path) -> tuple[Path, float]:
     return export, round(time.perf_counter() - started, 1)
 
 
-def run_size(n: int, work: Path, engines: list[str], conf: list[str]) -> dict[str, Any]:
-    """Both engines on the ``n``-indicator corpus, each in its own subprocess, and their agreement."""
+def run_size(
+    n: int, work: Path, engines: list[str], conf: list[str], reference: int | None = None
+) -> dict[str, Any]:
+    """Both engines on the ``n``-indicator corpus, each in its own subprocess, and their agreement
+    (on the first projects only, against the local engine at ``reference``, when given)."""
     export, export_s = _export(n, work)
     out: dict[str, Any] = {"n": n, "export_s": export_s, "conf": conf}
     for engine in engines:
@@ -147,6 +184,8 @@ def run_size(n: int, work: Path, engines: list[str], conf: list[str]) -> dict[st
         local = json.loads((work / f"local-{n}.json").read_text())
         spark = json.loads((work / f"spark-{n}.json").read_text())
         out["agreement"] = {k: pair_f1(local[k], spark[k]) for k in KINDS}
+    if reference is not None and "error" not in out.get("spark", {"error": 1}):
+        out["prefix_agreement"] = prefix_agreement(n, reference, work)
     return out
 
 
@@ -183,6 +222,11 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", choices=["local", "spark"], default=["local", "spark"])
     parser.add_argument("--conf", action="append", default=[], help="Spark setting key=value (repeatable)")
     parser.add_argument("--work", type=Path, help="keep the Parquet exports here and reuse them")
+    parser.add_argument(
+        "--reference",
+        type=int,
+        help="compare Spark with the local engine's earlier run at this smaller size, on its projects",
+    )
     parser.add_argument("--fresh", action="store_true", help="forget earlier runs in the results JSON")
     parser.add_argument("--markdown-only", action="store_true", help="rewrite spark.md from the kept runs")
     args = parser.parse_args()
@@ -203,7 +247,7 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
             load = load_average()
-            result = run_size(n, work, args.engines, args.conf)
+            result = run_size(n, work, args.engines, args.conf, args.reference)
             result |= {"command": command.strip(), "load": [round(load, 1), round(load_average(), 1)]}
             result["locked"] = os.environ.get("JIXIAO_BENCH_LOCKED") == "1"
             earlier = next((r for r in runs if r["n"] == n), {})

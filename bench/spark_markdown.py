@@ -30,6 +30,8 @@ def _engine_rows(r: dict[str, Any]) -> list[str]:
             continue
         s = e["summary"]
         steps = ", ".join(f"{k} {v:.0f}" for k, v in e["steps"].items())
+        if "write_s" in e:  # runs since the members files: writing the report's files
+            steps += f"; files {e['write_s']:.0f}"
         workers = f"{_mem(e, 'python_worker')} / {_mem(e, 'python_worker', 'peak_sum_mib')}"
         rows.append(
             f"| {r['n']:,} | {engine} | {e['seconds']:.0f} | {_mem(e, 'tree', 'cpu_s')} | "
@@ -156,10 +158,11 @@ def projection(runs: list[dict[str, Any]]) -> list[str]:
         f"{driver_100m / 1024:,.0f} GiB |",
         "",
         f"On 50 executors × {cores} cores that is about {wall_h * 60:,.1f} minutes of executor time per core "
-        "if it spreads evenly, on top of the fixed stage overhead. The driver row is the part that does "
-        "not spread: the report's clustered items come "
-        "to the driver to be assembled and written by the local engine's code, so at 100M the driver needs "
-        "that memory (or the report would have to be written from the executors).",
+        "if it spreads evenly, on top of the fixed stage overhead. The driver row is fitted the same "
+        "way; since the members files are written from the executors, the driver holds one summary and "
+        "at most `json_max_members` members per cluster, the per-group counts, and the amount-only "
+        "groups' projects, so what grows with the corpus is the number of clusters and of shared "
+        "content keys (runs before that change held every member of every cluster there).",
     ]
 
 
@@ -198,6 +201,13 @@ def write_markdown(runs: list[dict[str, Any]], notes: Path) -> str:
         if a:
             cells = [f"{a[k]['f1']:.4f} ({a[k]['only_local']:,} / {a[k]['only_spark']:,})" for k in KINDS]
             lines.append(f"| {r['n']:,} | " + " | ".join(cells) + " |")
+        p = r.get("prefix_agreement")
+        if p:
+            cells = [f"{p[k]['f1']:.4f} ({p[k]['only_local']:,} / {p[k]['only_spark']:,})" for k in KINDS]
+            lines.append(
+                f"| {r['n']:,}: its first {p['projects']:,} projects, vs the local engine on the "
+                f"{p['reference']:,} corpus | " + " | ".join(cells) + " |"
+            )
     lines += [
         "",
         "Both engines use the same keys, shingles, MinHash signatures (datasketch, same seed), bands and "

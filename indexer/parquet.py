@@ -310,7 +310,7 @@ def _read(export_dir: Path, name: str, partitions: Sequence[str]) -> pa.Table:
     return pq.read_table(path, partitioning=ds.partitioning(schema, flavor="hive"))
 
 
-def _amount(value: Decimal | None) -> Decimal | None:
+def stored_amount(value: Decimal | None) -> Decimal | None:
     """Amounts come back with two decimals (万元 to the yuan) unless they have finer digits."""
     if value is None:
         return None
@@ -331,7 +331,7 @@ def indicator_from_row(r: Mapping[str, Any]) -> Indicator:
 
 def project_from_row(r: Mapping[str, Any], indicators: Iterable[Indicator] = ()) -> Project:
     """The :class:`Project` of one row of the projects dataset (pyarrow or Spark)."""
-    return store_sql.project_from_row(r, indicators, _amount)
+    return store_sql.project_from_row(r, indicators, stored_amount)
 
 
 def read_projects(export_dir: str | Path) -> tuple[Project, ...]:

@@ -7,10 +7,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from reuse_support import make_project as _project
 
 from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
-from indexer.records import Amounts, Indicator, Project
 from indexer.reuse import ReuseParams, find_reuse, report_to_dict, write_report
 from indexer.reuse.detect import amount_only_groups, goal_clusters, name_clusters, set_clusters
 from indexer.reuse.diff import diff_spans
@@ -27,46 +27,6 @@ CLAUSE = (
 UNRELATED = "保障口岸查验单位正常运转，改善口岸通关环境，提升通关效率和旅客满意度，维护口岸安全稳定。"
 OTHER = "举办国际美食节和购物节等促消费活动，展示饮食文化，擦亮城市名片，带动餐饮零售消费增长。"
 IT = "完善信息化系统运维体系，提高系统日常监测和故障处理水平，保障业务系统安全稳定运行。"
-
-
-def _ind(pid: str, ordinal: int, name: str, value: str = "≥1个") -> Indicator:
-    return Indicator(
-        project_id=pid,
-        ordinal=ordinal,
-        level1="产出",
-        level2_code="11",
-        name=name,
-        name_raw=name,
-        cycle_value=value,
-        annual_value=value,
-        target=None,
-    )
-
-
-def _project(
-    pid: str,
-    goal: str,
-    *,
-    district: str = "广州市",
-    department: str = "广州市商务局",
-    name: str | None = None,
-    amount: str = "100.00",
-    indicators: tuple[tuple[str, str], ...] = (),
-) -> Project:
-    return Project(
-        id=pid,
-        source_file="synthetic.txt",
-        source_line=int(pid.lstrip("p") or 0) + 1,
-        district=district,
-        department=department,
-        budget_unit=None,
-        name=name or f"项目{pid}",
-        name_raw=name or f"项目{pid}",
-        amounts=Amounts(total=Decimal(amount)),
-        goal=goal,
-        goal_raw=goal,
-        indicators=tuple(_ind(pid, i, n, v) for i, (n, v) in enumerate(indicators, 1)),
-    )
 
 
 SET_A = (("扶持资金发放正确率", "100%"), ("扶持资金发放及时率", "100%"), ("扶持企业满意度", "≥90%"))

@@ -235,6 +235,13 @@ def test_report_command_on_spark_writes_what_the_local_engine_writes(spark, seed
     assert json.loads(json.dumps(local, ensure_ascii=False, default=str)) == written
     assert (tmp_path / "r" / "reuse.html").is_file() and (tmp_path / "r" / "reuse_tables").is_dir()
     assert written["summary"]["n_goal_clusters"] >= 10  # the seed's templates are found at all
+    # every CSV, the members files the executors wrote among them, is the local engine's byte for byte
+    args = ["report", "--engine", "local", "--input", str(tmp_path / "pq"), "--out", str(tmp_path / "l")]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    tables = sorted((tmp_path / "l" / "reuse_tables").glob("*.csv"))
+    assert {p.name for p in tables} >= {"goal_members.csv", "name_members.csv", "set_members.csv"}
+    for path in tables:
+        assert (tmp_path / "r" / "reuse_tables" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_unknown_engine_and_master_without_spark_are_refused(seed_models):

@@ -28,26 +28,35 @@ def register(app: typer.Typer) -> None:
                 "--input", help="A `jixiao export --parquet` folder instead of the corpus database."
             ),
         ] = None,
+        max_members: Annotated[
+            int | None,
+            typer.Option(
+                "--max-members",
+                min=1,
+                help="Members listed per cluster in reuse.json, default 500 (the members CSVs list all).",
+            ),
+        ] = None,
     ) -> None:
         """Find copy-pasted goals and indicator sets; write reuse.html, reuse.json and CSV tables."""
         from api.loaders import load_corpus, open_encoder
         from indexer.errors import NotFoundError
-        from indexer.reuse import summary, write_report
+        from indexer.reuse import ReuseParams, summary
         from indexer.reuse.engine import get_engine
 
         settings = get_settings()
+        params = ReuseParams() if max_members is None else ReuseParams(json_max_members=max_members)
         report_engine = get_engine(engine, master)
         if source is None:
             corpus = load_corpus(settings, required=False)
             if len(corpus) == 0:
                 raise NotFoundError(f"the corpus at {settings.db_path} is empty: run `jixiao ingest` first")
-            result = report_engine.find_reuse(corpus, open_encoder(settings))
+            result = report_engine.find_reuse(corpus, open_encoder(settings), params)
         else:
             from indexer.parquet import read_manifest_of
 
             read_manifest_of(source)  # a clear error before any engine starts
-            result = report_engine.find_reuse(source, open_encoder(settings))
-        path = write_report(result, out)
+            result = report_engine.find_reuse(source, open_encoder(settings), params)
+        path = report_engine.write_report(result, out)
         headline = summary(result)
         typer.echo(
             f"{headline['n_projects']} projects: {headline['n_goal_clusters']} goal clusters "

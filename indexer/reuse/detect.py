@@ -142,19 +142,21 @@ def group_totals(projects: Iterable[Project], group_of: Callable[[Project], str]
     return {g: GroupTotals(n, i) for g, (n, i) in counts.items()}
 
 
-def measures(
-    totals: Mapping[str, GroupTotals],
-    group_of: Mapping[str, str],
-    goals: Iterable[Cluster],
-    names: Iterable[Cluster],
-    sets: Iterable[Cluster],
-) -> list[GroupMeasure]:
-    """Per-group (district or department) shares of reused goals and boilerplate indicators.
+@dataclass(frozen=True, slots=True)
+class ReusedCounts:
+    """What of one group's projects and indicators the clusters take in."""
 
-    ``totals`` holds every group's projects and indicators; the reused ones are counted
-    from the clusters' members, ``group_of`` giving the group of each member's project id
-    (it needs to know only those).
-    """
+    goal: int = 0  # projects whose goal is in a goal cluster
+    goal_cross_district: int = 0  # … in a goal cluster spanning districts
+    boilerplate: int = 0  # indicators whose name is in a name cluster
+    set_repeated: int = 0  # projects whose indicator set is in a set cluster
+
+
+def reused_counts(
+    group_of: Mapping[str, str], goals: Iterable[Cluster], names: Iterable[Cluster], sets: Iterable[Cluster]
+) -> dict[str, ReusedCounts]:
+    """Per group, the reused projects and indicators counted from the clusters' members (every
+    member listed), ``group_of`` giving the group of each member's project id."""
     reused_goal: dict[str, set[str]] = defaultdict(set)
     cross_goal: dict[str, set[str]] = defaultdict(set)
     for c in goals:
@@ -170,15 +172,28 @@ def measures(
     for c in sets:
         for m in c.members:
             in_set[group_of[m.project_id]].add(m.project_id)
+    groups = reused_goal.keys() | boiler.keys() | in_set.keys()
+    return {
+        g: ReusedCounts(len(reused_goal[g]), len(cross_goal[g]), len(boiler[g]), len(in_set[g]))
+        for g in groups
+    }
+
+
+def group_measures(
+    totals: Mapping[str, GroupTotals], counts: Mapping[str, ReusedCounts]
+) -> list[GroupMeasure]:
+    """Per-group (district, department or year) measures: ``totals`` holds every group's
+    projects and indicators, ``counts`` the reused ones (a group missing there has none)."""
+    none = ReusedCounts()
     out = [
         GroupMeasure(
             group=group,
             n_projects=t.n_projects,
-            n_goal_reused=len(reused_goal[group]),
-            n_goal_reused_cross_district=len(cross_goal[group]),
+            n_goal_reused=counts.get(group, none).goal,
+            n_goal_reused_cross_district=counts.get(group, none).goal_cross_district,
             n_indicators=t.n_indicators,
-            n_indicators_boilerplate=len(boiler[group]),
-            n_set_repeated=len(in_set[group]),
+            n_indicators_boilerplate=counts.get(group, none).boilerplate,
+            n_set_repeated=counts.get(group, none).set_repeated,
         )
         for group, t in totals.items()
     ]
@@ -186,9 +201,32 @@ def measures(
     return out
 
 
-def top_reused_names(names: Sequence[Cluster], limit: int) -> list[ReusedName]:
-    """The indicator-name clusters spread over the most projects."""
-    ranked = sorted(names, key=lambda c: (-c.n_projects, -c.size, c.shared_text))[:limit]
+def measures(
+    totals: Mapping[str, GroupTotals],
+    group_of: Mapping[str, str],
+    goals: Iterable[Cluster],
+    names: Iterable[Cluster],
+    sets: Iterable[Cluster],
+) -> list[GroupMeasure]:
+    """Per-group (district or department) shares of reused goals and boilerplate indicators,
+    from clusters listing every member (see :func:`reused_counts`)."""
+    return group_measures(totals, reused_counts(group_of, goals, names, sets))
+
+
+def top_name_clusters(names: Sequence[Cluster], limit: int) -> list[Cluster]:
+    """The ``limit`` indicator-name clusters spread over the most projects."""
+    return sorted(names, key=lambda c: (-c.n_projects, -c.size, c.shared_text))[:limit]
+
+
+def _member_texts(cluster: Cluster) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.text for m in cluster.members))
+
+
+def top_reused_names(
+    names: Sequence[Cluster], limit: int, variants: Callable[[Cluster], tuple[str, ...]] = _member_texts
+) -> list[ReusedName]:
+    """The indicator-name clusters spread over the most projects; ``variants`` gives a cluster's
+    distinct member texts in member order (by default from its listed members)."""
     return [
         ReusedName(
             name=c.shared_text,
@@ -197,9 +235,9 @@ def top_reused_names(names: Sequence[Cluster], limit: int) -> list[ReusedName]:
             n_indicators=c.size,
             n_districts=len(c.districts),
             n_departments=len(c.departments),
-            variants=tuple(dict.fromkeys(m.text for m in c.members)),
+            variants=variants(c),
         )
-        for c in ranked
+        for c in top_name_clusters(names, limit)
     ]
 
 

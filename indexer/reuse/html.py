@@ -6,17 +6,20 @@ the file opens offline.
 
 from __future__ import annotations
 
-import csv
 import html
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from indexer.errors import InvalidInputError
 from indexer.reuse.records import Cluster, Member, ReuseReport
 from indexer.reuse.serialize import report_to_dict, summary, tables
+from indexer.reuse.tablefiles import write_table
 
 _MAX_CLUSTERS_SHOWN = 60
-_MAX_MEMBERS_SHOWN = 30
+MEMBERS_SHOWN = 30
+"""Members listed per cluster in the HTML page."""
 _TOP_DEPARTMENTS = 25
 _GROUP_KINDS = {"amounts_only": "文本相同、金额不同", "numbers_only": "仅数字不同"}
 
@@ -75,14 +78,14 @@ def _cluster_html(c: Cluster) -> str:
     if c.crosses_districts:
         badges += "<span class='badge cross'>跨区域</span>"
     rows = []
-    for m in c.members[:_MAX_MEMBERS_SHOWN]:
+    for m in c.members[:MEMBERS_SHOWN]:
         amount = "" if m.amount_total is None else f"{m.amount_total}"
         rows.append(
             f"<tr><td>{_e(m.district)}</td><td>{_e(m.department)}</td><td>{_e(m.project_name)}"
             f"<br><span class='muted'>{_e(m.project_id)}</span></td><td class='n'>{_e(amount)}</td>"
             f"<td class='n'>{m.similarity:.2f}</td><td>{_diff_html(m)}</td></tr>"
         )
-    more = len(c.members) - _MAX_MEMBERS_SHOWN
+    more = c.size - MEMBERS_SHOWN
     tail = f"<p class='muted'>… 另有 {more} 个成员（见 CSV）。</p>" if more > 0 else ""
     return (
         f"<details><summary><b>{_e(c.id)}</b> — {c.n_projects} 个项目，{len(c.districts)} 个区域"
@@ -197,7 +200,7 @@ def render_html(report: ReuseReport) -> str:
     from plotly.offline import get_plotlyjs
 
     headline = summary(report)
-    rows = tables(report)
+    rows = tables(report, members=False)
     figs = {
         key: fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{key}")
         for key, fig in figures(report).items()
@@ -329,23 +332,31 @@ def render_html(report: ReuseReport) -> str:
     )
 
 
-def write_report(report: ReuseReport, out_dir: Path) -> Path:
-    """Write ``reuse.html``, ``reuse.json`` and one CSV per table into ``out_dir``; return the HTML path."""
+def write_report(report: ReuseReport, out_dir: Path, members: Callable[[Path], None] | None = None) -> Path:
+    """Write ``reuse.html``, ``reuse.json`` and one CSV per table into ``out_dir``; return the HTML path.
+
+    The members files (``reuse_tables/*_members.csv``, every member of every cluster) come from
+    the report's clusters, or, when ``members`` is given, from ``members(tables_dir)`` (the Spark
+    engine writes them from its executors; its report lists only each cluster's first members).
+    """
     out_dir = Path(out_dir)
     data_dir = out_dir / "reuse_tables"
     data_dir.mkdir(parents=True, exist_ok=True)
-    for name, rows in tables(report).items():
-        path = data_dir / f"{name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            if not rows:
-                fh.write("")
-                continue
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+    if members is None and not all(c.complete for c in _all_clusters(report)):
+        raise InvalidInputError(
+            "the report lists only the first members of some clusters: write it with its engine"
+        )
+    for name, rows in tables(report, members=members is None).items():
+        write_table(data_dir / f"{name}.csv", rows)
+    if members is not None:
+        members(data_dir)
     (out_dir / "reuse.json").write_text(
         json.dumps(report_to_dict(report), ensure_ascii=False, indent=1), encoding="utf-8"
     )
     html_path = out_dir / "reuse.html"
     html_path.write_text(render_html(report), encoding="utf-8")
     return html_path
+
+
+def _all_clusters(report: ReuseReport) -> tuple[Cluster, ...]:
+    return report.goal_clusters + report.name_clusters + report.set_clusters

@@ -36,7 +36,7 @@ class ReuseParams:
     max_bucket_all_pairs: int = 60  # larger LSH buckets are verified against representatives
     max_representatives: int = 25
     max_diff_keys: int = 300  # per cluster, distinct member texts that get a diff
-    json_max_members: int | None = 500  # per cluster in reuse.json (the CSVs keep every member)
+    json_max_members: int | None = 500  # members listed per cluster in reuse.json (`--max-members`)
     theme_k_min: int = 3
     theme_k_max: int = 12
     theme_max_projects: int = 1000  # themes/map on a deterministic sample beyond this (encoding cost)
@@ -71,7 +71,12 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """A group of copy-pasted texts (goals, indicator names or indicator sets)."""
+    """A group of copy-pasted texts (goals, indicator names or indicator sets).
+
+    ``members`` are the cluster's first members in report order: all of them from the local
+    engine, at most ``ReuseParams.json_max_members`` from the Spark engine (whose executors write
+    the complete membership files); ``size`` always counts them all.
+    """
 
     id: str  # e.g. "goal-3"
     kind: str  # "goal", "indicator_name" or "indicator_set"
@@ -83,11 +88,12 @@ class Cluster:
     departments: tuple[str, ...]
     crosses_districts: bool
     min_similarity: float
+    size: int  # members in all (projects; indicators for indicator-name clusters)
 
     @property
-    def size(self) -> int:
-        """Number of members (projects; indicators for indicator-name clusters)."""
-        return len(self.members)
+    def complete(self) -> bool:
+        """Whether ``members`` lists every member."""
+        return len(self.members) == self.size
 
 
 YEAR_UNKNOWN = "未知"

@@ -6,7 +6,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from indexer.reuse.records import Cluster, GroupMeasure, ReuseReport
+from indexer.reuse.records import Cluster, DiffSpan, GroupMeasure, Member, ReuseReport
 
 SCHEMA_VERSION = 1
 
@@ -25,7 +25,8 @@ def _plain(value: Any) -> Any:
 
 def _cluster(c: Cluster, max_members: int | None) -> dict[str, Any]:
     shown = c.members if max_members is None else c.members[:max_members]
-    out = {f.name: _plain(getattr(c, f.name)) for f in dataclasses.fields(c) if f.name != "members"}
+    listed = (f.name for f in dataclasses.fields(c) if f.name not in ("members", "size"))
+    out = {name: _plain(getattr(c, name)) for name in listed}
     out["size"] = c.size
     out["members"] = [_plain(m) for m in shown]
     out["members_truncated"] = len(shown) < c.size
@@ -41,7 +42,8 @@ def _measure(m: GroupMeasure) -> dict[str, Any]:
 
 def summary(report: ReuseReport) -> dict[str, Any]:
     """Headline numbers of the report."""
-    reused_projects = {m.project_id for c in report.goal_clusters for m in c.members}
+    # a project has one goal, so it is in at most one goal cluster
+    reused_projects = sum(c.n_projects for c in report.goal_clusters)
     boiler = sum(m.n_indicators_boilerplate for m in report.by_district)
     return {
         "n_projects": report.n_projects,
@@ -49,8 +51,8 @@ def summary(report: ReuseReport) -> dict[str, Any]:
         "n_goal_clusters": len(report.goal_clusters),
         "n_goal_clusters_near": sum(not c.exact for c in report.goal_clusters),
         "n_goal_clusters_cross_district": sum(c.crosses_districts for c in report.goal_clusters),
-        "n_projects_goal_reused": len(reused_projects),
-        "goal_reused_share": round(len(reused_projects) / report.n_projects, 4) if report.n_projects else 0.0,
+        "n_projects_goal_reused": reused_projects,
+        "goal_reused_share": round(reused_projects / report.n_projects, 4) if report.n_projects else 0.0,
         "n_name_clusters": len(report.name_clusters),
         "n_indicators_boilerplate": boiler,
         "boilerplate_indicator_share": round(boiler / report.n_indicators, 4) if report.n_indicators else 0.0,
@@ -65,8 +67,9 @@ def summary(report: ReuseReport) -> dict[str, Any]:
 def report_to_dict(report: ReuseReport) -> dict[str, Any]:
     """The whole report as JSON-able data (Decimal → float), for the API and ``report.json``.
 
-    Each cluster lists at most ``params.json_max_members`` members (``members_truncated``
-    says when more exist; the CSV tables of :func:`tables` keep every member).
+    Each cluster lists at most ``params.json_max_members`` members, its first ones in report
+    order; ``size`` counts them all and ``members_truncated`` says when more exist (the members
+    files, :data:`MEMBER_TABLES`, list every member).
     """
     cap = report.params.json_max_members
     return {
@@ -91,14 +94,81 @@ def report_to_dict(report: ReuseReport) -> dict[str, Any]:
     }
 
 
-def _diff_text(member: Any) -> str:
-    if member.diff is None:
+MEMBER_TABLES: dict[str, str] = {
+    "goal": "goal_members",
+    "indicator_name": "name_members",
+    "indicator_set": "set_members",
+}
+"""The members file (``reuse_tables/<name>.csv``) of each cluster kind: one row per member."""
+
+MEMBER_COLUMNS: tuple[str, ...] = (
+    "cluster_id",
+    "project_id",
+    "project_name",
+    "district",
+    "department",
+    "amount_total",
+    "indicator_ordinal",
+    "similarity",
+    "text",
+    "diff",
+)
+"""The columns of a members file, in order (both engines)."""
+
+
+def diff_text(diff: tuple[DiffSpan, ...] | None) -> str:
+    """A member's diff as the members file writes it."""
+    if diff is None:
         return "(not computed)"
-    return " | ".join(f"{d.op}: «{d.shared}» → «{d.member}»" for d in member.diff)
+    return " | ".join(f"{d.op}: «{d.shared}» → «{d.member}»" for d in diff)
 
 
-def tables(report: ReuseReport) -> dict[str, list[dict[str, Any]]]:
-    """Every table of the report as rows of flat dicts (the CSV files)."""
+def member_values(
+    cluster_id: str,
+    project_id: str,
+    project_name: str,
+    district: str,
+    department: str,
+    amount_total: Decimal | None,
+    indicator_ordinal: int | None,
+    similarity: float,
+    text: str,
+    diff: str,
+) -> list[Any]:
+    """One row of a members file (:data:`MEMBER_COLUMNS`), ``diff`` as :func:`diff_text` gives it."""
+    return [
+        cluster_id,
+        project_id,
+        project_name,
+        district,
+        department,
+        _plain(amount_total),
+        indicator_ordinal,
+        similarity,
+        text,
+        diff,
+    ]
+
+
+def _member_row(c: Cluster, m: Member) -> dict[str, Any]:
+    values = member_values(
+        c.id,
+        m.project_id,
+        m.project_name,
+        m.district,
+        m.department,
+        m.amount_total,
+        m.indicator_ordinal,
+        m.similarity,
+        m.text,
+        diff_text(m.diff),
+    )
+    return dict(zip(MEMBER_COLUMNS, values, strict=True))
+
+
+def tables(report: ReuseReport, members: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """Every table of the report as rows of flat dicts (the CSV files); ``members=False`` leaves
+    out the members files (:data:`MEMBER_TABLES`, written by the Spark engine's executors)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for name, clusters in (
         ("goal_clusters", report.goal_clusters),
@@ -118,22 +188,10 @@ def tables(report: ReuseReport) -> dict[str, list[dict[str, Any]]]:
             }
             for c in clusters
         ]
-        out[name.replace("clusters", "members")] = [
-            {
-                "cluster_id": c.id,
-                "project_id": m.project_id,
-                "project_name": m.project_name,
-                "district": m.district,
-                "department": m.department,
-                "amount_total": _plain(m.amount_total),
-                "indicator_ordinal": m.indicator_ordinal,
-                "similarity": m.similarity,
-                "text": m.text,
-                "diff": _diff_text(m),
-            }
-            for c in clusters
-            for m in c.members
-        ]
+        if members:
+            out[name.replace("clusters", "members")] = [
+                _member_row(c, m) for c in clusters for m in c.members
+            ]
     out["by_district"] = [_measure(m) for m in report.by_district]
     out["by_department"] = [_measure(m) for m in report.by_department]
     out["by_year"] = [_measure(m) for m in report.by_year]

@@ -14,14 +14,18 @@ from typing import TYPE_CHECKING
 
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
+from indexer.errors import InvalidInputError
 from indexer.parquet import export_parquet
+from indexer.reuse.html import write_report
 from indexer.reuse.records import ReuseParams, ReuseReport
+from indexer.reuse.serialize import MEMBER_TABLES
 from indexer.spark_session import DEFAULT_MASTER, spark_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from indexer.reuse.spark.lsh import LshStats
+    from indexer.reuse.spark.summaries import KindClusters
 
 
 class SparkEngine:
@@ -33,6 +37,7 @@ class SparkEngine:
         self.master = master or DEFAULT_MASTER
         self._session = session
         self.last_stats: dict[str, LshStats] = {}
+        self._last: tuple[ReuseReport, dict[str, KindClusters]] | None = None
 
     @property
     def session(self) -> SparkSession:
@@ -49,9 +54,27 @@ class SparkEngine:
 
         params = params or ReuseParams()
         if isinstance(source, Corpus):
+            # what the members files are written from is checkpointed: the export can go
             with tempfile.TemporaryDirectory(prefix="jixiao-spark-") as tmp:
                 export_parquet(source, Path(tmp) / "corpus")
-                report, self.last_stats = run_reuse_job(self.session, Path(tmp) / "corpus", encoder, params)
-            return report
-        report, self.last_stats = run_reuse_job(self.session, Path(source), encoder, params)
+                found = run_reuse_job(self.session, Path(tmp) / "corpus", encoder, params)
+        else:
+            found = run_reuse_job(self.session, Path(source), encoder, params)
+        report, self.last_stats, kinds = found
+        self._last = (report, kinds)
         return report
+
+    def write_report(self, report: ReuseReport, out_dir: Path) -> Path:
+        """Write the report's files; the members files come from the executors (with a cluster,
+        ``out_dir`` must be on a file system the executors and the driver share)."""
+        if self._last is None or self._last[0] is not report:
+            raise InvalidInputError(
+                "this Spark engine did not find that report: write it right after find_reuse"
+            )
+        kinds = self._last[1]
+
+        def members(tables_dir: Path) -> None:
+            for kind, name in MEMBER_TABLES.items():
+                kinds[kind].write_members(tables_dir / f"{name}.csv")
+
+        return write_report(report, out_dir, members)

@@ -3,12 +3,15 @@
 Distributed: normalisation and keys (pandas UDFs calling the rule code of
 :mod:`indexer.reuse.rules`), MinHash banding, candidate verification and
 connected components (:mod:`indexer.reuse.spark.lsh`), the per-district and
-per-department totals, the amount-only content keys. Only what the report lists
-comes back to the driver — the items of clusters spanning two or more projects,
-the projects of shared content keys, the theme sample — and is assembled by the
-local engine's own functions (:func:`~indexer.reuse.clusters.build_clusters`,
-:func:`~indexer.reuse.detect.measures`, :func:`~indexer.reuse.detect.amount_only_groups`,
-:func:`~indexer.reuse.themes.find_themes`), so both engines write the same report.
+per-department totals and reused counts, the clusters' summaries
+(:mod:`indexer.reuse.spark.summaries`), the amount-only content keys. Only what the
+report lists comes back to the driver — one summary row and the first
+``json_max_members`` members of each cluster, the per-group counts, the projects of
+shared content keys, the theme sample — and is assembled by the local engine's own
+functions (:func:`~indexer.reuse.clusters.make_members`,
+:func:`~indexer.reuse.detect.group_measures`, :func:`~indexer.reuse.detect.amount_only_groups`,
+:func:`~indexer.reuse.themes.find_themes`), so both engines write the same report; every
+member of every cluster goes to the members files from the executors.
 """
 
 from __future__ import annotations
@@ -28,10 +31,15 @@ from pyspark.sql.window import Window
 from indexer.encoder.base import Encoder
 from indexer.parquet import indicator_from_row, project_from_row, read_manifest_of
 from indexer.records import Project
-from indexer.reuse.clusters import Item, build_clusters
-from indexer.reuse.detect import GroupTotals, amount_only_groups, measures, top_reused_names, year_group
+from indexer.reuse.detect import (
+    GroupTotals,
+    amount_only_groups,
+    group_measures,
+    top_name_clusters,
+    top_reused_names,
+)
 from indexer.reuse.neardup import dup_key
-from indexer.reuse.records import YEAR_UNKNOWN, Cluster, ReuseParams, ReuseReport
+from indexer.reuse.records import YEAR_UNKNOWN, ReuseParams, ReuseReport
 from indexer.reuse.rules import (
     AMOUNT_MASKS,
     KindRule,
@@ -44,6 +52,7 @@ from indexer.reuse.rules import (
     set_text,
 )
 from indexer.reuse.spark.lsh import LshStats, key_labels
+from indexer.reuse.spark.summaries import KindClusters, kind_clusters, name_variants, reused_by_group
 from indexer.reuse.themes import find_themes, sample_projects
 
 
@@ -105,14 +114,10 @@ def _set_items(listed: DataFrame, params: ReuseParams) -> DataFrame:
     )
 
 
-def _projects_by_id(rows: list[Any]) -> dict[str, Project]:
-    return {r["id"]: project_from_row(r.asDict()) for r in rows}
-
-
 def _clusters(
-    items: DataFrame, projects: DataFrame, rule: KindRule, params: ReuseParams, members: dict[str, Project]
-) -> tuple[list[Cluster], LshStats]:
-    """The clusters of one kind; the projects of their members are added to ``members``."""
+    items: DataFrame, projects: DataFrame, rule: KindRule, params: ReuseParams
+) -> tuple[KindClusters, LshStats]:
+    """The clusters of one kind (only summaries and first members reach the driver)."""
     context = items.sparkSession.sparkContext
     step = context.getLocalProperty("spark.job.description")
     context.setJobDescription(f"{step}: items")
@@ -120,16 +125,7 @@ def _clusters(
     context.setJobDescription(step)
     labels, stats = key_labels(items, rule, params)
     context.setJobDescription(f"{step}: to the driver")
-    labelled = items.join(labels, "key")
-    spread = labelled.groupBy("label").agg(F.countDistinct("project_id").alias("n"))
-    kept = labelled.join(spread.where(F.col("n") >= 2).select("label"), "label")
-    rows = kept.orderBy("corpus_order", "ordinal").collect()
-    wanted = projects.join(kept.select(F.col("project_id").alias("id")).distinct(), "id")
-    by_id = _projects_by_id(wanted.collect())
-    members.update(by_id)
-    chosen = [Item(by_id[r["project_id"]], r["text"], r["key"], r["ordinal"]) for r in rows]
-    label_of = {r["key"]: int(r["label"]) for r in rows}
-    return build_clusters(chosen, label_of, rule=rule, params=params), stats
+    return kind_clusters(items, labels, projects, rule, params), stats
 
 
 def _totals(projects: DataFrame, column: str) -> dict[str, GroupTotals]:
@@ -186,8 +182,9 @@ def _theme_sample(projects: DataFrame, n_projects: int, params: ReuseParams) -> 
 
 def run_reuse_job(
     spark: SparkSession, export_dir: Path, encoder: Encoder, params: ReuseParams
-) -> tuple[ReuseReport, dict[str, LshStats]]:
-    """The reuse report of the export at ``export_dir``, and what each near-duplicate step did."""
+) -> tuple[ReuseReport, dict[str, LshStats], dict[str, KindClusters]]:
+    """The reuse report of the export at ``export_dir``, what each near-duplicate step did, and
+    each kind's clusters with their members on the executors (to write the members files)."""
     manifest = read_manifest_of(export_dir)
     projects = spark.read.parquet(str(export_dir / "projects"))
     indicators = spark.read.parquet(str(export_dir / "indicators"))
@@ -205,25 +202,26 @@ def run_reuse_job(
         return out
 
     listed = _indicator_lists(projects, indicators, params).localCheckpoint()
-    found: dict[str, list[Cluster]] = {}
-    members: dict[str, Project] = {}
+    found: dict[str, KindClusters] = {}
     for label, rule, items in (
         ("goals", goal_rule(params), lambda: _goal_items(listed)),
         ("indicator_names", name_rule(params), lambda: _name_items(projects, indicators)),
         ("indicator_sets", set_rule(params), lambda: _set_items(listed, params)),
     ):
         found[rule.kind], stats[rule.kind] = timed(
-            label, lambda rule=rule, items=items: _clusters(items(), projects, rule, params, members)
+            label, lambda rule=rule, items=items: _clusters(items(), projects, rule, params)
         )
-    goals, names, sets = found["goal"], found["indicator_name"], found["indicator_set"]
+    goals, names, sets = (found[k].clusters for k in ("goal", "indicator_name", "indicator_set"))
     amounts = timed("amount_only", lambda: _amount_only(listed, indicators, params))
     themes, silhouette, scores, points = timed(
         "themes", lambda: find_themes(_theme_sample(projects, n_projects, params), encoder, params)
     )
 
-    def measured(column: str, group_of: Callable[[Project], str]) -> list[Any]:
-        group_ids = {pid: group_of(p) for pid, p in members.items()}
-        return measures(_totals(projects, column), group_ids, goals, names, sets)
+    def measured(column: str, member_column: str) -> list[Any]:
+        return group_measures(_totals(projects, column), reused_by_group(found, member_column))
+
+    top = [c.id for c in top_name_clusters(names, params.top_names)]
+    variants = name_variants(found["indicator_name"], top)
 
     report = ReuseReport(
         params=params,
@@ -234,10 +232,10 @@ def run_reuse_job(
         goal_clusters=tuple(goals),
         name_clusters=tuple(names),
         set_clusters=tuple(sets),
-        by_district=tuple(measured("district", lambda p: p.district)),
-        by_department=tuple(measured("department", lambda p: p.department)),
-        by_year=tuple(sorted(measured("budget_year", year_group), key=lambda m: m.group)),
-        top_names=tuple(top_reused_names(names, params.top_names)),
+        by_district=tuple(measured("district", "district")),
+        by_department=tuple(measured("department", "department")),
+        by_year=tuple(sorted(measured("budget_year", "year"), key=lambda m: m.group)),
+        top_names=tuple(top_reused_names(names, params.top_names, lambda c: variants[c.id])),
         amount_only=tuple(amounts),
         themes=tuple(themes),
         theme_silhouette=silhouette,
@@ -245,4 +243,4 @@ def run_reuse_job(
         map_points=tuple(points),
         timings=tuple(timings),
     )
-    return report, stats
+    return report, stats, found
