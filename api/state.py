@@ -93,7 +93,7 @@ def open_batching_encoder(settings: Settings) -> BatchingEncoder:
 
 
 def close_state(state: ServiceState) -> None:
-    """Stop what a snapshot runs in the background (the query batcher's thread)."""
+    """Let the snapshot's query batcher finish its queued queries, and refuse new ones."""
     if isinstance(state.encoder, BatchingEncoder):
         state.encoder.close()
 

@@ -1,9 +1,11 @@
-"""The query micro-batcher (fake encoder): batching, errors to the right caller, shutdown, the server."""
+"""The query micro-batcher (fake encoder): a lone caller encodes at once on its own thread,
+queued callers are batched (and wait for mates only then), errors reach the right caller,
+shutdown, the server."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -24,17 +26,97 @@ class RecordingEncoder(FakeEncoder):
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[list[str]] = []
+        self.threads: list[int] = []
         self.gate = threading.Event()
         self.gate.set()
         self.entered = threading.Event()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(list(texts))
+        self.threads.append(threading.get_ident())
         self.entered.set()
         self.gate.wait(10)
         if any("boom" in t for t in texts):
             raise ValueError("cannot encode boom")
         return super().encode_queries(texts)
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    """Poll ``condition`` (other threads are getting there); fail after 10 s."""
+    for _ in range(2000):
+        if condition():
+            return
+        threading.Event().wait(0.005)
+    raise AssertionError("condition not reached")
+
+
+def test_a_lone_caller_is_encoded_at_once_on_its_own_thread():
+    inner = RecordingEncoder()
+    # A wait this long would hang the test if a lone caller waited for batch mates.
+    batcher = BatchingEncoder(inner, max_batch=32, max_wait_ms=600_000)
+    results: dict[str, object] = {}
+
+    def call() -> None:
+        results["vectors"] = batcher.encode_queries(["独自的查询"])
+        results["thread"] = threading.get_ident()
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    caller.join(10)
+    assert not caller.is_alive()
+    assert inner.calls == [["独自的查询"]]
+    assert inner.threads == [results["thread"]]  # encoded by the caller itself, no worker thread
+    np.testing.assert_allclose(results["vectors"], FakeEncoder().encode_queries(["独自的查询"]), rtol=1e-6)
+    # One after another, each call is its own batch: nothing was queued behind it.
+    for i in range(3):
+        batcher.encode_queries([f"顺序{i}"])
+    assert inner.calls[1:] == [[f"顺序{i}"] for i in range(3)]
+    assert batcher.batches == 4 and batcher.queued == 0
+    batcher.close()
+
+
+def test_callers_queued_behind_a_batch_are_encoded_together_next():
+    inner = RecordingEncoder()
+    batcher = BatchingEncoder(inner, max_batch=32, max_wait_ms=0)
+    try:
+        inner.gate.clear()
+        with ThreadPoolExecutor(6) as pool:
+            first = pool.submit(batcher.encode_queries, ["第一个"])
+            assert inner.entered.wait(5)
+            rest = [pool.submit(batcher.encode_queries, [f"排队{i}"]) for i in range(5)]
+            _wait_until(lambda: batcher.queued == 5)
+            inner.gate.set()
+            outcomes = [first.result(10), *(f.result(10) for f in rest)]
+    finally:
+        batcher.close()
+    assert inner.calls[0] == ["第一个"]
+    assert sorted(inner.calls[1]) == [f"排队{i}" for i in range(5)] and len(inner.calls) == 2
+    assert all(v.shape == (1, inner.dim) for v in outcomes)
+
+
+def test_a_busy_batch_waits_for_more_mates_until_it_is_full():
+    inner = RecordingEncoder()
+    # The wait is long: the second batch can only end by filling up to max_batch.
+    batcher = BatchingEncoder(inner, max_batch=4, max_wait_ms=600_000)
+    try:
+        inner.gate.clear()
+        with ThreadPoolExecutor(5) as pool:
+            first = pool.submit(batcher.encode_queries, ["第一个"])
+            assert inner.entered.wait(5)
+            queued = [pool.submit(batcher.encode_queries, [f"排队{i}"]) for i in range(2)]
+            _wait_until(lambda: batcher.queued == 2)
+            inner.gate.set()
+            first.result(10)
+            # Two queued callers were taken together; their batch waits for two more.
+            _wait_until(lambda: batcher.queued == 0)
+            assert len(inner.calls) == 1
+            late = [pool.submit(batcher.encode_queries, [f"后来{i}"]) for i in range(2)]
+            results = [f.result(10) for f in queued + late]
+    finally:
+        batcher.close()
+    assert len(inner.calls) == 2
+    assert sorted(inner.calls[1]) == sorted([f"排队{i}" for i in range(2)] + [f"后来{i}" for i in range(2)])
+    assert all(r.shape == (1, inner.dim) for r in results)
 
 
 def test_concurrent_callers_are_encoded_in_few_batches_with_their_own_rows():

@@ -1,22 +1,26 @@
-"""Micro-batching: concurrent callers' query texts are encoded together, on one thread.
+"""Micro-batching: concurrent callers' query texts are encoded together, one batch at a time.
 
 A server encodes one short query per request. Encoding eight queries in one
-call costs far less than eight calls (one graph run, one tokenizer pass, better
-use of the cores), so :class:`BatchingEncoder` puts each caller's texts on a
-queue and one worker thread takes what has arrived — waiting at most
-``max_wait_ms`` after the first, up to ``max_batch`` texts — encodes it in one
-call to the wrapped encoder, and hands each caller its own rows. Callers block
-on their own future, so the wrapper is an ordinary ``Encoder`` to the search
-index and the classifier.
+call costs far less than eight calls (one graph run, one tokenizer pass), so
+:class:`BatchingEncoder` collects the texts of callers that arrive while a batch
+is being encoded and encodes them together next.
+
+There is no worker thread: the callers take turns. A caller that finds the
+encoder idle encodes its own texts at once, on its own thread — a lone request
+pays neither a wait nor a thread switch. Callers that arrive meanwhile queue up;
+when a batch is done, its encoder hands the turn to the first queued caller,
+which encodes everything queued (up to ``max_batch`` texts). Only when others were
+queued — the server is busy — does that caller wait up to ``max_wait_ms`` for
+more batch mates. Callers get their own rows back, so the wrapper is an ordinary
+``Encoder`` to the search index and the classifier.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,13 +33,14 @@ class EncoderClosedError(ArtifactError):
     """The batching encoder was shut down; no more texts are encoded."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Request:
     texts: list[str]
-    future: Future[np.ndarray] = field(default_factory=Future)
-
-
-_STOP = None
+    wake: threading.Event = field(default_factory=threading.Event)
+    vectors: np.ndarray | None = None
+    error: BaseException | None = None
+    done: bool = False
+    turn: bool = False  # set when this caller is to encode the next batch
 
 
 class BatchingEncoder:
@@ -44,8 +49,8 @@ class BatchingEncoder:
     ``encode_passages`` (bulk ingest work, already batched by its caller) goes
     straight to the wrapped encoder. If a batch fails, each of its requests is
     retried alone, so an error reaches only the caller whose texts caused it.
-    :meth:`close` encodes what is already queued, then stops the worker; later
-    calls raise ``EncoderClosedError``.
+    :meth:`close` lets the queued requests be encoded, then returns; later calls
+    raise ``EncoderClosedError``.
     """
 
     def __init__(self, inner: Encoder, max_batch: int = 32, max_wait_ms: float = 2.0) -> None:
@@ -59,83 +64,119 @@ class BatchingEncoder:
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
         self.batches = 0  # encoder calls made (tests and benchmarks read it)
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._queue: deque[_Request] = deque()
+        self._busy = False  # a caller is collecting or encoding a batch
         self._closed = False
-        self._worker = threading.Thread(target=self._run, name="jixiao-query-batcher", daemon=True)
-        self._worker.start()
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for their batch (not counting the one being encoded)."""
+        with self._cond:
+            return len(self._queue)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for ``texts``, encoded in one batch with other callers' texts."""
-        texts = list(texts)
-        if not texts:
+        request = _Request(list(texts))
+        if not request.texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        request = _Request(texts)
-        with self._lock:
+        with self._cond:
             if self._closed:
                 raise EncoderClosedError("encoder: shutting down, no more queries are encoded")
-            self._queue.put(request)
-        return request.future.result()
+            self._queue.append(request)
+            request.turn = not self._busy
+            self._busy = True
+            self._cond.notify_all()  # a caller collecting batch mates may take this one
+        if not request.turn:
+            request.wake.wait()
+        if not request.done:
+            self._take_turn()
+        if request.vectors is None:
+            raise request.error or EncoderClosedError("encoder: no vectors were made")
+        return request.vectors
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for passages, from the wrapped encoder directly."""
         return self.inner.encode_passages(texts)
 
     def close(self, timeout: float | None = 30.0) -> None:
-        """Encode the queued requests, then stop the worker thread (idempotent)."""
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._queue.put(_STOP)
-        self._worker.join(timeout)
+        """Refuse new calls, and wait (up to ``timeout`` s) until the queued ones are encoded."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            self._closed = True
+            while self._busy:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return
+                self._cond.wait(remaining)
 
     @property
     def closed(self) -> bool:
         """True once :meth:`close` was called."""
         return self._closed
 
-    def _run(self) -> None:
-        carried: _Request | None = None
-        while True:
-            first = carried if carried is not None else self._queue.get()
-            carried = None
-            if first is _STOP:
-                return
-            batch, stop, carried = self._collect(first)
+    def _take_turn(self) -> None:
+        """Collect a batch (this caller's request is first in the queue), encode it, pass the turn on."""
+        batch: list[_Request] = []
+        try:
+            with self._cond:
+                batch = self._collect()
             self._encode(batch)
-            if stop:
-                return
+        finally:
+            for request in batch:
+                if request.vectors is None and request.error is None:  # the encode was interrupted
+                    request.error = EncoderClosedError("encoder: the batch was interrupted")
+                request.done = True
+                request.wake.set()
+            with self._cond:
+                if self._queue:
+                    self._queue[0].turn = True
+                    self._queue[0].wake.set()
+                else:
+                    self._busy = False
+                    self._cond.notify_all()
 
-    def _collect(self, first: _Request) -> tuple[list[_Request], bool, _Request | None]:
-        """``first`` and what follows it within the wait, up to ``max_batch`` texts."""
-        batch, size = [first], len(first.texts)
-        deadline = time.monotonic() + self.max_wait
-        while size < self.max_batch:
-            try:
-                timeout = deadline - time.monotonic()
-                item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is _STOP:
-                return batch, True, None
-            if size + len(item.texts) > self.max_batch:
-                return batch, False, item  # starts the next batch
-            batch.append(item)
-            size += len(item.texts)
-        return batch, False, None
+    def _collect(self) -> list[_Request]:
+        """The queued requests up to ``max_batch`` texts; called with the lock held."""
+        batch = [self._queue.popleft()]
+        size = len(batch[0].texts)
+        size = self._take_fitting(batch, size)
+        # A lone caller is encoded at once. Others queued behind it mean the server
+        # is busy, so more queries are likely on their way: wait a little for them.
+        if len(batch) > 1 and self.max_wait > 0:
+            deadline = time.monotonic() + self.max_wait
+            while size < self.max_batch and not self._next_too_big(size):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                if not self._queue:
+                    self._cond.wait(remaining)
+                size = self._take_fitting(batch, size)
+        return batch
+
+    def _take_fitting(self, batch: list[_Request], size: int) -> int:
+        """Move queued requests into ``batch`` while they fit in ``max_batch`` texts."""
+        while self._queue and not self._next_too_big(size):
+            request = self._queue.popleft()
+            batch.append(request)
+            size += len(request.texts)
+        return size
+
+    def _next_too_big(self, size: int) -> bool:
+        return bool(self._queue) and size + len(self._queue[0].texts) > self.max_batch
 
     def _encode(self, batch: list[_Request]) -> None:
         self.batches += 1
         try:
             vectors = self.inner.encode_queries([t for r in batch for t in r.texts])
-        except BaseException as exc:
+        except Exception as exc:
             if len(batch) == 1:
-                batch[0].future.set_exception(exc)
+                batch[0].error = exc
                 return
             for request in batch:  # find whose texts fail: only that caller gets the error
                 self._encode([request])
             return
         start = 0
         for request in batch:
-            request.future.set_result(vectors[start : start + len(request.texts)])
+            request.vectors = vectors[start : start + len(request.texts)]
             start += len(request.texts)
