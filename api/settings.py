@@ -43,8 +43,10 @@ class Settings(BaseSettings):
     # "auto": ONNX Runtime (int8 graph in models/encoder-onnx) when onnxruntime is
     # installed, else torch; "onnx" or "torch" forces one.
     encoder_backend: Literal["auto", "onnx", "torch"] = "auto"
-    # The server encodes concurrent requests' query texts together: a batch waits
-    # at most this long after its first text, and holds at most this many texts.
+    # The server encodes concurrent requests' query texts together. A query that
+    # finds the encoder idle is encoded at once; queries queued behind a batch are
+    # encoded together next, and only such a batch waits at most this long for
+    # more mates. A batch holds at most this many texts.
     query_batch_wait_ms: float = 2.0
     query_batch_max: int = 32
 

@@ -219,8 +219,10 @@ def main() -> None:
         "## Uncached HTTP searches vs plain encoding",
         "",
         "Server: `jixiao serve` (uvicorn, 1 worker, default settings: ONNX encoder on "
-        f"{settings.encoder_threads} thread, query micro-batching {settings.query_batch_wait_ms:g} ms / "
-        f"{settings.query_batch_max} texts) on 127.0.0.1; client: asyncio httpx in this process. "
+        f"{settings.encoder_threads} thread; query micro-batching: a query that finds the encoder idle is "
+        "encoded at once, queries queued behind a batch are encoded together, waiting up to "
+        f"{settings.query_batch_wait_ms:g} ms for more, ≤ {settings.query_batch_max} texts) on 127.0.0.1; "
+        "client: asyncio httpx in this process. "
         f"{len(query_texts)} distinct query texts (more than the 256 the query-vector cache holds, cycled in "
         "order, so every request encodes). Baseline: the same texts through plain "
         "`SentenceTransformer.encode([q], prompt='query: ')`, one after another, 1 torch thread.",
