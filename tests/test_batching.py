@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -75,16 +75,24 @@ def test_a_lone_caller_is_encoded_at_once_on_its_own_thread():
     batcher.close()
 
 
+def _queue_behind_first(
+    batcher: BatchingEncoder, inner: RecordingEncoder, pool: ThreadPoolExecutor, n: int
+) -> tuple[Future[np.ndarray], list[Future[np.ndarray]]]:
+    """A first call held inside the encoder, and ``n`` one-text calls queued behind it."""
+    inner.gate.clear()
+    first = pool.submit(batcher.encode_queries, ["第一个"])
+    assert inner.entered.wait(5)
+    rest = [pool.submit(batcher.encode_queries, [f"排队{i}"]) for i in range(n)]
+    _wait_until(lambda: batcher.queued == n)
+    return first, rest
+
+
 def test_callers_queued_behind_a_batch_are_encoded_together_next():
     inner = RecordingEncoder()
     batcher = BatchingEncoder(inner, max_batch=32, max_wait_ms=0)
     try:
-        inner.gate.clear()
         with ThreadPoolExecutor(6) as pool:
-            first = pool.submit(batcher.encode_queries, ["第一个"])
-            assert inner.entered.wait(5)
-            rest = [pool.submit(batcher.encode_queries, [f"排队{i}"]) for i in range(5)]
-            _wait_until(lambda: batcher.queued == 5)
+            first, rest = _queue_behind_first(batcher, inner, pool, 5)
             inner.gate.set()
             outcomes = [first.result(10), *(f.result(10) for f in rest)]
     finally:
@@ -99,12 +107,8 @@ def test_a_busy_batch_waits_for_more_mates_until_it_is_full():
     # The wait is long: the second batch can only end by filling up to max_batch.
     batcher = BatchingEncoder(inner, max_batch=4, max_wait_ms=600_000)
     try:
-        inner.gate.clear()
         with ThreadPoolExecutor(5) as pool:
-            first = pool.submit(batcher.encode_queries, ["第一个"])
-            assert inner.entered.wait(5)
-            queued = [pool.submit(batcher.encode_queries, [f"排队{i}"]) for i in range(2)]
-            _wait_until(lambda: batcher.queued == 2)
+            first, queued = _queue_behind_first(batcher, inner, pool, 2)
             inner.gate.set()
             first.result(10)
             # Two queued callers were taken together; their batch waits for two more.
