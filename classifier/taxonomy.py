@@ -80,15 +80,23 @@ _LEVEL1_RE = re.compile(r"^\s*(?:([1-4])\s*[-－—.、]?\s*)?(产出|效益|满
 def normalize_level1(value: str | None) -> str | None:
     """Canonical level-1 name from the ways tables and users write it.
 
-    Accepts ``"产出"``, ``"产出指标"``, ``"1-产出指标"``, ``"1"``, ``"4-成本指标"``;
-    returns one of ``LEVEL1_NAMES``, ``None`` for ``None``/blank input, and raises
-    ``InvalidInputError`` for anything else (or a digit contradicting the name).
+    Accepts ``"产出"``, ``"产出指标"``, ``"1-产出指标"``, ``"1"``, ``"4-成本指标"``, and the
+    level-1 cell as a form prints it (``"效益指标(30分)"``, ``"成本指标（必填）"``, ``"项目效益指标"``,
+    read like the ingest reads it); returns one of ``LEVEL1_NAMES``, ``None`` for ``None``/blank
+    input, and raises ``InvalidInputError`` for anything else (or a digit contradicting the name).
     """
     if value is None or not str(value).strip():
         return None
     text = str(value).strip()
     match = _LEVEL1_RE.match(text)
     if not match or not (match.group(1) or match.group(2)):
+        # Imported here: the form-label reader loads the layouts package, which the plain
+        # spellings above (and so the CLI's start) do not need.
+        from indexer.layouts.labels import level1_label
+
+        printed = level1_label(text)
+        if printed is not None:
+            return printed
         raise InvalidInputError(
             f"unknown level-1 category {value!r}; expected one of {', '.join(LEVEL1_NAMES)} "
             "(optionally written as e.g. '1-产出指标')"

@@ -94,7 +94,10 @@ def test_probabilities_sum_to_one(model):
     assert np.allclose(probs.sum(axis=1), 1.0)
 
 
-@pytest.mark.parametrize("level1", ["产出", "效益", "满意度", "成本", "1-产出指标", "效益指标"])
+@pytest.mark.parametrize(
+    "level1",
+    ["产出", "效益", "满意度", "成本", "1-产出指标", "效益指标", "效益指标(30分)", "成本指标（必填）"],
+)
 def test_level1_restriction_is_always_obeyed(model, level1):
     allowed = set(taxonomy.codes_for_level1(level1))
     inside = np.array([c in allowed for c in model.classes])

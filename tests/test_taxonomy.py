@@ -47,6 +47,11 @@ def test_codes_for_level1_union_covers_every_code_once():
         ("3", "满意度"),
         ("4-成本指标", "成本"),
         ("满意度指标", "满意度"),
+        ("效益指标(30分)", "效益"),
+        ("成本指标（必填）", "成本"),
+        ("产出指标（50分）", "产出"),
+        ("项目效益指标", "效益"),
+        ("服务对象满意度指标", "满意度"),
         ("", None),
         (None, None),
     ],
@@ -55,7 +60,7 @@ def test_normalize_level1(raw, expected):
     assert taxonomy.normalize_level1(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["1-效益指标", "产品", "5", "数量指标", "abc"])
+@pytest.mark.parametrize("raw", ["1-效益指标", "产品", "5", "数量指标", "abc", "效果指标(30分)"])
 def test_normalize_level1_rejects_unknown_or_contradictory(raw):
     with pytest.raises(InvalidInputError):
         taxonomy.normalize_level1(raw)
