@@ -116,7 +116,9 @@ def encoder_step(settings: Settings, force: bool = False) -> StepResult:
         detail = f"{manifest.get('encoder')} dim={manifest.get('dim')}"
         if resolve_backend(settings.encoder_backend) == "onnx":
             onnx_before = _created_at(settings.onnx_encoder_dir)
-            onnx = build_onnx_encoder(settings.encoder_dir, settings.onnx_encoder_dir, force=force)
+            onnx = build_onnx_encoder(
+                settings.encoder_dir, settings.onnx_encoder_dir, force=force, encoder_manifest=manifest
+            )
             if onnx_before is None or onnx.get("created_at") != onnx_before:
                 action = "built"
             detail += f"; ONNX int8 ({onnx.get('quantization')}) in {settings.onnx_encoder_dir.name}/"

@@ -26,6 +26,7 @@ from typing import Any
 
 from indexer.artifacts import read_manifest, write_artifact
 from indexer.encoder.build import DIM, ENCODER_KIND, ENCODER_NAME, FORMAT_VERSION
+from indexer.encoder.quant_shapes import in_memory_shape_inference
 from indexer.errors import ArtifactError
 
 ONNX_KIND = "onnx-encoder"
@@ -63,10 +64,14 @@ def onnx_model_file(target: str) -> str:
     return f"onnx/model_qint8_{target}.onnx"
 
 
-def _source(encoder_dir: Path) -> dict[str, Any]:
-    manifest = read_manifest(
-        encoder_dir, ENCODER_KIND, FORMAT_VERSION, expected={"encoder": ENCODER_NAME, "dim": DIM}
-    )
+def _source(encoder_dir: Path, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+    if manifest is None or manifest.get("kind") != ENCODER_KIND:
+        manifest = read_manifest(
+            encoder_dir, ENCODER_KIND, FORMAT_VERSION, expected={"encoder": ENCODER_NAME, "dim": DIM}
+        )
+    elif (manifest.get("encoder"), manifest.get("dim")) != (ENCODER_NAME, DIM):
+        found = manifest.get("encoder")
+        raise ArtifactError(f"ONNX encoder: {encoder_dir} holds {found}, not {ENCODER_NAME}")
     return {
         "encoder": manifest["encoder"],
         "dtype": manifest.get("dtype"),
@@ -109,9 +114,10 @@ def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
             )
             config = getattr(AutoQuantizationConfig, target)(is_static=False)
             suffix = f"{config.weights_dtype.name.lower()}_{target}"
-            ORTQuantizer.from_pretrained(exported, file_name="model.onnx").quantize(
-                config, quantized, file_suffix=suffix
-            )
+            with in_memory_shape_inference():
+                ORTQuantizer.from_pretrained(exported, file_name="model.onnx").quantize(
+                    config, quantized, file_suffix=suffix
+                )
             (out_dir / "onnx").mkdir(exist_ok=True)
             shutil.move(quantized / f"model_{suffix}.onnx", out_dir / onnx_model_file(target))
     except (ImportError, OSError, ValueError, RuntimeError) as exc:
@@ -123,19 +129,26 @@ def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
 
 
 def build_onnx_encoder(
-    encoder_dir: Path, out_dir: Path, force: bool = False, target: str | None = None
+    encoder_dir: Path,
+    out_dir: Path,
+    force: bool = False,
+    target: str | None = None,
+    encoder_manifest: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Export the converted encoder at ``encoder_dir`` as an int8 ONNX artifact at ``out_dir``.
 
     Idempotent: an artifact exported from the same weights with the same
     quantisation preset is returned untouched unless ``force``. Returns the manifest.
+    ``encoder_manifest``: the manifest :func:`indexer.encoder.build.build_encoder` just
+    returned (it has checked or written every file), so the 235 MB of weights are not
+    hashed a second time; without it the encoder folder's manifest is read and checked.
     """
     encoder_dir, out_dir = Path(encoder_dir), Path(out_dir)
     target = target or quantization_target()
     expected = {
         "encoder": ONNX_ENCODER_NAME,
         "dim": DIM,
-        "source": _source(encoder_dir),
+        "source": _source(encoder_dir, encoder_manifest),
         "quantization": target,
     }
     if not force:
