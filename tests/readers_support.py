@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,11 @@ sys.path.insert(0, str(FIXTURES))
 
 import render  # noqa: E402
 
+from indexer.errors import ParseError  # noqa: E402
+from indexer.readers import ReadLimits, read_document  # noqa: E402
 from indexer.readers.base import Sheet  # noqa: E402
+
+MB = 2**20
 
 SOURCES = {source.stem: source for source in render.load_sources()}
 SHEET_FORMATS = ("xlsx", "xls", "csv", "gb18030.csv", "utf16.txt")
@@ -80,3 +85,17 @@ def expected_grid(stem: str, fmt: str, form_index: int = 0) -> tuple[list[list[s
     if fmt in MERGING_FORMATS:
         return render.filled(rows, merges), merges
     return rows, []
+
+
+def refused(data: bytes, name: str, limits: ReadLimits | None = None, *, peak_mb: float = 64) -> ParseError:
+    """The error reading ``data`` raises; asserts that it names the file and stayed in memory bounds."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ParseError) as info:
+            read_document(data, name, limits)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value).startswith(name), str(info.value)
+    assert peak < peak_mb * MB, f"{peak / MB:.0f} MB allocated to refuse {name}"
+    return info.value

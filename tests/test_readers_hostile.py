@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import tracemalloc
 import zipfile
 import zlib
 
@@ -14,30 +13,15 @@ import msoffcrypto.format.ooxml
 import pytest
 from openpyxl import Workbook
 from PIL import Image
-from readers_support import FIXTURES, renderings
+from readers_support import FIXTURES, MB, refused, renderings
 from reportlab.lib import pdfencrypt
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from indexer.errors import LimitExceededError, ParseError
+from indexer.errors import LimitExceededError
 from indexer.readers import ReadLimits, read_document
 
 __all__ = ["renderings"]  # the session fixture, imported for pytest
-MB = 2**20
-
-
-def refused(data: bytes, name: str, limits: ReadLimits | None = None, *, peak_mb: float = 64) -> ParseError:
-    """The error reading ``data`` raises; asserts that it names the file and stayed in memory bounds."""
-    tracemalloc.start()
-    try:
-        with pytest.raises(ParseError) as info:
-            read_document(data, name, limits)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert str(info.value).startswith(name), str(info.value)
-    assert peak < peak_mb * MB, f"{peak / MB:.0f} MB allocated to refuse {name}"
-    return info.value
 
 
 def _bomb(office_file: bytes, member: str, size: int) -> bytes:

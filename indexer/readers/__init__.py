@@ -10,6 +10,7 @@ saying what they are.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from functools import cache
 from pathlib import PurePath
 from typing import Any
@@ -23,6 +24,7 @@ from indexer.readers.base import (
     ReadWarning,
     Sheet,
     check_size,
+    library_reason,
 )
 from indexer.readers.ole import ole_kind
 from indexer.readers.zipcheck import package_kind
@@ -39,6 +41,8 @@ __all__ = [
     "read_document",
     "readers",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -141,6 +145,17 @@ def read_document(data: bytes, file_name: str, limits: ReadLimits | None = None)
                 position=exc.position,
             ) from None
         raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, UnicodeError) as exc:
+        # A library failing on a damaged file where no reader expected it: refused naming the
+        # file (never a 500), logged with its trace so the reader can learn the case.
+        log.warning("reader %s failed on %s", type(reader).__name__, file_name, exc_info=True)
+        raise ParseError(
+            file_name,
+            None,
+            f"damaged {reader.formats[0]} file, it cannot be read: "
+            f"{type(exc).__name__}: {library_reason(exc)}",
+            position=Position(file_name),
+        ) from None
     if claimed is not None and claimed not in reader.formats:
         note = ReadWarning(
             Position(file_name),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import docx
@@ -48,15 +49,19 @@ class _State:
     cells: int = 0
 
 
-def _table_spans(table: Table) -> list[Span]:
-    """The cells of a table placed on its layout grid, with their spans."""
+def _table_spans(table: Table, check_area: Callable[[int], None]) -> list[Span]:
+    """The cells of a table placed on its layout grid, with their spans; ``check_area`` is given
+    the grid's size so far before a cell's columns are placed (a span is a few bytes of XML)."""
     origin_of: dict[tuple[int, int], tuple[int, int]] = {}
     extent: dict[tuple[int, int], list[int]] = {}  # origin → [rowspan, colspan]
     texts: dict[tuple[int, int], str] = {}
+    width = 0
     for r, tr in enumerate(table._tbl.tr_lst):
         col = tr.grid_before
         for tc in tr.tc_lst:
             span = max(tc.grid_span, 1)
+            width = max(width, col + span)
+            check_area((r + 1) * width)
             above = origin_of.get((r - 1, col))
             if tc.vMerge == "continue" and above is not None:
                 origin = above
@@ -83,9 +88,12 @@ def _read_table(table: Table, name: str, preamble: list[str], state: _State) -> 
         )
     state.cells += sum(len(tr.tc_lst) for tr in table._tbl.tr_lst)
     check_cells(state.cells, state.limits, position)
-    rows, merges = grid_from_spans(_table_spans(table))
+
+    def check_area(area: int) -> None:
+        check_cells(state.cells + area, state.limits, position)
+
+    rows, merges = grid_from_spans(_table_spans(table, check_area), check_area=check_area)
     state.cells += len(rows) * (len(rows[0]) if rows else 0)
-    check_cells(state.cells, state.limits, position)
     if rows:
         index = len(state.sheets) + 1
         state.sheets.append(
@@ -129,7 +137,19 @@ class DocxReader:
                     since_table.append(text)
                 continue
             n_tables += 1
-            _read_table(block, f"表格{n_tables}", since_table[-_PREAMBLE_LINES:], state)
+            name = f"表格{n_tables}"
+            try:
+                _read_table(block, name, since_table[-_PREAMBLE_LINES:], state)
+            except ParseError:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+                # python-docx parses attributes lazily: a bad w:gridSpan raises only here.
+                raise ParseError(
+                    file_name,
+                    None,
+                    f"damaged .docx document, python-docx cannot read this table: {library_reason(exc)}",
+                    position=Position(file_name, sheet=name),
+                ) from None
             since_table = []
         if not state.sheets and not any(line.strip() for line in lines):
             raise ParseError(file_name, None, "empty document: no table and no text")

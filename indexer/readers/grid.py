@@ -8,7 +8,7 @@ and the ranges are kept, clipped to the grid.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from indexer.readers.base import Merge
@@ -49,16 +49,24 @@ def _extent(values: Sequence[Sequence[str]], merges: Iterable[Merge]) -> tuple[i
 
 
 def grid_from_values(
-    values: Sequence[Sequence[str]], merges: Iterable[Merge] = ()
+    values: Sequence[Sequence[str]],
+    merges: Iterable[Merge] = (),
+    *,
+    check_area: Callable[[int], None] | None = None,
 ) -> tuple[Grid, tuple[Merge, ...]]:
     """A rectangular grid with merged ranges filled, and the kept ranges.
 
     ``values`` may be ragged; ``merges`` are 0-based inclusive ranges whose text
     sits in their top-left cell (other covered cells are ignored). Ranges of a
     single cell and ranges outside the grid are dropped, others clipped.
+    ``check_area`` is called with the grid's cell count before it is built (a
+    reader's limit check: one small cell merged across a million rows would
+    otherwise be filled out in memory).
     """
     merges = list(merges)
     n_rows, n_cols = _extent(values, merges)
+    if check_area is not None:
+        check_area(n_rows * n_cols)
     rows = [[""] * n_cols for _ in range(n_rows)]
     for r, row in enumerate(values[:n_rows]):
         for c, text in enumerate(row[:n_cols]):
@@ -78,18 +86,23 @@ def grid_from_values(
     return tuple(tuple(row) for row in rows), tuple(kept)
 
 
-def grid_from_spans(spans: Iterable[Span]) -> tuple[Grid, tuple[Merge, ...]]:
-    """The grid of cells placed with row and column spans (HTML, Word, PDF tables)."""
+def grid_from_spans(
+    spans: Iterable[Span], *, check_area: Callable[[int], None] | None = None
+) -> tuple[Grid, tuple[Merge, ...]]:
+    """The grid of cells placed with row and column spans (HTML, Word, PDF tables);
+    ``check_area`` as in :func:`grid_from_values`."""
     spans = list(spans)
     n_rows = max((s.row + s.rowspan for s in spans), default=0)
     n_cols = max((s.col + s.colspan for s in spans), default=0)
+    if check_area is not None:
+        check_area(n_rows * n_cols)
     values = [[""] * n_cols for _ in range(n_rows)]
     merges: list[Merge] = []
     for s in spans:
         values[s.row][s.col] = s.text
         if s.rowspan > 1 or s.colspan > 1:
             merges.append((s.row, s.col, s.row + s.rowspan - 1, s.col + s.colspan - 1))
-    return grid_from_values(values, merges)
+    return grid_from_values(values, merges, check_area=check_area)
 
 
 def unfill(rows: Grid, merges: Iterable[Merge]) -> Grid:

@@ -32,6 +32,7 @@ from indexer.readers.base import (
     ReadLimits,
     ReadWarning,
     Sheet,
+    check_cells,
     check_size,
     library_reason,
 )
@@ -127,7 +128,14 @@ class XlsReader:
                     for r in range(xsheet.nrows)
                 ]
                 merges = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in xsheet.merged_cells]
-                rows, merges = grid_from_values(values, merges)
+                # A merged range may reach past the used range (65,536 rows from one cell).
+                rows, merges = grid_from_values(
+                    values,
+                    merges,
+                    check_area=lambda grid, position=position: check_cells(
+                        grid, limits, position, "cells in the merged ranges' grid"
+                    ),
+                )
                 book.unload_sheet(index)
                 if not rows:
                     notes.append(ReadWarning(position, "empty worksheet (no cell with text)"))

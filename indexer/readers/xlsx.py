@@ -2,8 +2,10 @@
 
 Before openpyxl builds anything the zip container is checked against the size
 limits (:mod:`indexer.readers.zipcheck`) and every worksheet's XML is streamed
-once with lxml to count its cells (refusing a huge sheet at the limit, in
-bounded memory) and to note the formulas that carry no cached value. Then
+once with lxml to count its cells and the cells its merged ranges cover
+(refusing a huge sheet or a merge over a million cells at the limit, in
+bounded memory: openpyxl would make an object of every merged cell) and to
+note the formulas that carry no cached value. Then
 openpyxl loads the workbook with ``data_only=True``: a formula gives the value
 Excel cached when it saved the file and is never evaluated; one without a
 cached value reads as empty and is reported as a warning. Merged ranges are
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from openpyxl.reader.excel import ExcelReader
-from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from indexer.errors import LimitExceededError, ParseError
@@ -43,6 +45,7 @@ from indexer.readers.zipcheck import open_zip, package_kind
 
 _WORKSHEET_REL = "/worksheet"
 _ROW = "{*}row"
+_MERGE = "{*}mergeCell"
 _FORMULA = "{*}f"
 _VALUE = "{*}v"
 
@@ -52,6 +55,7 @@ class _SheetScan:
     """What streaming a worksheet's XML found."""
 
     cells: int = 0
+    merged: int = 0  # cells covered by merged ranges
     uncached_formulas: list[str] = field(default_factory=list)  # cell references ("C14")
 
 
@@ -68,26 +72,58 @@ def _damaged(file_name: str, exc: BaseException, position: Position | None = Non
 def _scan_sheet(
     archive: zipfile.ZipFile, part: str, budget: int, position: Position, limits: ReadLimits
 ) -> _SheetScan:
-    """Count a worksheet's cells (stopping past ``budget``) and find uncached formulas."""
+    """Count a worksheet's cells and merged cells (stopping past ``budget``) and find uncached formulas."""
     scan = _SheetScan()
     with archive.open(part) as src:
         # One Python step per row, not per cell: rows are cleared as they end.
         events = etree.iterparse(
-            src, events=("end",), tag=_ROW, resolve_entities=False, no_network=True, huge_tree=False
+            src, events=("end",), tag=(_ROW, _MERGE), resolve_entities=False, no_network=True, huge_tree=False
         )
         for _, row in events:
-            scan.cells += len(row)
-            if scan.cells > budget:
-                check_cells(scan.cells + limits.max_cells - budget, limits, position)
-            for formula in row.iter(_FORMULA):
-                cell = formula.getparent()
-                value = cell.find(_VALUE)
-                if value is None or value.text is None:
-                    scan.uncached_formulas.append(cell.get("r") or "?")
+            if row.tag.endswith("mergeCell"):
+                _count_merge(scan, row.get("ref") or "", budget, position, limits)
+            else:
+                _count_row(scan, row, budget, position, limits)
             row.clear()
             while row.getprevious() is not None:
                 del row.getparent()[0]
     return scan
+
+
+def _count_row(
+    scan: _SheetScan, row: etree._Element, budget: int, position: Position, limits: ReadLimits
+) -> None:
+    """Add a row's cells to the scan (refusing past the budget) and note its uncached formulas."""
+    scan.cells += len(row)
+    if scan.cells + scan.merged > budget:
+        check_cells(scan.cells + scan.merged + limits.max_cells - budget, limits, position)
+    for formula in row.iter(_FORMULA):
+        cell = formula.getparent()
+        value = cell.find(_VALUE)
+        if value is None or value.text is None:
+            scan.uncached_formulas.append(cell.get("r") or "?")
+
+
+def _count_merge(scan: _SheetScan, ref: str, budget: int, position: Position, limits: ReadLimits) -> None:
+    """Add a merged range's cells to the scan; refuse the sheet when they pass the budget."""
+    try:
+        bounds = range_boundaries(ref)
+    except (ValueError, TypeError):
+        bounds = (None,)
+    if None in bounds:
+        reason = f"damaged .xlsx workbook: merged range {ref!r} is no cell range"
+        raise ParseError(position.file, None, reason, position=position)
+    min_col, min_row, max_col, max_row = bounds
+    area = (max_col - min_col + 1) * (max_row - min_row + 1)
+    scan.merged += area
+    if scan.cells + scan.merged > budget:
+        raise LimitExceededError(
+            position.file,
+            None,
+            f"the merged range {ref} covers {area:,} cells: with the sheet's other cells more than the limit "
+            f"of {limits.max_cells:,}",
+            position=position,
+        )
 
 
 def _cell_position(file_name: str, sheet: str, ref: str) -> Position:
@@ -163,7 +199,7 @@ class XlsxReader:
                 ) from None
             except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise _damaged(file_name, exc, position) from None
-            budget -= scan.cells
+            budget -= scan.cells + scan.merged
             scans[name] = scan
         return scans
 
