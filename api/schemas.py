@@ -251,7 +251,11 @@ class ClassifyItem(BaseModel):
 
     name: str = Field(min_length=1, max_length=500, description="indicator name, e.g. 展会筹备工作按时完成率")
     value: str | None = Field(default=None, max_length=200, description="target value, e.g. ≥5家")
-    level1: str | None = Field(default=None, max_length=20, description="产出/效益/满意度/成本, if known")
+    level1: str | None = Field(
+        default=None,
+        max_length=20,
+        description="产出/效益/满意度/成本, or the cell as a form prints it (效益指标(30分)), if known",
+    )
     framework: str | None = Field(
         default=None, max_length=10, description="the table's framework, pre2021 or 2021, if known (14 vs 41)"
     )

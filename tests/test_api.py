@@ -248,6 +248,7 @@ def test_classify_batch(client):
         {"name": "展会筹备工作按时完成率", "value": "100%"},
         {"name": "新增纳统企业数量", "value": "≥5家"},
         {"name": "服务对象满意度", "level1": "满意度"},
+        {"name": "项目预算控制数", "value": "≤50万元", "level1": "成本指标（20分）"},  # as the form prints it
     ]
     r = client.post("/api/classify", json={"items": items})
     assert r.status_code == 200, r.text
@@ -261,6 +262,7 @@ def test_classify_batch(client):
         probs = [c["probability"] for c in p["top3"]]
         assert probs == sorted(probs, reverse=True)
     assert preds[2]["code"] == "31"  # level-1 given: only 满意度 codes allowed
+    assert preds[3]["code"] in {"41", "42", "43"} and preds[3]["level1"] == "成本"
 
 
 @pytest.mark.parametrize(
