@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -108,6 +109,11 @@ def library_hash(entries: Sequence[LibraryEntry]) -> str:
 def sectors(entries: Sequence[LibraryEntry]) -> list[str]:
     """Sector names in library order."""
     return list(dict.fromkeys(e.sector for e in entries))
+
+
+def sector_counts(entries: Sequence[LibraryEntry]) -> dict[str, int]:
+    """Sector name → how many entries it holds, in library order."""
+    return dict(Counter(e.sector for e in entries))
 
 
 def search_library(

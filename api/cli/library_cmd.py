@@ -21,12 +21,12 @@ def register(app: typer.Typer) -> None:
         list_sectors: Annotated[bool, typer.Option("--sectors", help="List the sectors and counts.")] = False,
     ) -> None:
         """Typical indicators by sector and level-2 code, with a typical target value."""
-        from classifier.library import load_library, search_library, sectors
+        from classifier.library import load_library, search_library, sector_counts
 
         entries = load_library()
         if list_sectors:
-            for s in sectors(entries):
-                typer.echo(f"{s}\t{sum(e.sector == s for e in entries)}")
+            for s, n in sector_counts(entries).items():
+                typer.echo(f"{s}\t{n}")
             return
         hits = search_library(entries, sector=sector, code=code, query=query)
         for e in hits[:limit]:

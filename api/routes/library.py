@@ -60,13 +60,11 @@ def library(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> LibraryResponse:
     """Entries of ``sector`` and ``code`` whose name contains every word of ``q``."""
-    from classifier.library import load_library, search_library, sectors
+    from classifier.library import load_library, search_library, sector_counts
 
     entries = load_library()
     hits = search_library(entries, sector=sector or None, code=code or None, query=q)
-    counts = {s: 0 for s in sectors(entries)}
-    for e in entries:
-        counts[e.sector] += 1
+    counts = sector_counts(entries)
     return LibraryResponse(
         total=len(hits),
         offset=offset,

@@ -6,6 +6,7 @@ Exits non-zero and prints every problem (file, line or cell) when a check fails.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
@@ -15,33 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_JSONL = [ROOT / "eval" / "external" / "north.jsonl"]
 FIXTURES = ROOT / "tests" / "fixtures" / "national" / "source"
 
-SECTORS = {
-    "教育",
-    "卫生健康",
-    "农业农村",
-    "林草",
-    "水利",
-    "生态环境",
-    "住房城乡建设",
-    "交通运输",
-    "文化旅游",
-    "民政",
-    "人力社保",
-    "科技",
-    "商务",
-    "财政",
-    "公安司法",
-    "应急管理",
-    "城市管理",
-    "体育",
-    "信息化",
-    "机关运转",
-    "自然资源",
-    "市场监管",
-    "退役军人",
-    "宣传",
-    "其他",
-}
+
+def _library_sectors() -> set[str]:
+    """The sector names of DATA.md, as the indicator library's stdlib check script holds them."""
+    path = ROOT / "classifier" / "data" / "library" / "check.py"
+    spec = importlib.util.spec_from_file_location("library_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return set(module.SECTOR_SLUGS.values())
+
+
+SECTORS = _library_sectors()
 FIELDS = [
     "id",
     "source_id",
