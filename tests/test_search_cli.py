@@ -67,3 +67,19 @@ def test_search_and_similar_take_year_and_region_flags(seed_cli_models):
     pid = data["hits"][0]["project_id"]
     similar = json.loads(run("similar", pid, "--year", "2025", "--include-same-district", "--json"))
     assert similar["year"] == 2025 and {h["budget_year"] for h in similar["hits"]} == {2025}
+
+
+def test_search_and_similar_json_equal_the_http_api(seed_cli_models):
+    """README: `jixiao search --json` and `jixiao similar --json` print the same JSON as the HTTP API."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import get_settings
+
+    cli = json.loads(run("search", "服务外包", "--district", "南沙", "--code", "11", "-k", "5", "--json"))
+    pid = cli["hits"][0]["project_id"]
+    cli_similar = json.loads(run("similar", pid, "-k", "3", "--json"))
+    with TestClient(create_app(get_settings())) as client:
+        query = {"q": "服务外包", "district": "南沙", "code": "11", "limit": 5}
+        assert client.get("/api/search", params=query).json() == cli
+        assert client.get(f"/api/projects/{pid}/similar", params={"k": 3}).json() == cli_similar
