@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -106,15 +107,20 @@ def encoder_step(settings: Settings, force: bool = False) -> StepResult:
         return StepResult("encoder", "skipped", 0.0, "fake encoder configured")
     from indexer.encoder.build import build_encoder
     from indexer.encoder.loader import resolve_backend
-    from indexer.encoder.onnx_export import build_onnx_encoder
+    from indexer.encoder.onnx_export import build_onnx_encoder, preload_export_modules
 
     def run() -> tuple[str, str, None]:
         before = _created_at(settings.encoder_dir)
+        onnx_backend = resolve_backend(settings.encoder_backend) == "onnx"
+        if onnx_backend and (force or _created_at(settings.onnx_encoder_dir) is None):
+            # An export is coming: its imports load beside the conversion (file and numpy work
+            # that releases the GIL) instead of after it.
+            threading.Thread(target=preload_export_modules, name="export-imports", daemon=True).start()
         manifest = build_encoder(settings.encoder_dir, force=force)
         # build_encoder returns the old manifest untouched when it was current.
         action = "up to date" if before is not None and manifest.get("created_at") == before else "built"
         detail = f"{manifest.get('encoder')} dim={manifest.get('dim')}"
-        if resolve_backend(settings.encoder_backend) == "onnx":
+        if onnx_backend:
             onnx_before = _created_at(settings.onnx_encoder_dir)
             onnx = build_onnx_encoder(
                 settings.encoder_dir, settings.onnx_encoder_dir, force=force, encoder_manifest=manifest

@@ -79,6 +79,17 @@ def _source(encoder_dir: Path, manifest: dict[str, Any] | None = None) -> dict[s
     }
 
 
+def preload_export_modules() -> None:
+    """Import what the export runs (torch, transformers, Optimum: seconds of imports), e.g. in a
+    thread while the weights are converted; a failed import is left for the export to report."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import optimum.exporters.onnx.__main__
+        import optimum.onnxruntime.quantization  # noqa: F401
+    except (ImportError, OSError, RuntimeError):
+        pass
+
+
 def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from optimum.exporters.onnx import main_export
