@@ -112,11 +112,21 @@ def encoder_step(settings: Settings, force: bool = False) -> StepResult:
     def run() -> tuple[str, str, None]:
         before = _created_at(settings.encoder_dir)
         onnx_backend = resolve_backend(settings.encoder_backend) == "onnx"
+        preload = None
         if onnx_backend and (force or _created_at(settings.onnx_encoder_dir) is None):
             # An export is coming: its imports load beside the conversion (file and numpy work
-            # that releases the GIL) instead of after it.
-            threading.Thread(target=preload_export_modules, name="export-imports", daemon=True).start()
+            # that releases the GIL) instead of after it. What the conversion imports itself is
+            # imported first, so the two threads never import the same module at once.
+            import safetensors.numpy  # noqa: F401
+            import tokenizers  # noqa: F401
+
+            preload = threading.Thread(target=preload_export_modules, name="export-imports", daemon=True)
+            preload.start()
         manifest = build_encoder(settings.encoder_dir, force=force)
+        if preload is not None:
+            # Joined before the export imports anything: transformers' lazy modules are not safe
+            # to import from two threads (a build failed on a half-imported optimum.exporters.onnx).
+            preload.join()
         # build_encoder returns the old manifest untouched when it was current.
         action = "up to date" if before is not None and manifest.get("created_at") == before else "built"
         detail = f"{manifest.get('encoder')} dim={manifest.get('dim')}"
