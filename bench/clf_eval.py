@@ -21,7 +21,8 @@ Models, all in the same run on the same folds:
 * ``new`` — the shipped ``ModelParams()``: char TF-IDF of the name + TF-IDF of the value + value/unit
   cues, on corpus + real forms (``classifier/data/real_forms.jsonl``, weighted) + library + knowledge
   (no encoder at prediction time; chosen by clf_select.py);
-* ``previous`` — the shipped model before the real forms: the same without them;
+* ``before`` — the shipped model before the cue weight went 0.3 → 1.0 (clf_select.py's re-run);
+* ``previous`` — the shipped model before the real forms: ``before`` without them, C=3;
 * ``new_embeddings`` — the same plus sentence embeddings and the kNN vote;
 * ``current`` — the model as it was before this change: embeddings + kNN, no library, no cues,
   conflicts kept;
@@ -148,8 +149,10 @@ def variants() -> dict[str, ModelParams | None]:
     new = ModelParams()
     return {
         "new": new,
-        # the shipped model before real forms were trained on (ModelParams() of the previous choice)
-        "previous": ModelParams(C=3.0, use_real_forms=False, real_weight=1.0),
+        # the shipped model before the cue weight 1.0 (ModelParams() from 220a74b to clf4's choice)
+        "before": ModelParams(cue_weight=0.3),
+        # the shipped model before real forms were trained on (ModelParams() of the choice before)
+        "previous": ModelParams(C=3.0, use_real_forms=False, real_weight=1.0, cue_weight=0.3),
         "new_embeddings": ModelParams(embedding_weight=1.0, knn_weight=0.5),
         "current": previous_params(ModelParams(embedding_weight=1.0, knn_weight=0.5, C=3.0)),
         "tfidf_svc": None,

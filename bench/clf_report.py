@@ -82,7 +82,8 @@ def render(results: dict, machine_note: str, sectors: Sequence[str]) -> str:
         "",
         "Models: `new` = the shipped `ModelParams()`: TF-IDF of name and value + value/unit cues on seed "
         "tables + real-form rows (classifier/data/real_forms.jsonl, weighted) + library + knowledge file, "
-        "no encoder; `previous` = the shipped model before the real-form rows (the same without them); "
+        "no encoder; `before` = the shipped model before the cue weight 0.3 → 1.0 (clf_select re-run); "
+        "`previous` = the shipped model before the real-form rows (`before` without them, C=3); "
         "`new_embeddings` = `new` + embeddings + kNN; "
         "`current` = the model before the library (embeddings + kNN, seeds + knowledge, no cues); "
         "`tfidf_svc` = char "

@@ -21,7 +21,8 @@ class ModelParams:
     training side only: TF-IDF of name and value plus lightly weighted cues, no embeddings (as
     accurate as the embedding model and 20x faster), trained also on the real-form rows of other
     provinces with weight 6, C=10 — chosen by held-out real sources and provinces (0.670 → 0.764 /
-    0.742 there), LODO and library-sector CV within 0.01 of the previous model, LODO ECE < 0.15.
+    0.742 there), LODO and library-sector CV within 0.01 of the previous model, LODO ECE < 0.15;
+    cue weight 1.0 since the re-run of that choice (0.764 / 0.742 → 0.768 / 0.755, 1–3 rows of 233).
     """
 
     C: float = 10.0
@@ -34,7 +35,7 @@ class ModelParams:
     knowledge_keywords: bool = True  # also train on each knowledge keyword as a name-only example
     knn_weight: float = 0.0  # kNN-on-embeddings class vote added to the logits (0 = off; needs embeddings)
     knn_k: int = 10
-    cue_weight: float = 0.3  # value/unit/noun cues (classifier.cues)
+    cue_weight: float = 1.0  # value/unit/noun cues (classifier.cues)
     use_library: bool = True  # train on the indicator library too
     library_weight: float = 1.0  # sample weight of each library example
     conflicts: str = "majority"  # how names filed under different codes are resolved (classifier.pool)
