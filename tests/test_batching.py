@@ -102,6 +102,27 @@ def test_callers_queued_behind_a_batch_are_encoded_together_next():
     assert all(v.shape == (1, inner.dim) for v in outcomes)
 
 
+def test_after_callers_queued_the_worker_encodes_until_a_lone_batch_finds_none_behind_it():
+    inner = RecordingEncoder()
+    batcher = BatchingEncoder(inner, max_batch=32, max_wait_ms=0)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            first, rest = _queue_behind_first(batcher, inner, pool, 2)
+            inner.gate.set()
+            [f.result(10) for f in [first, *rest]]
+            caller_thread = inner.threads[0]
+            # Busy: the next call goes to the worker, although nothing is encoding.
+            _wait_until(lambda: batcher.queued == 0 and len(inner.calls) == 2)
+            pool.submit(batcher.encode_queries, ["忙后单个"]).result(10)
+            # That lone batch had nothing queued behind it: calls are inline again.
+            me = threading.get_ident()
+            batcher.encode_queries(["又空闲了"])
+    finally:
+        batcher.close()
+    assert inner.threads[0] == caller_thread and inner.threads[1] == inner.threads[2] != caller_thread
+    assert inner.calls[2] == ["忙后单个"] and inner.threads[3] == me
+
+
 def test_a_busy_batch_waits_for_more_mates_until_it_is_full():
     inner = RecordingEncoder()
     # The wait is long: the second batch can only end by filling up to max_batch.

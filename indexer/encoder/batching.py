@@ -66,6 +66,10 @@ class BatchingEncoder:
         # Who encodes now: a caller its own texts, or the worker the queue. Requests
         # queue only while someone does, and the worker keeps the turn while any do.
         self._owner: Literal["caller", "worker"] | None = None
+        # Once callers have queued, the worker encodes every call (handing the turn
+        # from a caller to the worker costs a thread switch per batch under load)
+        # until one of its batches is a lone request with nothing queued behind it.
+        self._inline = True
         self._closed = False
         self._worker = threading.Thread(target=self._run, name="jixiao-query-batcher", daemon=True)
         self._worker.start()
@@ -85,12 +89,13 @@ class BatchingEncoder:
         with self._cond:
             if self._closed:
                 raise EncoderClosedError("encoder: shutting down, no more queries are encoded")
-            if self._owner is None:
+            if self._owner is None and self._inline:
                 self._owner = "caller"
                 self.batches += 1
             else:
                 request = _Request(texts)
                 self._queue.append(request)
+                self._owner = self._owner or "worker"
                 self._cond.notify_all()
         if request is not None:
             return request.future.result()
@@ -100,6 +105,7 @@ class BatchingEncoder:
             with self._cond:
                 # Callers that queued meanwhile are the worker's to encode.
                 self._owner = "worker" if self._queue else None
+                self._inline = not self._queue
                 self._cond.notify_all()
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -130,6 +136,7 @@ class BatchingEncoder:
             with self._cond:
                 if not self._queue:
                     self._owner = None
+                    self._inline = len(batch) == 1
                     self._cond.notify_all()
 
     def _collect(self) -> list[_Request]:
