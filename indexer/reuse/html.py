@@ -350,9 +350,8 @@ def write_report(report: ReuseReport, out_dir: Path, members: Callable[[Path], N
         write_table(data_dir / f"{name}.csv", rows)
     if members is not None:
         members(data_dir)
-    (out_dir / "reuse.json").write_text(
-        json.dumps(report_to_dict(report), ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    with (out_dir / "reuse.json").open("w", encoding="utf-8") as fh:  # streamed: no copy as one string
+        json.dump(report_to_dict(report), fh, ensure_ascii=False, indent=1)
     html_path = out_dir / "reuse.html"
     html_path.write_text(render_html(report), encoding="utf-8")
     return html_path

@@ -229,22 +229,30 @@ def _first_members(members: DataFrame, limit: int | None) -> dict[int, list[List
     if limit is not None:
         in_cluster = Window.partitionBy("label").orderBy(*_REPORT_ORDER)
         chosen = members.withColumn("rn", F.row_number().over(in_cluster)).where(F.col("rn") <= limit)
-    rows = chosen.select(
-        "label", "first", "corpus_order", "o", "project_id", "project_name", "district", "department",
-        "amount_total", "text", "key", "ordinal",
-    ).collect()  # fmt: skip
-    rows.sort(key=lambda r: (r["label"], tuple(r["first"]), r["corpus_order"], r["o"]))
+    columns = (
+        "project_id",
+        "project_name",
+        "district",
+        "department",
+        "amount_total",
+        "text",
+        "key",
+        "ordinal",
+    )
+    rows = chosen.orderBy("label", *_REPORT_ORDER).select("label", *columns)
+    # streamed a partition at a time; the texts repeat (one district for many members), kept once
+    texts: dict[str, str] = {}
     out: dict[int, list[Listed]] = defaultdict(list)
-    for r in rows:
+    for r in rows.toLocalIterator():
         out[r["label"]].append(
             Listed(
                 project_id=r["project_id"],
-                project_name=r["project_name"],
-                district=r["district"],
-                department=r["department"],
+                project_name=texts.setdefault(r["project_name"], r["project_name"]),
+                district=texts.setdefault(r["district"], r["district"]),
+                department=texts.setdefault(r["department"], r["department"]),
                 amount_total=stored_amount(r["amount_total"]),
-                text=r["text"],
-                key=r["key"],
+                text=texts.setdefault(r["text"], r["text"]),
+                key=texts.setdefault(r["key"], r["key"]),
                 ordinal=r["ordinal"],
             )
         )
