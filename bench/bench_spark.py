@@ -96,10 +96,11 @@ def stage(engine: str, export: Path, pairs_out: Path, conf: dict[str, str]) -> d
     }
 
 
-def _sub(args: list[str]) -> dict[str, Any]:
+def _sub(args: list[str], log: Path) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     print("[bench_spark]", " ".join(args), flush=True)
     done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    log.write_text(done.stderr, encoding="utf-8")  # the whole of it: a failure's cause comes first
     if done.returncode != 0:
         print(done.stderr[-3000:], file=sys.stderr)
         return {"error": (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]}
@@ -177,7 +178,8 @@ def run_size(
     for engine in engines:
         extra = [f"--conf={c}" for c in conf] if engine == "spark" else []
         out[engine] = _sub(
-            ["--stage", engine, "--export", str(export), "--pairs", str(work / f"{engine}-{n}.json"), *extra]
+            ["--stage", engine, "--export", str(export), "--pairs", str(work / f"{engine}-{n}.json"), *extra],
+            work / f"{engine}-{n}.stderr",
         )
     fresh = all("error" not in out[e] for e in engines)
     if fresh and all((work / f"{e}-{n}.json").is_file() for e in ("local", "spark")):
