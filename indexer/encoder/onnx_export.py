@@ -26,6 +26,7 @@ from typing import Any
 
 from indexer.artifacts import read_manifest, write_artifact
 from indexer.encoder.build import DIM, ENCODER_KIND, ENCODER_NAME, FORMAT_VERSION
+from indexer.encoder.quant_channels import vectorized_per_channel
 from indexer.encoder.quant_shapes import in_memory_shape_inference
 from indexer.errors import ArtifactError
 
@@ -125,7 +126,7 @@ def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
             )
             config = getattr(AutoQuantizationConfig, target)(is_static=False)
             suffix = f"{config.weights_dtype.name.lower()}_{target}"
-            with in_memory_shape_inference():
+            with in_memory_shape_inference(), vectorized_per_channel():
                 ORTQuantizer.from_pretrained(exported, file_name="model.onnx").quantize(
                     config, quantized, file_suffix=suffix
                 )
