@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifier import taxonomy
-from classifier.core import ModelParams, cross_val_logits
+from classifier.core import ModelParams, cross_val_logits, merged_cost_code
 from classifier.dataset import Example
 from classifier.features import EmbeddingCache
 from classifier.levels import restrict
@@ -85,7 +85,8 @@ def calibrate(examples: Sequence[Example], embed: EmbeddingCache | None, params:
     With no corpus examples to hold out the temperature is 1 and the threshold 0.5.
     """
     oof, positions = cross_val_logits(examples, embed, params)
-    labels = [examples[i].code for i in positions]
+    # With merged cost scores a 41 (or 14) row's own code has no score: the merged code is its concept.
+    labels = [merged_cost_code(examples[i].code, params.cost_framework) for i in positions]
     temperature = fit_temperature(oof, labels)
     probs = probabilities(oof, temperature)
     correct = CODES[probs.argmax(axis=1)] == np.array(labels)

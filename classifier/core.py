@@ -12,6 +12,8 @@ from classifier import taxonomy
 from classifier.dataset import KNOWLEDGE_GROUP, Example, name_key
 from classifier.features import FAST_ROWS_MAX, EmbeddingCache, FeatureBuilder
 
+COST_CODE = {"pre2021": "14", "2021": "41"}  # the cost code of each framework (ModelParams.cost_framework)
+
 
 @dataclass(frozen=True)
 class ModelParams:
@@ -42,6 +44,18 @@ class ModelParams:
     use_real_forms: bool = True  # train on classifier/data/real_forms.jsonl (chosen by clf_select.py)
     real_weight: float = 6.0  # sample weight of each real-form example
     inner_folds: int = 5  # group folds of the out-of-fold logits that calibration is tuned on
+    # The framework a cost indicator is taken to be in when the form does not say (None: the text
+    # decides between 14 and 41, which it cannot: one concept, two frameworks). "pre2021" merges the
+    # 41 score into 14, "2021" the 14 score into 41; a known level-1 or framework still maps the
+    # merged cost to the form's code (classifier.levels), so only text-only predictions change.
+    cost_framework: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.cost_framework not in (None, *COST_CODE):
+            expected = ", ".join(COST_CODE)
+            raise ValueError(
+                f"unknown cost framework {self.cost_framework!r}; expected None or one of {expected}"
+            )
 
 
 def trains_without_encoder(params: ModelParams | None = None) -> bool:
@@ -67,6 +81,7 @@ class Core:
     knn_labels: np.ndarray | None = None  # (n_train,) class index of each training name
     knn_weight: float = 0.0
     knn_k: int = 10
+    cost_framework: str | None = None  # ModelParams.cost_framework
 
     def set_knn(self, vectors: np.ndarray, labels: np.ndarray, params: ModelParams) -> None:
         """Attach the kNN vote: unit ``vectors`` of the training names and their class indices."""
@@ -100,7 +115,7 @@ class Core:
             out = np.asarray(x @ self.coef.T) + self.intercept
         if self.knn_weight and self.knn_vectors is not None and len(names):
             out = out + self.knn_weight * self.knn_votes(names)
-        return out
+        return merge_cost_scores(out, self.classes, self.cost_framework)
 
 
 def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: ModelParams) -> Core:
@@ -128,7 +143,8 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
         weights = weights * np.array([per_class[y] for y in labels])
     classes = np.unique(labels)
     if len(classes) == 1:  # degenerate training set: a constant model
-        return Core(features, classes, np.zeros((1, x.shape[1])), np.zeros(1))
+        constant = np.zeros((1, x.shape[1]))
+        return Core(features, classes, constant, np.zeros(1), cost_framework=params.cost_framework)
     from sklearn.linear_model import LogisticRegression  # training only: a loaded model needs no sklearn
 
     lr = LogisticRegression(C=params.C, max_iter=3000, solver="newton-cg")
@@ -137,12 +153,38 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
     if len(lr.classes_) == 2:  # sklearn stores one row for binary problems
         coef = np.vstack([-coef[0], coef[0]]) / 2
         intercept = np.array([-intercept[0], intercept[0]]) / 2
-    core = Core(features, lr.classes_, coef, intercept)
+    core = Core(features, lr.classes_, coef, intercept, cost_framework=params.cost_framework)
     if params.knn_weight and params.embedding_weight and embed is not None:
         # Only alongside the embedding block: a TF-IDF-only model must never call the encoder.
         index = {c: i for i, c in enumerate(lr.classes_)}
         core.set_knn(_unit(embed(names)), np.array([index[y] for y in labels]), params)
     return core
+
+
+def merged_cost_code(code: str, framework: str | None) -> str:
+    """The code a model with ``cost_framework=framework`` gives a cost filed as ``code`` (14 and 41
+    are one concept): what calibration counts as right for it."""
+    if framework is not None and code in ("14", "41"):
+        return COST_CODE[framework]
+    return code
+
+
+def merge_cost_scores(logits: np.ndarray, classes: Sequence[str], framework: str | None) -> np.ndarray:
+    """``logits`` with the 14 and 41 scores merged into ``framework``'s cost code (log-sum-exp:
+    the merged class has the probability both had) and the other set to ``-inf``; unchanged for
+    ``framework`` None or a model that lacks either code."""
+    if framework is None:
+        return logits
+    if framework not in COST_CODE:
+        raise ValueError(f"unknown cost framework {framework!r}; expected one of {', '.join(COST_CODE)}")
+    index = {str(c): i for i, c in enumerate(classes)}
+    if "14" not in index or "41" not in index:
+        return logits
+    keep, drop = index[COST_CODE[framework]], index["41" if COST_CODE[framework] == "14" else "14"]
+    out = np.array(logits, dtype=np.float64, copy=True)
+    out[:, keep] = np.logaddexp(out[:, keep], out[:, drop])
+    out[:, drop] = -np.inf
+    return out
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -267,7 +267,9 @@ class IndicatorClassifier:
             embed = EmbeddingCache(encoder) if uses_encoder else None
             features = FeatureBuilder.from_state(model["features"], arrays, embed)
             classes = np.array(model["classes"])
-            core = Core(features, classes, arrays["coef"], arrays["intercept"])
+            core = Core(
+                features, classes, arrays["coef"], arrays["intercept"], cost_framework=params.cost_framework
+            )
             if use_knn:
                 core.set_knn(arrays["knn_vectors"], arrays["knn_labels"], params)
                 n_knn = len(core.knn_labels)

@@ -190,3 +190,30 @@ def test_threshold_reaches_the_target_on_held_out_predictions():
     correct = conf > 0.4  # right whenever confident
     t = tune_threshold(conf, correct)
     assert correct[conf >= t].mean() >= 0.95 and t <= 0.41
+
+
+def test_merged_cost_scores_keep_the_cost_probability_and_the_level1_mapping():
+    from classifier.calibration import probabilities
+    from classifier.core import merge_cost_scores, merged_cost_code
+
+    logits = np.log(_row(**{"11": 0.3, "14": 0.2, "41": 0.4, "42": 0.1}) + 1e-300)
+    plain = probabilities(logits)[0]
+    merged = probabilities(merge_cost_scores(logits, CODES, "pre2021"))[0]
+    assert merged[CODES.index("41")] == 0.0
+    assert merged[CODES.index("14")] == pytest.approx(0.6)  # 14 + 41: the argmax is now the cost
+    assert CODES[int(merged.argmax())] == "14" and CODES[int(plain.argmax())] == "41"
+    assert merged[CODES.index("42")] == pytest.approx(0.1)  # a social cost is another concept
+    # a known level-1 or framework still gives the form's code, with the same probability as before
+    for level1, framework in (("成本", None), (None, "2021"), ("产出", None)):
+        assert np.allclose(
+            restrict(merged[None], CODES, [level1], [framework]),
+            restrict(plain[None], CODES, [level1], [framework]),
+        )
+    new = probabilities(merge_cost_scores(logits, CODES, "2021"))[0]
+    assert new[CODES.index("14")] == 0.0 and new[CODES.index("41")] == pytest.approx(0.6)
+    assert merge_cost_scores(logits, CODES, None) is logits
+    assert np.array_equal(merge_cost_scores(logits[:, :3], CODES[:3], "pre2021"), logits[:, :3])
+    with pytest.raises(ValueError, match="cost framework"):
+        merge_cost_scores(logits, CODES, "1999")
+    assert merged_cost_code("41", "pre2021") == "14" and merged_cost_code("14", "2021") == "41"
+    assert merged_cost_code("42", "pre2021") == "42" and merged_cost_code("41", None) == "41"

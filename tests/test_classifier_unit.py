@@ -271,6 +271,23 @@ def test_model_of_other_defaults_or_real_forms_is_not_up_to_date(tmp_path, corpu
         IndicatorClassifier.load(tmp_path / "custom", encoder, corpus=corpus)
 
 
+def test_a_cost_is_14_from_the_text_and_41_under_the_cost_level1(tmp_path, corpus, encoder):
+    params = ModelParams(cost_framework="pre2021")
+    merged = IndicatorClassifier.train(corpus, encoder, params)
+    items = [("项目总成本", "≤1125万元"), ("设备购置成本", "≤50万元"), ("人均培训成本", "≤800元/人")]
+    for name, value in items:
+        text = merged.predict(name, value)
+        assert text.code == "14" and all(c != "41" for c, _, _ in text.top3)
+        assert merged.predict(name, value, level1="成本").code == "41"
+        assert merged.predict(name, value, framework="2021").code == "41"
+        assert merged.predict(name, value, level1="产出").code == "14"
+    merged.save(tmp_path / "clf")
+    loaded = IndicatorClassifier.load(tmp_path / "clf", encoder)
+    assert [loaded.predict(n, v) for n, v in items] == [merged.predict(n, v) for n, v in items]
+    with pytest.raises(ValueError, match="cost framework"):
+        ModelParams(cost_framework="1999")
+
+
 def test_missing_model_is_clear(tmp_path, encoder):
     with pytest.raises(ArtifactError, match="jixiao build"):
         IndicatorClassifier.load(tmp_path / "nothing", encoder)
