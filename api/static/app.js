@@ -85,6 +85,19 @@
     return el("div", { class: "error", role: "alert" }, el("strong", { text: "出错了：" }), err.message || String(err));
   }
 
+  // One submit at a time: the button is off while `work` runs; its nodes (or the error) replace `output`.
+  async function submitting(button, output, waitText, work) {
+    button.disabled = true;
+    output.replaceChildren(el("p", { class: "muted", text: waitText }));
+    try {
+      output.replaceChildren(...(await work()));
+    } catch (err) {
+      output.replaceChildren(errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   async function loadStats() {
     if (!cache.stats) cache.stats = await api("/api/stats");
     return cache.stats;
@@ -414,7 +427,7 @@
 
   // Shared with the other page scripts (loaded after this one, before DOMContentLoaded): one copy of each helper.
   window.jixiao = {
-    el, show, api, errorBox, simpleTable, cell, option, loadStats, fmtAmount, fmtPct, regionYear,
+    el, show, api, errorBox, submitting, simpleTable, cell, option, loadStats, fmtAmount, fmtPct, regionYear,
     clearStats: () => { cache.stats = null; }, views: {},
   };
 

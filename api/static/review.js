@@ -4,7 +4,7 @@
 "use strict";
 
 (function () {
-  const { el, show, api, errorBox, option, loadStats } = window.jixiao;
+  const { el, show, api, submitting, option, loadStats } = window.jixiao;
   const SEVERITY = { error: "错误", warning: "警告", info: "提示" };
   const EXAMPLE_DRAFT = {
     name: "跨境电商公共服务平台建设专项",
@@ -137,15 +137,8 @@
         const isJson = text.startsWith("{") || text.startsWith("[");
         body.append("file", upload || new Blob([text], { type: "text/plain" }), upload ? upload.name : (isJson ? "draft.json" : "draft.txt"));
         const query = year.value ? "?budget_year=" + encodeURIComponent(year.value) : "";
-        button.disabled = true;
-        output.replaceChildren(el("p", { class: "muted", text: "审核中…" }));
-        try {
-          output.replaceChildren(...reviewResult(await api("/api/review" + query, { method: "POST", body })));
-        } catch (err) {
-          output.replaceChildren(errorBox(err));
-        } finally {
-          button.disabled = false;
-        }
+        await submitting(button, output, "审核中…",
+          async () => reviewResult(await api("/api/review" + query, { method: "POST", body })));
       },
     },
       el("label", { for: "review-input", text: "草稿只在内存中解析，不会入库。每条意见都附规则和同类项目依据。" }),
@@ -230,18 +223,12 @@
       onsubmit: async (event) => {
         event.preventDefault();
         if (!name.value.trim()) return;
-        button.disabled = true;
-        output.replaceChildren(el("p", { class: "muted", text: "检索相似项目…" }));
-        try {
+        await submitting(button, output, "检索相似项目…", async () => {
           const body = { name: name.value.trim(), goal: goal.value.trim(), framework: framework.value };
           if (district.value) body.district = district.value;
           const data = await api("/api/recommend", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) });
-          output.replaceChildren(...recommendResult(data));
-        } catch (err) {
-          output.replaceChildren(errorBox(err));
-        } finally {
-          button.disabled = false;
-        }
+          return recommendResult(data);
+        });
       },
     },
       el("label", { for: "rec-name", text: "输入新项目的名称和目标，按最相似项目实际使用的指标给出建议，每条都列出来源项目和取值。" }),

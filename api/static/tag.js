@@ -3,7 +3,7 @@
 "use strict";
 
 (function () {
-  const { el, show, api, errorBox, option, fmtPct } = window.jixiao;
+  const { el, show, api, submitting, option, fmtPct } = window.jixiao;
 
   const TAG_EXAMPLE = "展会筹备工作按时完成率\t100%\n新增纳统企业数量\t≥5家\n服务对象满意度\t≥90%";
 
@@ -29,16 +29,10 @@
           output.replaceChildren(el("p", { class: "empty", text: "请每行输入一条指标。" }));
           return;
         }
-        button.disabled = true;
-        output.replaceChildren(el("p", { class: "muted", text: "标注中…" }));
-        try {
+        await submitting(button, output, "标注中…", async () => {
           const data = await api("/api/classify", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify({ items }) });
-          output.replaceChildren(predictionTable(data.predictions));
-        } catch (err) {
-          output.replaceChildren(errorBox(err));
-        } finally {
-          button.disabled = false;
-        }
+          return [predictionTable(data.predictions)];
+        });
       },
     },
       el("label", { for: "tag-input", text: "每行一条指标；可在 Tab 后填写指标值（如“新增纳统企业数量⇥≥5家”）。" }),
