@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,8 +24,10 @@ FORMATS: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
+_NAME_UNSAFE = str.maketrans({ch: "_" for ch in '"\\/\t\r\n\x85\u2028\u2029\x7f'})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARS = 32_000  # Excel's limit is 32,767 characters per cell
+MAX_EXACT_INT = 10**15
 
 
 def _cell(value: Any) -> Any:
@@ -32,6 +35,10 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""  # NaN and infinities are no spreadsheet number
+    if isinstance(value, int) and abs(value) >= MAX_EXACT_INT:
+        return str(value)  # a spreadsheet keeps 15 digits (and openpyxl overflows past a float)
     if isinstance(value, int | float):
         return value
     # Control characters are illegal in XLSX (and useless in CSV): dropped, not a 500.
@@ -73,6 +80,14 @@ def to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def download_name(title: str, fmt: str, day: str) -> tuple[str, str]:
+    """The download's file name ``title-day.fmt`` without control characters, path separators
+    or quotes (a header cannot hold a line break), and its ASCII fallback."""
+    clean = ILLEGAL_CHARACTERS_RE.sub("", title).translate(_NAME_UNSAFE).strip() or "jixiao"
+    name = f"{clean}-{day}.{fmt}"
+    return name, name.encode("ascii", "replace").decode().replace("?", "_")
 
 
 def export_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.export import FORMATS, export_bytes
+from api.export import FORMATS, download_name, export_bytes
 from api.review_schemas import ReviewResponse
 from api.schemas import ErrorResponse
 
@@ -30,8 +30,7 @@ class TableExport(BaseModel):
 
 
 def _download(fmt: str, title: str, headers: list[str], rows: list[list[Any]]) -> Response:
-    name = f"{title}-{date.today().isoformat()}.{fmt}"
-    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    name, ascii_name = download_name(title, fmt, date.today().isoformat())
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     return Response(
         export_bytes(fmt, title, headers, rows),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import anyio
@@ -73,12 +72,10 @@ async def _read_upload(request: Request, settings: Settings) -> tuple[bytes, str
 
 
 def _json_draft(raw: bytes) -> tuple[Any, int | None]:
+    from classifier.review.draft import load_json
+
     try:
-        body = ReviewRequest.model_validate(json.loads(raw or b"null"))
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            422, "invalid_input", f"body: not valid JSON ({exc.msg} at line {exc.lineno})"
-        ) from None
+        body = ReviewRequest.model_validate(load_json(raw or b"null", "body"))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

@@ -125,10 +125,24 @@ def parse_draft(data: bytes, file_name: str) -> SourceTable:
     starting with ``{``/``[``) through :func:`draft_table`, tables through the ingest parser."""
     head = data.lstrip()[:1]
     if file_name.lower().endswith(".json") or head in (b"{", b"["):
-        try:
-            parsed = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            raise ParseError(file_name, line, f"not valid JSON: {exc}") from None
-        return draft_table(parsed, file_name)
+        return draft_table(load_json(data, file_name), file_name)
     return read_source(data, file_name).table
+
+
+def load_json(data: bytes, file_name: str) -> Any:
+    """``data`` parsed as UTF-8 JSON, or a ``ParseError`` naming ``file_name`` and the line:
+    bytes that are not UTF-8, bad syntax, nesting deeper than the parser's recursion limit,
+    an integer too long to convert."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ParseError(file_name, line, f"not valid JSON: not UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(file_name, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ParseError(file_name, None, "not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ParseError(file_name, None, f"not valid JSON: {exc}") from None

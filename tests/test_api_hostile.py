@@ -1,0 +1,66 @@
+"""A hostile client of the finished service (fake-encoder seed artifacts): inputs the schema fuzzing
+does not reach — JSON the parser itself chokes on, response headers built from input, numbers a
+spreadsheet cannot hold. Never a 5xx; every error in the one shape, naming the place."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from api_support import app_client, assert_error, seed_settings
+
+settings = pytest.fixture(scope="module")(seed_settings)
+client = pytest.fixture(scope="module")(app_client)
+
+DEEP_ARRAY = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+LONG_INT = b'{"projects": [{"name": "x", "goal": ' + b"9" * 5000 + b"}]}"
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (DEEP_ARRAY, "nested too deeply"),
+        (DEEP_OBJECT, "nested too deeply"),
+        (b'{"projects": [{"name": "\xff"}]}', "not UTF-8"),
+        (b'{"projects":\n [{"name": "x",]}', "body:2: not valid JSON"),
+        (LONG_INT, "not valid JSON"),
+    ],
+)
+def test_review_json_the_parser_refuses_is_422_naming_the_body(client, body, said):
+    r = client.post("/api/review", content=body, headers={"content-type": "application/json"})
+    err = assert_error(r, 422)
+    assert err["message"].startswith("body") and said in err["message"], err
+
+
+@pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT, b'{"projects": [{"name": "\xff"}]}', LONG_INT])
+def test_review_upload_of_json_the_parser_refuses_names_the_file(client, body):
+    r = client.post("/api/review", files={"file": ("草稿.json", body, "application/json")})
+    err = assert_error(r, 422)
+    assert err["message"].startswith("草稿.json") and err["details"]["file"] == "草稿.json", err
+
+
+@pytest.mark.parametrize("title", ["a\nb", "x\r\nSet-Cookie: y", "del\x7f", '引"号/\\斜', "\u2028", "\x00"])
+def test_export_title_never_breaks_the_download_header(client, title):
+    body = {"title": title, "headers": ["项目"], "rows": [["x"]]}
+    for fmt in ("csv", "xlsx"):
+        r = client.post("/api/export/table", params={"format": fmt}, json=body)
+        assert r.status_code == 200, r.text
+        disposition = r.headers["content-disposition"]
+        assert disposition.startswith('attachment; filename="') and "\n" not in disposition
+        assert "Set-Cookie" not in r.headers
+
+
+def test_export_numbers_a_spreadsheet_cannot_hold(client):
+    from openpyxl import load_workbook
+
+    huge = b"1" + b"0" * 400
+    raw = b'{"headers": ["a", "b", "c", "d"], "rows": [[NaN, Infinity, -Infinity, ' + huge + b"]]}"
+    headers = {"content-type": "application/json"}
+    r = client.post("/api/export/table", params={"format": "xlsx"}, content=raw, headers=headers)
+    assert r.status_code == 200, r.text
+    row = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))[1]
+    assert row[:3] == (None, None, None) and row[3] == huge.decode()
+    r = client.post("/api/export/table", params={"format": "csv"}, content=raw, headers=headers)
+    assert r.status_code == 200
+    assert r.content.decode("utf-8-sig").splitlines()[1] == ",,," + huge.decode()
