@@ -18,13 +18,16 @@ all of them (bench/spark_markdown.py). Reported runs:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,7 +35,7 @@ from typing import Any
 
 from eventlog import find_log, summarise
 from machine import load_average
-from proctree import TreeSampler
+from proctree import TreeSampler, descendants, tree_rss_mib
 from spark_markdown import write_markdown
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -96,15 +99,37 @@ def stage(engine: str, export: Path, pairs_out: Path, conf: dict[str, str]) -> d
     }
 
 
-def _sub(args: list[str], log: Path) -> dict[str, Any]:
+def _guard(proc: subprocess.Popen[str], limit_mib: float, tripped: list[float]) -> None:
+    """Kill ``proc`` and everything under it when their resident memory passes ``limit_mib``
+    (the machine has no swap and is shared: a runaway run must not take it down)."""
+    while proc.poll() is None:
+        rss = tree_rss_mib(os.getpid())  # this process too: it is part of the run
+        if rss > limit_mib:
+            tripped.append(rss)
+            for pid in reversed(descendants(proc.pid)):
+                with contextlib.suppress(ProcessLookupError):  # gone already
+                    os.kill(pid, signal.SIGKILL)
+            return
+        time.sleep(0.5)
+
+
+def _sub(args: list[str], log: Path, limit_mib: float) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     print("[bench_spark]", " ".join(args), flush=True)
-    done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    log.write_text(done.stderr, encoding="utf-8")  # the whole of it: a failure's cause comes first
-    if done.returncode != 0:
-        print(done.stderr[-3000:], file=sys.stderr)
-        return {"error": (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    tripped: list[float] = []
+    with log.open("w", encoding="utf-8") as err:  # the whole of it: a failure's cause comes first
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
+        guard = threading.Thread(target=_guard, args=(proc, limit_mib, tripped), daemon=True)
+        guard.start()
+        stdout, _ = proc.communicate()
+        guard.join()
+    if proc.returncode != 0:
+        stderr = log.read_text(encoding="utf-8", errors="replace")
+        print(stderr[-3000:], file=sys.stderr)
+        if tripped:
+            return {"error": f"stopped by the memory guard at {tripped[0]:.0f} MiB (limit {limit_mib:.0f})"}
+        return {"error": (stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def _choose2(n: int) -> int:
@@ -169,17 +194,28 @@ def _export(n: int, work: Path) -> tuple[Path, float]:
 
 
 def run_size(
-    n: int, work: Path, engines: list[str], conf: list[str], reference: int | None = None
+    n: int,
+    work: Path,
+    engines: list[str],
+    conf: list[str],
+    reference: int | None = None,
+    limit_mib: float = 16 * 1024,
 ) -> dict[str, Any]:
     """Both engines on the ``n``-indicator corpus, each in its own subprocess, and their agreement
     (on the first projects only, against the local engine at ``reference``, when given)."""
-    export, export_s = _export(n, work)
-    out: dict[str, Any] = {"n": n, "export_s": export_s, "conf": conf}
+    export = work / f"syn-{n}"
+    made = _sub(
+        ["--stage", "export", "--sizes", str(n), "--work", str(work)], work / f"export-{n}.stderr", limit_mib
+    )
+    if "error" in made:
+        raise SystemExit(f"export of {n} failed: {made['error']}")
+    out: dict[str, Any] = {"n": n, "export_s": made["export_s"], "conf": conf}
     for engine in engines:
         extra = [f"--conf={c}" for c in conf] if engine == "spark" else []
         out[engine] = _sub(
             ["--stage", engine, "--export", str(export), "--pairs", str(work / f"{engine}-{n}.json"), *extra],
             work / f"{engine}-{n}.stderr",
+            limit_mib,
         )
     fresh = all("error" not in out[e] for e in engines)
     if fresh and all((work / f"{e}-{n}.json").is_file() for e in ("local", "spark")):
@@ -217,7 +253,7 @@ def _spark_stage(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     """Run the requested engines and sizes, write spark.md."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--stage", choices=["local", "spark"])
+    parser.add_argument("--stage", choices=["local", "spark", "export"])
     parser.add_argument("--export", type=Path)
     parser.add_argument("--pairs", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
@@ -229,12 +265,21 @@ def main() -> None:
         type=int,
         help="compare Spark with the local engine's earlier run at this smaller size, on its projects",
     )
+    parser.add_argument(
+        "--max-tree-gib",
+        type=float,
+        default=16.0,
+        help="kill a stage whose process tree's resident memory passes this (default 16)",
+    )
     parser.add_argument("--fresh", action="store_true", help="forget earlier runs in the results JSON")
     parser.add_argument("--markdown-only", action="store_true", help="rewrite spark.md from the kept runs")
     args = parser.parse_args()
     if args.markdown_only:
         runs = json.loads(RUNS.read_text(encoding="utf-8"))
         RESULT.write_text(write_markdown(runs, NOTES), encoding="utf-8")
+        return
+    if args.stage == "export":  # its own process: the generator's memory is not the run's
+        print(json.dumps({"export_s": _export(args.sizes[0], args.work)[1]}))
         return
     if args.stage:
         out = _spark_stage(args) if args.stage == "spark" else stage("local", args.export, args.pairs, {})
@@ -249,13 +294,16 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
             load = load_average()
-            result = run_size(n, work, args.engines, args.conf, args.reference)
+            result = run_size(n, work, args.engines, args.conf, args.reference, args.max_tree_gib * 1024)
             result |= {"command": command.strip(), "load": [round(load, 1), round(load_average(), 1)]}
             result["locked"] = os.environ.get("JIXIAO_BENCH_LOCKED") == "1"
             earlier = next((r for r in runs if r["n"] == n), {})
             for engine in {"local", "spark"} - set(args.engines):  # keep what this run did not redo
                 if engine in earlier:
                     result[engine] = earlier[engine]
+            for kept in ("agreement", "prefix_agreement"):  # measured by an earlier run, not redone
+                if kept in earlier and kept not in result:
+                    result[kept] = earlier[kept]
             runs = [r for r in runs if r["n"] != n] + [result]
             runs.sort(key=lambda r: r["n"])
             RUNS.write_text(json.dumps(runs, ensure_ascii=False, indent=1), encoding="utf-8")

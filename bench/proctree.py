@@ -136,3 +136,13 @@ class TreeSampler:
             }
             for role in sorted(self.peak_single)
         } | {"tree": {"peak_mib": round(self.peak_total), "cpu_s": cpu["tree"]}}
+
+
+def tree_rss_mib(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants now, MiB."""
+    return sum(_rss_mib(pid) for pid in _descendants(root))
+
+
+def descendants(root: int) -> list[int]:
+    """``root`` and every process under it (at this instant)."""
+    return _descendants(root)

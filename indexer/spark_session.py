@@ -14,7 +14,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,3 +111,29 @@ def spark_session(
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+# The corpus-wide jobs join corpus-sized tables on both sides (buckets, pairs, labels, members), so
+# no side is "small": Spark's size estimate (and AQE's, from the shuffle) once chose to broadcast
+# the 5M corpus's bucket-size table, which ran the driver out of memory. Shuffle joins spill instead.
+NO_BROADCAST = {
+    "spark.sql.autoBroadcastJoinThreshold": "-1",
+    "spark.sql.adaptive.autoBroadcastJoinThreshold": "-1",
+}
+
+
+@contextmanager
+def session_conf(session: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Run a block with ``settings`` set on ``session`` (runtime SQL settings), then restore
+    each to what it was (or unset it)."""
+    before = {key: session.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        session.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                session.conf.unset(key)
+            else:
+                session.conf.set(key, value)

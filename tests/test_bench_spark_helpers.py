@@ -4,17 +4,20 @@ the process-tree memory sampler."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from bench_spark import pair_f1
+from bench_spark import _guard, pair_f1
 from eventlog import find_log, summarise
-from proctree import TreeSampler
+from proctree import TreeSampler, tree_rss_mib
 
 
 def _enumerated(labels: dict[str, int]) -> set[tuple[str, str]]:
@@ -110,3 +113,18 @@ def test_tree_sampler_sees_a_child_process():
     # rounded tree by up to 0.1 s
     parts = report["python_worker"]["cpu_s"] + report["driver"]["cpu_s"]
     assert report["tree"]["cpu_s"] >= parts - 0.1 - 1e-9
+
+
+def test_memory_guard_stops_a_stage_that_outgrows_its_limit():
+    # the child holds 200 MiB more than the limit allows; the guard kills it (and what it started)
+    limit = tree_rss_mib(os.getpid()) + 100
+    code = "import time; x = bytearray(300 * 2**20); x[::4096] = b'1' * len(x[::4096]); time.sleep(60)"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    tripped: list[float] = []
+    started = time.monotonic()
+    _guard(proc, limit, tripped)
+    assert proc.wait(timeout=10) == -signal.SIGKILL and time.monotonic() - started < 30
+    assert tripped and tripped[0] > limit
+    quiet = subprocess.Popen([sys.executable, "-c", "pass"])
+    _guard(quiet, tree_rss_mib(os.getpid()) + 500, tripped := [])
+    assert quiet.wait() == 0 and not tripped

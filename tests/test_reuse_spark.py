@@ -23,7 +23,13 @@ from indexer.encoder import FakeEncoder
 from indexer.parquet import export_parquet
 from indexer.reuse import ReuseParams, find_reuse, report_to_dict
 from indexer.reuse.rules import goal_rule, name_rule
-from indexer.spark_session import EngineUnavailableError, check_java, spark_session
+from indexer.spark_session import (
+    NO_BROADCAST,
+    EngineUnavailableError,
+    check_java,
+    session_conf,
+    spark_session,
+)
 from indexer.store import CorpusStore
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "raw"
@@ -193,6 +199,42 @@ def test_one_huge_bucket_stays_linear_and_splits(spark):
     assert {r["key"]: r["label"] for r in split_labels.collect()} == got
     assert split_stats.pairs_per_round == stats.pairs_per_round
     assert split_stats.verified_per_round == stats.verified_per_round
+
+
+def _plan(frame) -> str:
+    return frame._jdf.queryExecution().executedPlan().toString()
+
+
+@pytest.mark.heavy
+def test_the_reuse_job_never_broadcasts_a_join(spark, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    # at 5M Spark broadcast the bucket-size table and ran out of memory: the job's joins shuffle
+    from indexer.reuse.spark import SparkEngine, job
+
+    key = "spark.sql.autoBroadcastJoinThreshold"
+    left = spark.createDataFrame([(i, i) for i in range(50)], "k long, a long")
+    right = spark.createDataFrame([(i, -i) for i in range(50)], "k long, b long")
+    small = left.join(right, "k")
+    small.collect()
+    assert "BroadcastHashJoin" in _plan(small)  # what Spark does with small sides by default
+    before = spark.conf.get(key)
+    with session_conf(spark, NO_BROADCAST):
+        shuffled = left.join(right, "k")
+        assert sorted(shuffled.collect()) == sorted(small.collect())
+        plan = _plan(shuffled)
+        assert "SortMergeJoin" in plan and "Broadcast" not in plan
+    assert spark.conf.get(key) == before  # restored
+
+    seen: list[str] = []
+    real = job.run_reuse_job
+
+    def recording(session, *args):
+        seen.append(session.conf.get(key))
+        return real(session, *args)
+
+    monkeypatch.setattr(job, "run_reuse_job", recording)
+    export_parquet(Corpus(projects=()), tmp_path / "empty")
+    SparkEngine(session=spark).find_reuse(tmp_path / "empty", FakeEncoder())
+    assert seen == ["-1"] and spark.conf.get(key) == before
 
 
 @pytest.mark.heavy

@@ -19,7 +19,7 @@ from indexer.parquet import export_parquet
 from indexer.reuse.html import write_report
 from indexer.reuse.records import ReuseParams, ReuseReport
 from indexer.reuse.serialize import MEMBER_TABLES
-from indexer.spark_session import DEFAULT_MASTER, spark_session
+from indexer.spark_session import DEFAULT_MASTER, NO_BROADCAST, session_conf, spark_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -57,9 +57,11 @@ class SparkEngine:
             # what the members files are written from is checkpointed: the export can go
             with tempfile.TemporaryDirectory(prefix="jixiao-spark-") as tmp:
                 export_parquet(source, Path(tmp) / "corpus")
-                found = run_reuse_job(self.session, Path(tmp) / "corpus", encoder, params)
+                with session_conf(self.session, NO_BROADCAST):
+                    found = run_reuse_job(self.session, Path(tmp) / "corpus", encoder, params)
         else:
-            found = run_reuse_job(self.session, Path(source), encoder, params)
+            with session_conf(self.session, NO_BROADCAST):
+                found = run_reuse_job(self.session, Path(source), encoder, params)
         report, self.last_stats, kinds = found
         self._last = (report, kinds)
         return report
@@ -77,4 +79,5 @@ class SparkEngine:
             for kind, name in MEMBER_TABLES.items():
                 kinds[kind].write_members(tables_dir / f"{name}.csv")
 
-        return write_report(report, out_dir, members)
+        with session_conf(self.session, NO_BROADCAST):  # the members files join members to clusters
+            return write_report(report, out_dir, members)
