@@ -246,13 +246,14 @@ def main() -> None:
     else:
         pick = base if base is not None else max(rows, key=lambda r: r[5])
 
-    def decision(r: tuple) -> str:
-        if r is base:
+    def decision(name: str) -> str:
+        if base is not None and name == base[0]:
             return "current"
-        if r[0] not in noise:
+        if name not in noise:
             return "—"
-        gain, bound = noise[r[0]]
-        verdict = "replaces" if r is pick else ("clears, not best" if r in clears else "kept out")
+        gain, bound = noise[name]
+        cleared = {r[0] for r in clears}
+        verdict = "replaces" if name == pick[0] else ("clears, not best" if name in cleared else "kept out")
         return f"{gain:+.3f} vs {bound:.3f}: {verdict}"
 
     n_sources = len({e.group for e in real})
@@ -283,7 +284,7 @@ def main() -> None:
             f"{r['source']['thin']:.3f} / {r['province']['thin']:.3f} | "
             f"{r['source']['thin_l1']:.3f} / {r['province']['thin_l1']:.3f} | "
             f"{m:.3f} | {'ok' if eligible((n, c, a, b, r, m, s)) else 'fail'} | "
-            f"{f'{ece[n]:.3f}' if n in ece else '—'} | {decision((n, c, a, b, r, m, s))} | {s:.0f} |"
+            f"{f'{ece[n]:.3f}' if n in ece else '—'} | {decision(n)} | {s:.0f} |"
             for n, c, a, b, r, m, s in rows
         ],
         "",
