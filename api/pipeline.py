@@ -306,7 +306,8 @@ def build_all(
         startup = pool.submit(startup_step, settings, force) if beside is not None else None
         if startup is None:
             steps.append(startup_step(settings, force=force))
-        encoder = open_encoder(settings)
+        # The encoder step has just hashed every file (written, or checked against its manifest).
+        encoder = open_encoder(settings, quick_check=True)
         corpus = load_corpus(settings)
         bar = progress("index: embedding texts") if progress else None
         indexed = index_step(settings, corpus, encoder, force=force, progress=bar)[0]

@@ -1,17 +1,17 @@
 """Build step: the converted encoder → an int8 ONNX artifact for ONNX Runtime.
 
-Optimum exports the folder's BERT to ONNX (``main_export``, the export that
-sentence-transformers' ``backend="onnx"`` runs) and quantises it dynamically to int8
-(``ORTQuantizer`` with the ``AutoQuantizationConfig`` preset for the instruction set of
-this CPU, what ``export_dynamic_quantized_onnx_model`` does). Optimum is called directly
-on a scratch folder holding only the config and the weights: through sentence-transformers
-the 16.8 MB tokenizer was parsed nine times and an unused ONNX Runtime session opened,
-for the same graph bytes (tests/test_encoder_onnx.py). The artifact is a complete
-sentence-transformers folder (the tokenizer and module files copied from the converted
-encoder, the weights only as
-``onnx/model_qint8_<target>.onnx``) with a manifest naming the encoder it came
-from, so that either ``SentenceTransformer(dir, backend="onnx")`` or
-:class:`indexer.encoder.onnx_backend.OnnxEncoder` loads it. Written atomically;
+The folder's BERT is exported to ONNX and quantised dynamically to int8 as
+sentence-transformers' ``backend="onnx"`` export and ``export_dynamic_quantized_onnx_model``
+do (Optimum's ``main_export``, then ``ORTQuantizer`` with the ``AutoQuantizationConfig``
+preset for the instruction set of this CPU), but in memory with Optimum's and ORT's own
+pieces (:mod:`indexer.encoder.onnx_graph`), from a scratch folder holding only the config
+and the weights: through sentence-transformers the 16.8 MB tokenizer was parsed nine times
+and an unused ONNX Runtime session opened, and Optimum writes and parses the 470 MB fp32
+graph three times, for the same graph bytes (tests/test_encoder_onnx.py). The artifact is
+a complete sentence-transformers folder (the tokenizer and module files copied from the
+converted encoder, the weights only as ``onnx/model_qint8_<target>.onnx``) with a manifest
+naming the encoder it came from, so that either ``SentenceTransformer(dir, backend="onnx")``
+or :class:`indexer.encoder.onnx_backend.OnnxEncoder` loads it. Written atomically;
 an up-to-date artifact is left alone.
 """
 
@@ -26,8 +26,6 @@ from typing import Any
 
 from indexer.artifacts import read_manifest, write_artifact
 from indexer.encoder.build import DIM, ENCODER_KIND, ENCODER_NAME, FORMAT_VERSION
-from indexer.encoder.quant_channels import vectorized_per_channel
-from indexer.encoder.quant_shapes import in_memory_shape_inference
 from indexer.errors import ArtifactError
 
 ONNX_KIND = "onnx-encoder"
@@ -93,10 +91,9 @@ def preload_export_modules() -> None:
 
 def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from optimum.exporters.onnx import main_export
-    from optimum.onnxruntime import ORTQuantizer
-    from optimum.onnxruntime.configuration import AutoQuantizationConfig
     from transformers.utils import logging as hf_logging
+
+    from indexer.encoder.onnx_graph import export_fp32, quantize_int8
 
     for path in encoder_dir.rglob("*"):
         rel = path.relative_to(encoder_dir)
@@ -110,28 +107,13 @@ def _export(encoder_dir: Path, out_dir: Path, target: str) -> None:
     hf_logging.set_verbosity_error()
     try:
         with tempfile.TemporaryDirectory(prefix="onnx-export-", dir=out_dir.parent) as scratch:
-            source, exported, quantized = (Path(scratch) / name for name in ("source", "fp32", "int8"))
+            source = Path(scratch) / "source"
             source.mkdir()
             # Only what the graph is made of: without tokenizer files Optimum loads no tokenizer.
             for name in _GRAPH_FILES:
                 (source / name).symlink_to((encoder_dir / name).resolve())
-            main_export(
-                model_name_or_path=str(source),
-                output=exported,
-                task="feature-extraction",
-                do_validation=False,
-                no_post_process=True,
-                local_files_only=True,
-                library_name="transformers",
-            )
-            config = getattr(AutoQuantizationConfig, target)(is_static=False)
-            suffix = f"{config.weights_dtype.name.lower()}_{target}"
-            with in_memory_shape_inference(), vectorized_per_channel():
-                ORTQuantizer.from_pretrained(exported, file_name="model.onnx").quantize(
-                    config, quantized, file_suffix=suffix
-                )
-            (out_dir / "onnx").mkdir(exist_ok=True)
-            shutil.move(quantized / f"model_{suffix}.onnx", out_dir / onnx_model_file(target))
+            graph, _ = export_fp32(source)
+        quantize_int8(graph, target, out_dir / onnx_model_file(target))
     except (ImportError, OSError, ValueError, RuntimeError) as exc:
         raise ArtifactError(f"ONNX encoder: export of {encoder_dir} failed: {exc}") from exc
     finally:
