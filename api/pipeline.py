@@ -91,11 +91,15 @@ def ingest_step(
     *,
     skip_bad: bool = False,
     limits: ReadLimits | None = None,
+    before_commit: Callable[[Corpus], None] | None = None,
 ) -> tuple[StepResult, IngestReport]:
-    """Read and store tables (one transaction; a bad file changes nothing unless ``skip_bad``)."""
+    """Read and store tables (one transaction; a bad file changes nothing unless ``skip_bad``;
+    ``before_commit`` as :meth:`CorpusStore.ingest` takes it)."""
 
     def run() -> tuple[str, str, IngestReport]:
-        report = open_store(settings).ingest(list(paths), skip_bad=skip_bad, limits=limits)
+        report = open_store(settings).ingest(
+            list(paths), skip_bad=skip_bad, limits=limits, before_commit=before_commit
+        )
         return ("updated" if report.changed else "up to date"), str(report), report
 
     return _timed("corpus", run)
@@ -213,11 +217,22 @@ def ingest_and_index(
     """Store ``paths`` and bring the search index up to date with the new corpus.
 
     ``previous`` (the index in use) lends its vectors, and is returned as is when the
-    corpus did not change. A bad file raises before anything is written.
+    corpus did not change. A bad file raises before anything is written. The new index
+    is written while the store's transaction is still open, so a failure or a kill while
+    embedding leaves both the stored corpus and the index as they were (the index is
+    written to a temporary directory and renamed; only that rename precedes the commit).
     """
-    ingested, report = ingest_step(settings, paths, limits=limits)
-    corpus = load_corpus(settings)
-    indexed, index = index_step(settings, corpus, encoder, previous=previous, progress=progress)
+    staged: list[tuple[Corpus, StepResult, SearchIndex]] = []
+
+    def index_before_commit(corpus: Corpus) -> None:
+        staged.append((corpus, *index_step(settings, corpus, encoder, previous=previous, progress=progress)))
+
+    ingested, report = ingest_step(settings, paths, limits=limits, before_commit=index_before_commit)
+    if staged:
+        corpus, indexed, index = staged[0]
+    else:
+        corpus = load_corpus(settings)
+        indexed, index = index_step(settings, corpus, encoder, previous=previous, progress=progress)
     return IngestOutcome(report, corpus, index, (ingested, indexed))
 
 

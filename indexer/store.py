@@ -22,7 +22,7 @@ import os
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -145,6 +145,7 @@ class CorpusStore:
         *,
         skip_bad: bool = False,
         limits: ReadLimits | None = None,
+        before_commit: Callable[[Corpus], None] | None = None,
     ) -> IngestReport:
         """Read every new or changed file, then store them all in one transaction.
 
@@ -153,6 +154,8 @@ class CorpusStore:
         (a :class:`BadFilesError` for several), unless ``skip_bad``: then the good
         ones are stored and the bad ones listed in :attr:`IngestReport.skipped`. A
         file whose name and sha256 are already stored is not even read again.
+        ``before_commit(corpus)``, when the content changed, is given the new corpus
+        inside the transaction: if it raises (or the process dies in it), nothing is stored.
         """
         inputs: list[InputFile] = []
         failures: list[ParseError] = []
@@ -184,7 +187,7 @@ class CorpusStore:
             entries.append(_Entry(source.name, sha, source.data, table))
         if failures and not skip_bad:
             raise failures[0] if len(failures) == 1 else BadFilesError(failures)
-        report = self._write(entries, limits) if entries else IngestReport()
+        report = self._write(entries, limits, before_commit) if entries else IngestReport()
         return replace(report, skipped=tuple(failures), warnings=tuple(warnings))
 
     def original(self, sha256: str) -> bytes:
@@ -223,7 +226,12 @@ class CorpusStore:
                 r["file_name"]: r["sha256"] for r in conn.execute("SELECT file_name, sha256 FROM sources")
             }
 
-    def _write(self, entries: Sequence[_Entry], limits: ReadLimits | None = None) -> IngestReport:
+    def _write(
+        self,
+        entries: Sequence[_Entry],
+        limits: ReadLimits | None = None,
+        before_commit: Callable[[Corpus], None] | None = None,
+    ) -> IngestReport:
         added: list[str] = []
         unchanged: list[str] = []
         replaced: list[str] = []
@@ -256,6 +264,8 @@ class CorpusStore:
                     ids_added.extend(p.id for p in table.projects)
                     added.append(entry.name)
                 self._insert_table(conn, table)
+            if before_commit is not None and (added or replaced):
+                before_commit(Corpus(projects=read_projects(conn), sources=read_sources(conn)))
         return IngestReport(
             tuple(added), tuple(unchanged), tuple(replaced), tuple(ids_added), tuple(ids_removed)
         )
