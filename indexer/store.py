@@ -30,6 +30,7 @@ from pathlib import Path
 from indexer.corpus import Corpus
 from indexer.errors import BadFilesError, InvalidInputError, ParseError
 from indexer.ingest import InputFile, read_input, read_source
+from indexer.position import Position
 from indexer.readers import ReadLimits, ReadWarning
 from indexer.records import AMOUNT_FIELDS, SourceTable
 from indexer.store_sql import (
@@ -59,6 +60,7 @@ class IngestReport:
     project_ids_removed: tuple[str, ...] = ()
     skipped: tuple[ParseError, ...] = ()  # bad files left out (``skip_bad``), each naming the place
     warnings: tuple[ReadWarning, ...] = ()  # read, but worth telling: a sheet left unread, an empty one …
+    duplicates: tuple[str, ...] = ()  # same bytes as another stored or given file: not stored again
 
     @property
     def changed(self) -> bool:
@@ -68,9 +70,11 @@ class IngestReport:
     def __str__(self) -> str:
         skipped = f", {len(self.skipped)} bad skipped" if self.skipped else ""
         warned = f", {len(self.warnings)} warnings" if self.warnings else ""
+        twins = f", {len(self.duplicates)} duplicate content" if self.duplicates else ""
+        projects = f"projects +{len(self.project_ids_added)} -{len(self.project_ids_removed)}"
         return (
             f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged"
-            f"{skipped}; projects +{len(self.project_ids_added)} -{len(self.project_ids_removed)}{warned}"
+            f"{twins}{skipped}; {projects}{warned}"
         )
 
 
@@ -171,10 +175,20 @@ class CorpusStore:
             raise InvalidInputError("no table files to ingest")
         _refuse_duplicates([f.name for f in inputs] + [f.file for f in failures])
         stored = self._stored_hashes()
+        # The same bytes under another name (a browser's "表 (1).xlsx", a renamed copy) would
+        # store every project twice: such a file is left out and named with its twin.
+        holder = {sha: name for name, sha in stored.items()}
         entries: list[_Entry] = []
         warnings: list[ReadWarning] = []
+        duplicates: list[str] = []
         for source in inputs:
             sha = hashlib.sha256(source.data).hexdigest()
+            twin = holder.setdefault(sha, source.name)
+            if twin != source.name and stored.get(source.name) != sha:
+                duplicates.append(source.name)
+                message = f"the same content as {twin}, already stored or given: not stored again"
+                warnings.append(ReadWarning(Position(source.name), message))
+                continue
             table = None
             try:
                 if stored.get(source.name) != sha:
@@ -188,7 +202,9 @@ class CorpusStore:
         if failures and not skip_bad:
             raise failures[0] if len(failures) == 1 else BadFilesError(failures)
         report = self._write(entries, limits, before_commit) if entries else IngestReport()
-        return replace(report, skipped=tuple(failures), warnings=tuple(warnings))
+        return replace(
+            report, skipped=tuple(failures), warnings=tuple(warnings), duplicates=tuple(duplicates)
+        )
 
     def original(self, sha256: str) -> bytes:
         """The bytes of a stored file, by its sha256 (what :meth:`ingest` kept)."""

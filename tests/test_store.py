@@ -352,3 +352,27 @@ def test_loads_see_whole_versions_while_another_process_ingests(store: CorpusSto
     assert writer.returncode == 0
     assert store.load().projects in expected
     assert seen  # at least one load ran concurrently
+
+
+def test_the_same_bytes_under_another_name_are_not_stored_twice(
+    seeded: CorpusStore, seed_paths: list[Path], tmp_path: Path
+) -> None:
+    # A browser's "表 (1).txt", a renamed copy: every project would be found twice.
+    before = dump(seeded)
+    copy = tmp_path / f"{seed_paths[0].stem} (1).txt"
+    shutil.copy(seed_paths[0], copy)
+    report = seeded.ingest([copy])
+    assert report.duplicates == (copy.name,) and not report.changed
+    assert [str(w) for w in report.warnings] == [
+        f"{copy.name}: the same content as {seed_paths[0].name}, already stored or given: not stored again"
+    ]
+    assert "1 duplicate content" in str(report)
+    assert dump(seeded) == before
+    # Two copies in one call: the first is stored, the second named with it.
+    other = tmp_path / "另一份.txt"
+    shutil.copy(FIXTURES / "tsv_small.txt", other)
+    twin = tmp_path / "另一份 (2).txt"
+    shutil.copy(other, twin)
+    report = seeded.ingest([other, twin])
+    assert report.added == (other.name,) and report.duplicates == (twin.name,)
+    assert len(seeded.load()) == 173 + len(read_path(other).table.projects)
