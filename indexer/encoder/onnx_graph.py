@@ -93,6 +93,7 @@ def export_fp32(source: Path) -> tuple[ModelProto, int]:
     """The fp32 graph of the model folder ``source`` (config + weights) and its opset:
     what ``main_export(source, task="feature-extraction", no_post_process=True)`` writes."""
     import onnx
+    import optimum.exporters.onnx.model_configs  # noqa: F401 - registers the ONNX configs with TasksManager
     import torch
     from onnx.external_data_helper import uses_external_data
     from optimum.exporters.utils import check_dummy_inputs_are_allowed
