@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 from readers_support import renderings
+from test_readers_broken import bad_attribute_docx, merge_bomb
 from test_readers_hostile import _encrypted, _pdf
 from typer.testing import CliRunner
 
@@ -68,6 +69,8 @@ def broken_inputs(renderings: dict) -> dict[str, tuple[bytes, str]]:
         "scan.pdf": (_scanned_pdf(), "scanned PDF, no text layer"),
         "header-only.xlsx": (_header_only_xlsx(), "sheet 绩效目标表"),
         "empty.csv": (b" \n", "empty file"),
+        "merged.xlsx": (merge_bomb(), "merged range A1:XFD1048576"),
+        "span.docx": (bad_attribute_docx(), "表格1: damaged .docx document"),
     }
 
 

@@ -34,6 +34,7 @@ INTERPRETER = NationalFormInterpreter()
 # stem → [(project name, 年度资金总额 in 万元, printed unit, indicator count)]
 EXPECTED: dict[str, list[tuple[str, str | None, str | None, int]]] = {
     "ah-bozhou-qxj-2023": [("亳州市人工增雨飞机作业项目", "189.8", None, 2)],
+    "ah-guichi-txz-wtyw-2022-zp": [("委托业务项目", "0", None, 10)],  # 年度资金总额 printed 0
     "ah-huaibei-wlt-ncwh-2025": [("农村文化建设配套补助经费", "5.00", None, 9)],
     "ah-jinan-tyj-2025": [
         ("2025金安国际网球公开赛（国际系列赛事）", "1000.00", None, 11),
@@ -42,6 +43,7 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, int]]] = {
     "ah-jinzhai-kfq-2021": [("物业管理", "1125", None, 9)],
     "ah-luan-nyncj-zjtx-2024": [("发展建设类-农产品质检体系建设和“三品一标”发展项目", "51.35", None, 7)],
     "ah-mengcheng-wjw-2024": [("国家基本公共卫生服务项目", "2279.048", None, 3)],
+    "fj-xiuyu-slzx-2025": [("省级第七批水利专项资金", "35", None, 5)],
     "hb-ningjin-gzzxj-2019-pj": [("2019年度宁晋县高中助学金", None, None, 6)],
     "s-chongqing-fengjie-yunwu-2023": [("2023年云雾土家族乡加工园配套设施建设项目", "65", None, 1)],
     "s-hubei-qingshan-bogai-2020": [("农村义务教育薄弱学校改造补助资金", "16", None, 9)],
@@ -79,6 +81,14 @@ EXTRA: dict[str, tuple[set[str], str]] = {
     "ah-bozhou-qxj-2023": (
         {"围绕农业生产、生态环境修复、改善空气质量等需求"},
         "the page is cut inside the annual value (解…): the oracle skips the row, the interpreter keeps it",
+    ),
+    "ah-guichi-txz-wtyw-2022-zp": (
+        {"公众满"},
+        "the page is cut inside the 满意度 indicator's name, before its value; skipped by the oracle",
+    ),
+    "fj-xiuyu-slzx-2025": (
+        {"是"},
+        "the page is cut at the 社会效益指标 indicator's first character; skipped by the oracle",
     ),
     "ah-mengcheng-wjw-2024": (
         {"0-6岁儿童眼保健和视力检查覆盖率"},

@@ -10,8 +10,10 @@ import pytest
 from national_transcriptions import FORMS
 from readers_support import rendering_cases, renderings
 
+from indexer.errors import ParseError
 from indexer.ingest import read_path
 from indexer.layouts.form_common import place_hint
+from indexer.layouts.labels import classify
 from indexer.layouts.national_form import NationalFormInterpreter, title_name
 from indexer.readers.base import Document, Sheet
 from indexer.text import canonical
@@ -249,3 +251,89 @@ def test_a_long_term_and_an_annual_indicator_table_of_one_form_are_one_project()
         ("长效管护", "建立", None, "24"),
     ]
     assert project.indicators[2].target.text == "建立"  # the cycle value is the target when no annual one
+
+
+@pytest.mark.parametrize(
+    ("level1", "level2", "want"),
+    [
+        ("预期产出指标", "数量指标(或建筑规模指标)", ("产出", "11")),
+        ("预期产出指标", "时效指标(工期指标、形象进度指标)", ("产出", "13")),
+        ("预期产出指标", "预算(或投资规模)控制指标", ("产出", "14")),
+        ("效果指标", "社会、经济、生态效益 指标", ("效益", None)),
+        ("效果指标", "社会效益、生态效益指标", ("效益", None)),
+        ("产出指标", "数量、质量指标", ("产出", None)),
+        ("其他指标", "创新、示范指标", None),  # no known kind
+        ("效果指标", "可持续影响指标", ("效益", "24")),
+    ],
+)
+def test_level_labels_with_glosses_prefixes_and_several_kinds(level1, level2, want):
+    """东莞 2019: explanations in brackets are no part of a label, 预期产出指标 is 产出, a level-2
+    naming several kinds gives the level-1 they share (the code only when they are one)."""
+    level = classify(level1, level2)
+    assert (None if level is None else (level.level1, level.code)) == want
+
+
+def test_target_columns_named_by_place_without_a_value_heading():
+    """秀屿: 一级 | 二级 | 三级 | 指标解释 | 指标方向 | 笏石街道办 | 埭头镇 — the place columns are the
+    targets (one text when they agree), the sign column joined to each."""
+    rows = [
+        ["项目名称", "某专项资金"],
+        ["绩效指标", "一级指标", "二级指标", "三级指标", "指标解释", "指标方向", "甲镇", "乙镇"],
+        ["", "产出指标", "数量指标", "修复工程(个)", "反映开展情况", "≥", "1", "2"],
+        ["", "", "质量指标", "是否存在质量问题", "反映质量", "是/否", "否", "否"],
+        ["", "效益指标", "社会效益指标", "群众受益率", "反映受益", "≥", "95%", "95%"],
+    ]
+    assert _indicators(rows) == [
+        ("修复工程（个）", "甲镇：≥1；乙镇：≥2", "产出", "11"),
+        ("是否存在质量问题", "否", "产出", "12"),
+        ("群众受益率", "≥95%", "效益", "22"),
+    ]
+    no_levels = [["项目名称", "某项目"], ["三级指标", "备注", "甲镇"], ["人数", "无", "5人"]]
+    with pytest.raises(ParseError):  # only 一级 + 二级 + 三级 headings make the place columns targets
+        _indicators(no_levels)
+
+
+def test_a_transfer_payments_ladder_of_departments_gives_the_local_one():
+    """区域绩效目标表 (忠县): 中央/省级/区县 主管部门 and 财政部门 rows — the department is the most
+    local 主管部门; the 财政部门 rows are labels, not values; a lone 中央补助 line is the total."""
+    rows = [
+        ["某奖励资金区域绩效目标表"],
+        ["资金名称", "某奖励资金"],
+        ["中央主管部门", "财政部、农业农村部"],
+        ["省级财政部门", "某省财政厅"],
+        ["省级主管部门", "某省农业农村厅"],
+        ["区县财政部门", "某县财政局"],
+        ["区县主管部门", "某县农业农村局"],
+        ["资金情况", "其中：中央补助（万元）", "397"],
+        ["年度目标", "稳定生产。"],
+        ["一级指标", "", "二级指标", "三级指标", "单位", "指标值"],
+        ["绩效指标", "产出指标", "数量指标", "能繁母猪稳定率", "%", "≥95%"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert (project.name, project.department, project.amounts.total) == ("某奖励资金", "某县农业农村局", 397)
+    assert [(i.name, i.annual_value) for i in project.indicators] == [("能繁母猪稳定率", "≥95%")]
+
+
+def test_dongguan_header_period_goals_and_fiscal_only_funds():
+    """东莞: the sub-labels 实施周期总目标（2022年--2024年） | 年度目标 are no goal (the annual goal comes
+    first), the one funds line 本年度申请市财政预算资金 is the total, and a row whose annual half is
+    blank keeps the level-2 its medium-term half starts."""
+    rows = [
+        ["预算单位：某馆"],
+        ["项目名称", "物业管理", "本年度申请市财政预算资金（万元）", "282.92"],
+        ["总体目标", "实施周期总目标（2022年--2024年）", "", "", "年度目标", "", ""],
+        ["", "三年保障运转。", "", "", "本年保障运转。", "", ""],
+        ["一级指标", "二级指标", "三级指标", "实施周期指标值", "二级指标", "三级指标", "当年度指标值"],
+        ["产出指标", "数量指标", "服务面积", "2.6万平方米", "数量指标", "服务面积", "2.6万平方米"],
+        ["效果指标", "社会效益指标", "开放天数", "≥900天", "社会效益指标", "开放天数", "≥300天"],
+        ["", "可持续影响指标", "长效管护", "建立", "", "", ""],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert project.goal == "本年保障运转。；三年保障运转。"
+    assert (project.amounts.total, project.amounts.fiscal) == (Decimal("282.92"), Decimal("282.92"))
+    got = [(i.name, i.cycle_value, i.annual_value, i.level2_code) for i in project.indicators]
+    assert got == [
+        ("服务面积", "2.6万平方米", "2.6万平方米", "11"),
+        ("开放天数", "≥900天", "≥300天", "22"),
+        ("长效管护", "建立", None, "24"),
+    ]

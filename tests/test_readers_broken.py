@@ -54,10 +54,10 @@ def _patched(package: bytes, member: str, change) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.timeout(60, func_only=True)
-def test_a_merged_range_over_the_whole_sheet_is_refused_before_openpyxl_fills_it():
-    # 4 KB of XML; openpyxl would make 17 billion MergedCell objects (the machine's memory).
-    bomb = _patched(
+def merge_bomb() -> bytes:
+    """4 KB of .xlsx whose one merged range covers the whole sheet (openpyxl would make
+    17 billion MergedCell objects: the machine's memory)."""
+    return _patched(
         _xlsx(["项目名称", "x"]),
         "xl/worksheets/sheet1.xml",
         lambda xml: xml.replace(
@@ -65,6 +65,20 @@ def test_a_merged_range_over_the_whole_sheet_is_refused_before_openpyxl_fills_it
             b'</sheetData><mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>',
         ),
     )
+
+
+def bad_attribute_docx() -> bytes:
+    """A Word table whose first cell has ``w:gridSpan="abc"`` (python-docx fails only when read)."""
+    return _patched(
+        _docx_table(),
+        "word/document.xml",
+        lambda xml: xml.replace(b"<w:tcPr>", b'<w:tcPr><w:gridSpan w:val="abc"/>', 1),
+    )
+
+
+@pytest.mark.timeout(60, func_only=True)
+def test_a_merged_range_over_the_whole_sheet_is_refused_before_openpyxl_fills_it():
+    bomb = merge_bomb()
     error = refused(bomb, "merged.xlsx")
     assert isinstance(error, LimitExceededError)
     assert str(error).startswith("merged.xlsx, sheet Sheet:")
@@ -127,10 +141,7 @@ def test_gbk_gb18030_and_bom_text_is_read(encoding, prefix):
 
 
 def test_a_bad_attribute_in_a_word_table_is_refused_naming_the_table():
-    def bad_span(xml: bytes) -> bytes:
-        return xml.replace(b"<w:tcPr>", b'<w:tcPr><w:gridSpan w:val="abc"/>', 1)
-
-    error = refused(_patched(_docx_table(), "word/document.xml", bad_span), "span.docx")
+    error = refused(bad_attribute_docx(), "span.docx")
     assert str(error).startswith("span.docx, 表格1: damaged .docx document") and "'abc'" in str(error)
 
 

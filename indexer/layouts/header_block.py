@@ -26,8 +26,17 @@ _NUMBERING = re.compile(
 )
 _NAME = re.compile(r"^(?:项目|专项|专项资金|资金|项目支出|项目（专项）|二级项目|一级项目)名称$")
 _DEPARTMENTS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"^(?:县级|区级)?(?:项目|业务)?主管(?:预算)?部门(?:名称)?(?:及其?(?:代码|编码))?$"), 0),
+    (
+        re.compile(
+            r"^(?:县级|区级|区县|县区|县（市、区）)?(?:项目|业务)?主管(?:预算)?部门(?:（单位）)?(?:名称)?"
+            r"(?:及其?(?:代码|编码))?$"
+        ),
+        0,
+    ),
     (re.compile(r"^市级(?:项目)?主管部门(?:及其?(?:代码|编码))?$"), 1),
+    # A transfer payment's ladder (区域绩效目标表): 区县 before 省级 before 中央.
+    (re.compile(r"^省级(?:项目)?主管部门$"), 5),
+    (re.compile(r"^中央(?:项目)?主管部门$"), 6),
     (re.compile(r"^预算部门$|^部门(?:名称)?$|^部门（单位）(?:名称)?$|^单位（部门）(?:名称)?$"), 2),
     (re.compile(r"^预算单位$|^单位名称$|^单位信息$"), 3),
     (re.compile(r"^(?:编报|填报|编制|申报)单位$|^下达地方或单位$"), 4),
@@ -39,6 +48,7 @@ _GOAL = re.compile(r"目标|^年度$|^年度主要目标和成果$")
 _NOT_GOAL = re.compile(r"履职|任务")
 _GOAL_FALLBACK = re.compile(r"^项目(?:总体)?(?:概况|情况)$|^项目总体概况$")
 _SUBGOAL = re.compile(r"(?:目标|完成情况|描述)(?:（[^）]*）)?$")
+_BRACKETED = re.compile(r"（[^）]*）")
 _LABEL_VALUE = re.compile(r"^([^：:\d]{2,24}?)\s*[：:]\s*(.+)$", re.S)
 _MONEY = re.compile(r"(-?\d(?:[\d,]*\d)?(?:\.\d+)?)(亿元|万元|万|元)?")
 _UNIT_IN_LABEL = re.compile(r"（(万元|元)）|单位[：:](万元|元)")
@@ -52,7 +62,7 @@ _OTHER_LABEL = re.compile(
     r"^(?:项目(?:属性|期|期限|来源|类型|分类|口径|编号|负责人|责任人|经办人|审批|联系人|功能科目|起止时间|实施期)"
     r"|联系电话|重要程度|建设周期|立项依据|对应一级项目|项目负责人及电话|项目经办人电话|单位（盖章）"
     r"|财政资金(?:预算分类|科目代码)|年度预算执行率|分值|得分|执行率|年初预算数|全年预算数|全年执行数"
-    r"|预算执行率权重|县级财政部门|财政部门|主要内容|项目主要内容|项目实施计划|项目实施进度计划)"
+    r"|预算执行率权重|(?:中央|省级|市级|区县|县区|县级)?财政部门|主要内容|项目主要内容|项目实施计划|项目实施进度计划)"
 )
 
 
@@ -230,7 +240,7 @@ def read_header_block(view: SheetView, start: int, end: int, preamble: tuple[str
             value = cells[i + 1] if i + 1 < len(cells) and not _is_label(cells[i + 1].text) else None
             if kind == "goal":
                 rest = cells[i + 1 :]
-                subs = [c for c in rest if _SUBGOAL.search(squeeze(c.text)) and len(squeeze(c.text)) <= 20]
+                subs = [c for c in rest if _is_subgoal(c.text)]
                 if rest and len(subs) == len(rest):
                     pending_subgoals = [(c, c.text) for c in subs]
                 elif rest:
@@ -250,6 +260,12 @@ def read_header_block(view: SheetView, start: int, end: int, preamble: tuple[str
                 found[kind] = (row, value)
             i += 2 if value is not None else 1
     return _block(found, amounts, goals, fallback_goal)
+
+
+def _is_subgoal(text: str) -> bool:
+    """A sub-label over a goal (中期目标, 实施周期总目标（2022年--2024年）, 年度目标), not a goal."""
+    key = squeeze(text)
+    return bool(_SUBGOAL.search(key)) and len(_BRACKETED.sub("", key)) <= 20
 
 
 def _block(
@@ -275,8 +291,8 @@ def _block(
 
 def _goal(goals: list[tuple[str, str]]) -> str:
     """The annual goal, then the implementation-period goal when it says something else."""
-    annual = [t for label, t in goals if not re.search(r"中期|长期|实施期|完成|实际", squeeze(label))]
-    cycle = [t for label, t in goals if re.search(r"中期|长期|实施期", squeeze(label))]
+    annual = [t for label, t in goals if not re.search(r"中期|长期|实施期|周期|完成|实际", squeeze(label))]
+    cycle = [t for label, t in goals if re.search(r"中期|长期|实施期|周期", squeeze(label))]
     return "\n".join(dict.fromkeys(annual + cycle))
 
 
@@ -302,8 +318,9 @@ def _amounts(found: list[_Amount]) -> Amounts:
             total = sum((a.value for a in parts), Decimal(0))
             label = "+".join(a.label for a in parts)
             values[whole] = _Amount(whole, label, parts[0].label_col, total, units[-1])
-    if "total" not in values and "central" in values and len(values) == 1:
-        values["total"] = values["central"]
+    if "total" not in values and len(values) == 1 and ("central" in values or "fiscal" in values):
+        # The one funds line printed (中央补助, 本年度申请市财政预算资金 of 东莞) is the whole.
+        values["total"] = next(iter(values.values()))
     units = {f: a.unit for f, a in values.items() if a.unit != "万元"}
     printed = None
     if units:

@@ -74,11 +74,29 @@ def _role(header: str) -> str | None:
 
 
 def is_indicator_header(view: SheetView, row: int) -> bool:
-    """True for a row heading an indicator table (a value column and a level or indicator column)."""
-    if not any(("值" in text or "目标" in text) and len(text) <= 40 for text in view.sheet.rows[row]):
-        return False  # every value heading (指标值, 年度数值, 全年绩效目标 …) has a 值 or 目标
-    roles = {_role(squeeze(cell.text)) for cell in view.cells(row)}
-    return "value" in roles and bool(roles & {"level1", "level2", "name"})
+    """True for a row heading an indicator table (a value column and a level or indicator column),
+    or printing 一级 | 二级 | 三级 with columns after the indicator named by place and no value
+    heading (秀屿)."""
+    texts = {cell.col: squeeze(cell.text) for cell in view.cells(row)}
+    roles = {col: role for col, text in texts.items() if (role := _role(text)) is not None}
+    if "value" in roles.values() and set(roles.values()) & {"level1", "level2", "name"}:
+        # every value heading (指标值, 年度数值, 全年绩效目标 …) has a 值 or 目标
+        return any(("值" in text or "目标" in text) and len(text) <= 40 for text in view.sheet.rows[row])
+    return bool(_named_value_columns(roles, texts))
+
+
+def _named_value_columns(roles: dict[int, str], texts: dict[int, str]) -> list[int]:
+    """The columns after the indicator column headed by what no role names (笏石街道办 | 埭头镇: one
+    target per place, no 目标值 heading above them) when the header prints 一级, 二级 and 三级 and no
+    value heading: the target columns."""
+    if "value" in roles.values() or not {"level1", "level2", "name"} <= set(roles.values()):
+        return []
+    name = max(c for c, r in roles.items() if r == "name")
+    return [
+        c
+        for c, text in sorted(texts.items())
+        if c > name and c not in roles and text and len(text) <= 16 and not _IGNORED.search(text)
+    ]
 
 
 def has_project_column(view: SheetView, row: int) -> bool:
@@ -130,6 +148,7 @@ def read_columns(view: SheetView, header_row: int, body: range) -> BlockColumns:
     if any(r == "value" and "值" in texts[c] for c, r in roles.items()):
         # 年度目标 beside a 指标值 column is the project's goal (long tables), not a target column.
         roles = {c: r for c, r in roles.items() if r != "value" or "值" in texts[c]}
+    roles |= dict.fromkeys(_named_value_columns(roles, texts), "value")
     level2s = [c for c, r in roles.items() if r == "level2"]
     if not level2s:  # 临海: the column headed 指标名称 holds the level-2 labels
         candidates = [c for c, r in roles.items() if r in ("name", None)]
@@ -260,14 +279,20 @@ class Row:
 def _value(view: SheetView, row: int, group: Group, col: int | None) -> str | None:
     """A group's value in a row: direction (when a comparator) + value + unit, joined."""
     if col is not None and col == group.value and group.spread:
-        parts = [(label, view.text(row, c)) for c, label in group.spread if view.text(row, c)]
+        parts = [(label, _one_value(view, row, group, c, True)) for c, label in group.spread]
+        parts = [(label, text) for label, text in parts if text]
         if len(parts) == len(group.spread) and len({text for _, text in parts}) == 1:
-            return join_value([parts[0][1]])  # the same target for every column
-        return "；".join(f"{label}：{join_value([text])}" for label, text in parts) or None
+            return parts[0][1]  # the same target for every column
+        return "；".join(f"{label}：{text}" for label, text in parts) or None
+    return _one_value(view, row, group, col, col == group.value)
+
+
+def _one_value(view: SheetView, row: int, group: Group, col: int | None, joined: bool) -> str | None:
+    """One value cell with (when ``joined``) its direction before it and its unit after a number."""
     if col is None or not view.text(row, col) or is_comparator(view.text(row, col)):
         return None  # a lone ≥ is a value cut off
     parts = [view.text(row, col)]
-    if col == group.value:
+    if joined:
         if group.direction is not None and is_comparator(view.text(row, group.direction)):
             parts.insert(0, view.text(row, group.direction))
         if group.unit is not None and re.search(r"\d$", squeeze(parts[-1])):
@@ -319,7 +344,9 @@ def read_rows(view: SheetView, columns: BlockColumns, body: range, stop_at: obje
         annual_value = _value(view, r, annual, annual.value)
         if cycle is not None and cycle is not annual:
             cycle_value = _value(view, r, cycle, cycle.value)
-            if not l2:
+            own = _own_text(view, r, cycle.level2)
+            if not l2 or (own and annual.level2 is not None and not view.text(r, annual.level2)):
+                # the annual half blank where the cycle half starts a new level-2 (东莞, a cut row)
                 l2 = _fill(view, r, cycle.level2, filled)
         else:
             cycle_value = _value(view, r, annual, annual.cycle_value)

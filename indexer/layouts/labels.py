@@ -33,13 +33,18 @@ __all__ = [
     "is_shifted_level1",
     "level1_label",
     "level2_label",
+    "level2_span",
 ]
 
 # Tags printed inside label cells that say nothing about the category.
 _TAGS = re.compile(
     r"（[^（）]*(?:分|必填|选填|硬性|可选)[^（）]*）|\(\d+(?:-\d+)?\)分|（\d+(?:-\d+)?）分|\*|★"
 )
+# Explanations printed in brackets inside a label (数量指标（或建筑规模指标）, 时效指标（工期指标、形象进度
+# 指标）, 预算（或投资规模）控制指标, 东莞): not part of the category's name.
+_GLOSS = re.compile(r"（[^（）]*）")
 _SPACE = re.compile(r"\s+")
+_SEVERAL = re.compile(r"[、，,/和及与]")
 _TRAILER = re.compile(r"(?:指标|目标)?(?:等|值)?$")
 
 # Compacted level-2 text (without 指标/值) → code; checked as exact names first, then as endings.
@@ -61,6 +66,8 @@ _LEVEL2_NAMES: dict[str, str] = {
     "可持续性影响": "24",
     "可持续发展影响": "24",
     "可持续性发展影响": "24",
+    "预算控制": "14",  # 东莞: 预算（或投资规模）控制指标, the cost level-2 of its 2019 template
+    "成本控制": "14",
     "经济成本": "41",
     "社会成本": "42",
     "生态环境成本": "43",
@@ -90,7 +97,7 @@ def compact(label: str | None) -> str:
     if not label:
         return ""
     text = _SPACE.sub("", canonical(label))
-    text = _TAGS.sub("", text).strip("：:")
+    text = _GLOSS.sub("", _TAGS.sub("", text)).strip("：:") or _TAGS.sub("", text).strip("：:")
     return _TRAILER.sub("", text) if len(text) > 2 else text
 
 
@@ -109,6 +116,8 @@ def level2_label(label: str | None) -> str | None:
         return "14"
     if _SATISFACTION.search(key):
         return "31"
+    if _SEVERAL.search(key) and (span := level2_span(key)) is not None:
+        return span.code  # 数量、质量指标: not the last kind named
     for name in sorted(_LEVEL2_NAMES, key=len, reverse=True):
         if len(name) >= 2 and key.endswith(name) and len(key) <= len(name) + 4:
             return _LEVEL2_NAMES[name]
@@ -116,9 +125,25 @@ def level2_label(label: str | None) -> str | None:
 
 
 def level1_label(label: str | None) -> str | None:
-    """The level-1 name (one of ``LEVEL1_NAMES``) of a level-1 label, or None."""
+    """The level-1 name (one of ``LEVEL1_NAMES``) of a level-1 label, or None (``预期产出指标`` is
+    产出: 东莞 prints the level-1 labels with 预期)."""
     key = compact(label)
-    return _LEVEL1_NAMES.get(key)
+    return _LEVEL1_NAMES.get(key) or _LEVEL1_NAMES.get(key.removeprefix("预期"))
+
+
+def level2_span(label: str | None) -> Level | None:
+    """The category of a level-2 label naming several kinds at once (``社会、经济、生态效益指标``):
+    the level-1 they share, the code only when they are one; None for any other label."""
+    key = compact(label)
+    parts = [p for p in _SEVERAL.split(key) if p]
+    if len(parts) < 2:
+        return None
+    tail = re.search(r"(效益|成本|影响|满意度)$", parts[-1])
+    codes = {level2_label(p) or (level2_label(p + tail.group(1)) if tail else None) for p in parts}
+    if None in codes or len({c[0] for c in codes if c}) != 1:
+        return None
+    (first,) = {c[0] for c in codes if c}
+    return Level(LEVEL1_NAMES[int(first) - 1], codes.pop() if len(codes) == 1 else None)
 
 
 def is_old_level1(label: str | None) -> bool:
@@ -158,5 +183,8 @@ def classify(level1_text: str | None, level2_text: str | None) -> Level | None:
         return Level("成本", None)  # "成本指标" under the 2021 成本 level-1: which cost is not said
     if code is not None:
         return Level(LEVEL1_NAMES[int(code[0]) - 1], code)
+    span = level2_span(level2_text)  # 效果指标 | 社会、经济、生态效益指标: 效益, which one not said
+    if span is not None:
+        return span
     level1 = level1 or level1_label(level2_text)  # no level-1 column: 产出指标 in the level-2 one
     return Level(level1, None) if level1 is not None else None
