@@ -27,3 +27,53 @@ def test_expected_axes_and_numbers_need_no_fix():
 def test_other_or_unknown_axes_go_to_optimums_fix():
     assert not _dynamic_axes_ok(_graph(["batch_size", "sequence_length", "unk__2"]), CONFIG)
     assert not _dynamic_axes_ok(_graph(["batch_size", None, 384]), CONFIG)
+
+
+_SAME_AS_OPTIMUM = r"""
+import os
+import sys
+from pathlib import Path
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+tmp = Path(sys.argv[1])
+from indexer.encoder.onnx_graph import export_fp32, quantize_int8  # first: Optimum not imported yet
+
+graph, opset = export_fp32(tmp / "bert")
+ours = graph.SerializeToString()
+quantize_int8(graph, "avx512_vnni", tmp / "ours.onnx")  # per channel
+
+import onnx
+from optimum.exporters.onnx import main_export
+from optimum.onnxruntime import ORTQuantizer
+from optimum.onnxruntime.configuration import AutoQuantizationConfig
+
+main_export(str(tmp / "bert"), output=tmp / "fp32", task="feature-extraction", do_validation=False,
+            no_post_process=True, local_files_only=True, library_name="transformers")
+assert onnx.load(str(tmp / "fp32" / "model.onnx")).SerializeToString() == ours, "fp32 graphs differ"
+config = AutoQuantizationConfig.avx512_vnni(is_static=False)
+quantizer = ORTQuantizer.from_pretrained(tmp / "fp32", file_name="model.onnx")
+quantizer.quantize(config, tmp / "q", file_suffix="x")
+assert (tmp / "q" / "model_x.onnx").read_bytes() == (tmp / "ours.onnx").read_bytes(), "int8 graphs differ"
+print("same", opset)
+"""
+
+
+def test_same_graphs_as_optimums_export_and_quantizer(tmp_path):
+    """A tiny random BERT in a fresh interpreter (nothing of Optimum imported before): the fp32
+    graph equals main_export's file parsed, the int8 file equals ORTQuantizer's."""
+    import subprocess
+    import sys
+
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64
+    )
+    BertModel(config).save_pretrained(tmp_path / "bert")
+    done = subprocess.run(
+        [sys.executable, "-c", _SAME_AS_OPTIMUM, str(tmp_path)], capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-2:] == ["same", "18"]
