@@ -64,3 +64,13 @@ def test_export_numbers_a_spreadsheet_cannot_hold(client):
     r = client.post("/api/export/table", params={"format": "csv"}, content=raw, headers=headers)
     assert r.status_code == 200
     assert r.content.decode("utf-8-sig").splitlines()[1] == ",,," + huge.decode()
+
+
+def test_search_of_only_punctuation_is_422_and_a_draft_so_named_still_reviewed(client):
+    for q in ("。，、？！", "!!!", "\u200b"):
+        err = assert_error(client.get("/api/search", params={"q": q}), 422, "invalid_input")
+        assert "no letters or digits" in err["message"]
+    assert_error(client.get("/api/search", params={"q": "电商", "district": " "}), 422)
+    r = client.post("/api/review", json={"projects": [{"name": "。。。", "indicators": []}]})
+    assert r.status_code == 200, r.text
+    assert client.post("/api/recommend", json={"name": "。。。，，"}).status_code == 200

@@ -182,12 +182,28 @@ def test_search_ids_are_the_ranking_of_search(built, query):
         SearchQuery("x", min_amount=5, max_amount=1),
         SearchQuery("x", code="abc"),
         SearchQuery("x", level1="投入"),
+        # Nothing to search for: punctuation, symbols, zero-width marks, controls.
+        SearchQuery("。，、？！"),
+        SearchQuery("!!!???"),
+        SearchQuery("％％"),
+        SearchQuery("\u200b\u200b"),
+        SearchQuery("\x00"),
+        SearchQuery("😀"),
+        # A blank filter is refused as province's always was, not silently matching nothing.
+        SearchQuery("x", district=" "),
+        SearchQuery("x", department="\u3000"),
     ],
 )
 def test_invalid_queries_are_refused(built, query):
     index, _ = built
     with pytest.raises(InvalidInputError):
         index.search(query)
+
+
+@pytest.mark.parametrize("text", ["２０２５", "≥95%", "e\u0301", "Ⅳ", "满意度。"])
+def test_a_letter_or_digit_in_any_form_is_searchable(built, text):
+    index, _ = built
+    assert index.search(SearchQuery(text)).total >= 0
 
 
 def test_unknown_words_still_rank_by_meaning(built):

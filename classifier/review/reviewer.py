@@ -31,7 +31,7 @@ from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
 from indexer.records import Project, SourceTable
 from indexer.search.embed import text_key
-from indexer.search.query import SearchQuery
+from indexer.search.query import SearchQuery, searchable
 
 if TYPE_CHECKING:
     from classifier.model import IndicatorClassifier
@@ -129,7 +129,7 @@ class Reviewer:
         """The corpus projects most similar to a draft's name and goal (hybrid search),
         without the ``exclude`` id(s)."""
         text = query_text(name, goal)
-        if self.index is None or not text:
+        if self.index is None or not searchable(text):
             return []
         skip = {exclude} if isinstance(exclude, str) else set(exclude or ())
         ids = self.index.search_ids(SearchQuery(text=text, limit=self.config.candidates + len(skip)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,6 +16,13 @@ MODES = ("hybrid", "bm25", "dense")
 LEVEL1_BY_DIGIT = {str(i + 1): name for i, name in enumerate(LEVEL1_NAMES)}
 YEARS = (1990, 2099)
 """The budget years a year filter accepts."""
+
+
+def searchable(text: str) -> bool:
+    """Whether ``text`` holds a letter or digit (any script). A query of only punctuation,
+    symbols, controls or zero-width marks matches no word, and the dense side would rank
+    the whole corpus by the vector of a comma."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class SearchQuery:
         """Raise ``InvalidInputError`` naming the bad field."""
         if not self.text or not self.text.strip():
             raise InvalidInputError("text: query is blank")
+        if not searchable(self.text):
+            raise InvalidInputError(f"text: query has no letters or digits to search for: {self.text!r}")
         if self.limit < 1:
             raise InvalidInputError(f"limit: must be ≥ 1, got {self.limit}")
         if self.offset < 0:
@@ -60,7 +70,7 @@ class SearchQuery:
             raise InvalidInputError("min_amount: greater than max_amount")
         if self.year is not None and not YEARS[0] <= self.year <= YEARS[1]:
             raise InvalidInputError(f"year: expected a budget year {YEARS[0]}–{YEARS[1]}, got {self.year}")
-        for name in ("province", "city", "county"):
+        for name in ("district", "department", "province", "city", "county"):
             value = getattr(self, name)
             if value is not None and not value.strip():
                 raise InvalidInputError(f"{name}: blank")
