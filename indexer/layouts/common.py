@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 
 from indexer.districts import UnknownDistrictError, district_of
 from indexer.errors import ParseError
+from indexer.layouts.base import LayoutScore
 from indexer.readers.base import Document, Position, Sheet
 from indexer.records import Amounts, SourceTable
 from indexer.text import canonical, strip_html
@@ -138,12 +139,24 @@ def grid_sheets(document: Document) -> list[Sheet]:
     return [s for s in document.sheets if s.kind in ("sheet", "table", "text") and s.n_cols > 0]
 
 
-def find_header(sheet: Sheet, is_header: object) -> int | None:
+def find_header(sheet: Sheet, is_header: Callable[[Sequence[str]], bool]) -> int | None:
     """The 0-based row of the first header row (``is_header(cells)``) among the first rows."""
     for r, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
-        if is_header(row):  # type: ignore[operator]
+        if is_header(row):
             return r
     return None
+
+
+def header_row_score(
+    document: Document, layout: str, is_header: Callable[[Sequence[str]], bool], header: str, wanted: str
+) -> LayoutScore:
+    """1 when a grid sheet of ``document`` has a header row, naming ``header`` and where it is;
+    else 0, naming the ``wanted`` header."""
+    for sheet in grid_sheets(document):
+        row = find_header(sheet, is_header)
+        if row is not None:
+            return LayoutScore(layout, 1.0, f"header row {header} at {document.position(sheet, row)}")
+    return LayoutScore(layout, 0.0, f"no header row {wanted}")
 
 
 def preamble_lines(sheet: Sheet, header_row: int) -> list[str]:

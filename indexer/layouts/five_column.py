@@ -25,6 +25,7 @@ from indexer.layouts.common import (
     fail,
     find_header,
     grid_sheets,
+    header_row_score,
     line_number,
     pads_rows,
     preamble_lines,
@@ -57,13 +58,9 @@ class FiveColumnTable:
 
     def score(self, document: Document) -> LayoutScore:
         """1 when a grid sheet has the header row, else 0."""
-        for sheet in grid_sheets(document):
-            row = find_header(sheet, is_header)
-            if row is not None:
-                return LayoutScore(
-                    LAYOUT, 1.0, f"header row 主管部门…绩效指标 at {document.position(sheet, row)}"
-                )
-        return LayoutScore(LAYOUT, 0.0, "no header row 主管部门|预算单位|项目名称|绩效目标|绩效指标")
+        return header_row_score(
+            document, LAYOUT, is_header, "主管部门…绩效指标", "主管部门|预算单位|项目名称|绩效目标|绩效指标"
+        )
 
     def interpret(self, document: Document) -> SourceTable:
         """Every row under the header of every sheet that has it."""

@@ -38,6 +38,7 @@ from indexer.layouts.common import (
     find_department,
     find_header,
     grid_sheets,
+    header_row_score,
     line_number,
     pads_rows,
     parse_amount,
@@ -77,13 +78,13 @@ class GuangzhouTable:
 
     def score(self, document: Document) -> LayoutScore:
         """1 when a grid sheet has the header row, else 0."""
-        for sheet in grid_sheets(document):
-            row = find_header(sheet, is_header)
-            if row is not None:
-                return LayoutScore(
-                    LAYOUT, 1.0, f"header row 项目名称…绩效指标 at {document.position(sheet, row)}"
-                )
-        return LayoutScore(LAYOUT, 0.0, "no header row 项目名称（资金使用单位）|总计|…|绩效目标|绩效指标")
+        return header_row_score(
+            document,
+            LAYOUT,
+            is_header,
+            "项目名称…绩效指标",
+            "项目名称（资金使用单位）|总计|…|绩效目标|绩效指标",
+        )
 
     def interpret(self, document: Document) -> SourceTable:
         """Every project row of every sheet that has the header (each sheet may be another
