@@ -152,3 +152,13 @@ def parse_target(value: str | None) -> Target | None:
         unit=unit,
         qualitative=False,
     )
+
+
+def row_target(annual: str | None, cycle: str | None) -> Target | None:
+    """The target of an indicator row: its annual value; a 无 (or nothing) there defers to the
+    cycle value, and a row that prints 无 in both keeps 无 (a qualitative target)."""
+    if annual and annual != "无":
+        return parse_target(annual)
+    if cycle and cycle != "无":
+        return parse_target(cycle)
+    return parse_target(annual or cycle)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from indexer.targets import parse_target
+from indexer.targets import parse_target, row_target
 
 
 @pytest.mark.parametrize(
@@ -98,3 +98,26 @@ def test_text_is_normalised_and_trimmed() -> None:
     assert t is not None
     assert t.text == "≥90%"
     assert t.comparator == ">="
+
+
+@pytest.mark.parametrize(
+    ("annual", "cycle", "text"),
+    [
+        ("≥5家", "≥20家", "≥5家"),  # the annual value is the target
+        ("无", "≥20家", "≥20家"),  # a 无 there defers to the cycle value
+        (None, "≥20家", "≥20家"),
+        ("", "≥20家", "≥20家"),
+        ("无", "无", "无"),  # 无 in both: a qualitative 无
+        ("无", None, "无"),
+        (None, "无", "无"),
+        ("≥5家", None, "≥5家"),
+    ],
+)
+def test_row_target_takes_the_annual_value_else_the_cycle_value(annual, cycle, text):
+    target = row_target(annual, cycle)
+    assert target is not None and target.text == text
+
+
+def test_row_target_of_an_empty_row_is_none():
+    assert row_target(None, None) is None
+    assert row_target("", "") is None

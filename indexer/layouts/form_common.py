@@ -17,7 +17,7 @@ from indexer.layouts.sheet_view import squeeze
 from indexer.position import Position
 from indexer.readers.base import Document
 from indexer.records import Indicator, Project, SourceTable, Subtotal
-from indexer.targets import parse_target
+from indexer.targets import row_target
 from indexer.text import canonical, display
 
 __all__ = [
@@ -102,12 +102,6 @@ def make_indicator(
     origin: Position,
 ) -> Indicator:
     """An indicator of a form row. The annual value is the target; a 无 there defers to the cycle value."""
-    if annual and annual != "无":
-        target = parse_target(annual)
-    elif cycle and cycle != "无":
-        target = parse_target(cycle)
-    else:
-        target = parse_target(annual or cycle)
     return Indicator(
         project_id=project_id,
         ordinal=ordinal,
@@ -117,7 +111,7 @@ def make_indicator(
         name_raw=display(name_raw),
         cycle_value=canonical(cycle).strip() if cycle else None,
         annual_value=canonical(annual).strip() if annual else None,
-        target=target,
+        target=row_target(annual, cycle),
         origin=origin,
     )
 

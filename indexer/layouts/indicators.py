@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from indexer.errors import ParseError
 from indexer.position import Position
 from indexer.records import Indicator
-from indexer.targets import parse_target
+from indexer.targets import row_target
 from indexer.text import canonical_mapped, raw_slice
 
 _L1 = "(?:产出|效益|满意度|成本)"
@@ -186,13 +186,6 @@ def _indicator(
 ) -> Indicator:
     # A leading "-" ("；-使用人员满意度") is a stray separator, not part of the name.
     name = name_norm.strip(_TRAILING).lstrip("-").strip()
-    # The annual value is the target; a "无" there defers to the cycle value.
-    if annual and annual != "无":
-        target = parse_target(annual)
-    elif cycle and cycle != "无":
-        target = parse_target(cycle)
-    else:
-        target = parse_target(annual or cycle)
     return Indicator(
         project_id=project_id,
         ordinal=ordinal,
@@ -202,5 +195,5 @@ def _indicator(
         name_raw=name_raw,
         cycle_value=cycle,
         annual_value=annual,
-        target=target,
+        target=row_target(annual, cycle),
     )
