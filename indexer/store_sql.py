@@ -25,6 +25,9 @@ SCHEMA_VERSION = 4
 # 3: national-form amounts (central, local, printed unit), region, budget year, provenance.
 # 4: amount_upper (上级资金); indicators.level1 may be NULL (a form printing no category).
 
+AMOUNT_COLUMNS = "".join(f"    amount_{f} TEXT,\n" for f in AMOUNT_FIELDS)
+"""The ``amount_*`` columns of the projects and subtotals tables, one per :data:`AMOUNT_FIELDS`."""
+
 INDICATORS_TABLE = """
 CREATE TABLE IF NOT EXISTS indicators (
     project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -68,14 +71,9 @@ CREATE TABLE IF NOT EXISTS projects (
     budget_unit TEXT,
     name TEXT NOT NULL,
     name_raw TEXT NOT NULL,
-    amount_total TEXT,
-    amount_fiscal TEXT,
-    amount_special_account TEXT,
-    amount_other TEXT,
-    amount_central TEXT,
-    amount_local TEXT,
-    amount_upper TEXT,
-    amount_printed_unit TEXT,
+"""
+    + AMOUNT_COLUMNS
+    + """    amount_printed_unit TEXT,
     goal TEXT NOT NULL,
     goal_raw TEXT NOT NULL,
     province TEXT,
@@ -93,14 +91,9 @@ CREATE TABLE IF NOT EXISTS subtotals (
     seq INTEGER NOT NULL,
     label TEXT NOT NULL,
     line INTEGER NOT NULL,
-    amount_total TEXT,
-    amount_fiscal TEXT,
-    amount_special_account TEXT,
-    amount_other TEXT,
-    amount_central TEXT,
-    amount_local TEXT,
-    amount_upper TEXT,
-    project_ids TEXT NOT NULL,
+"""
+    + AMOUNT_COLUMNS
+    + """    project_ids TEXT NOT NULL,
     PRIMARY KEY (source_file, kind, seq)
 );
 CREATE INDEX IF NOT EXISTS projects_district ON projects(district);
