@@ -162,6 +162,15 @@ def start_server(models_dir: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, cwd=REPO)
 
 
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server child: SIGTERM, then SIGKILL when it has not exited within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
     """Wait until the server's health check answers 200 (fail when it exits or times out)."""
     deadline = time.monotonic() + timeout
@@ -309,11 +318,7 @@ def main() -> None:
             runs.append(asyncio.run(drive(base, name, path, params, n, conc)))
             print(row(runs[-1]), flush=True)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     baselines = in_process_baselines(models_dir, args.serial, args.uncached)
     load_after = os.getloadavg()
     for b in baselines:

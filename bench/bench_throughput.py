@@ -22,14 +22,23 @@ import argparse
 import asyncio
 import os
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_load import QUERY_MIX, UNCACHED_MIX, RunResult, drive, free_port, row, start_server, wait_ready
+from bench_load import (
+    QUERY_MIX,
+    UNCACHED_MIX,
+    RunResult,
+    drive,
+    free_port,
+    row,
+    start_server,
+    stop_server,
+    wait_ready,
+)
 from machine import LOCKED_PYTHON, load_note
 
 REPO = Path(__file__).resolve().parent.parent
@@ -197,11 +206,7 @@ def main() -> None:
             )
             print(row(runs[-1]), flush=True)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     load_after = os.getloadavg()[0]
     c1, c8 = runs
     rate_ratio = c8.rps / plain.rps
