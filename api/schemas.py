@@ -7,12 +7,15 @@ only this module knows the JSON shapes the API promises.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from classifier.records import Prediction
 from indexer.records import Evidence, Hit, Project, SimilarHit
+
+if TYPE_CHECKING:
+    from indexer.search.query import SearchPage
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -155,6 +158,12 @@ class SearchResponse(BaseModel):
     limit: int
     hits: list[HitOut]
 
+    @classmethod
+    def of(cls, query: str, page: SearchPage) -> SearchResponse:
+        """The page of results the domain search gave for ``query`` (HTTP and CLI ``--json``)."""
+        hits = [HitOut.of(hit) for hit in page.hits]
+        return cls(query=query, total=page.total, offset=page.offset, limit=page.limit, hits=hits)
+
 
 class IndicatorOut(BaseModel):
     """One indicator of a project."""
@@ -242,6 +251,20 @@ class SimilarResponse(BaseModel):
     include_same_district: bool
     year: int | None = Field(None, description="the budget-year filter, when one was given")
     hits: list[SimilarHitOut]
+
+    @classmethod
+    def of(
+        cls, source: Project, hits: list[SimilarHit], include_same_district: bool, year: int | None
+    ) -> SimilarResponse:
+        """The projects like ``source`` the domain search gave (HTTP and CLI ``--json``)."""
+        return cls(
+            project_id=source.id,
+            project_name=source.name,
+            district=source.district,
+            include_same_district=include_same_district,
+            year=year,
+            hits=[SimilarHitOut.of(hit) for hit in hits],
+        )
 
 
 class ClassifyItem(BaseModel):

@@ -144,12 +144,9 @@ def register(app: typer.Typer) -> None:
             )
         )
         if as_json:
-            from api.schemas import HitOut, SearchResponse
+            from api.schemas import SearchResponse
 
-            hits = [HitOut.of(h) for h in page.hits]
-            payload = SearchResponse(
-                query=query, total=page.total, offset=page.offset, limit=page.limit, hits=hits
-            )
+            payload = SearchResponse.of(query, page)
             typer.echo(json.dumps(payload.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return
         typer.echo(f"{page.total} projects ranked; showing {len(page.hits)} from {page.offset + 1}")
@@ -171,16 +168,9 @@ def register(app: typer.Typer) -> None:
         source = index.corpus.get(project_id)
         hits = index.similar(project_id, k=k, include_same_district=include_same_district, year=year)
         if as_json:
-            from api.schemas import SimilarHitOut, SimilarResponse
+            from api.schemas import SimilarResponse
 
-            payload = SimilarResponse(
-                project_id=source.id,
-                project_name=source.name,
-                district=source.district,
-                include_same_district=include_same_district,
-                year=year,
-                hits=[SimilarHitOut.of(h) for h in hits],
-            )
+            payload = SimilarResponse.of(source, hits, include_same_district, year)
             typer.echo(json.dumps(payload.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return
         typer.echo(f"like {source.name} ({source.district}, id {source.id}):")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.deps import CorpusDep, IndexDep
-from api.schemas import ErrorResponse, ProjectOut, SimilarHitOut, SimilarResponse
+from api.schemas import ErrorResponse, ProjectOut, SimilarResponse
 
 router = APIRouter(tags=["projects"])
 
@@ -42,11 +42,4 @@ def similar_projects(
     """Nearest projects by goal, name and indicator set."""
     source = corpus.get(project_id)  # 404 before any work
     hits = index.similar(project_id, k=k, include_same_district=include_same_district, year=year)
-    return SimilarResponse(
-        project_id=project_id,
-        project_name=source.name,
-        district=source.district,
-        include_same_district=include_same_district,
-        year=year,
-        hits=[SimilarHitOut.of(hit) for hit in hits],
-    )
+    return SimilarResponse.of(source, hits, include_same_district, year)

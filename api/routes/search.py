@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import IndexDep, SettingsDep
 from api.errors import ApiError
-from api.schemas import ErrorResponse, HitOut, SearchResponse
+from api.schemas import ErrorResponse, SearchResponse
 
 router = APIRouter(tags=["search"])
 
@@ -70,10 +70,4 @@ def search(
             offset=offset,
         )
     )
-    return SearchResponse(
-        query=text,
-        total=page.total,
-        offset=page.offset,
-        limit=page.limit,
-        hits=[HitOut.of(hit) for hit in page.hits],
-    )
+    return SearchResponse.of(text, page)
