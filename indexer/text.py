@@ -9,6 +9,8 @@
   lower-cased: the exact-duplicate key of the reuse report;
 * :func:`fold_width_case_strip_punctuation` — NFKC, lower case, punctuation and
   whitespace dropped: the classifier's deduplication key of indicator names;
+* :func:`simplified` — traditional characters written in simplified ones (a query typed
+  in traditional script finds the simplified tables);
 * :func:`display`, :func:`raw_slice` — original text made presentable;
   :func:`display_width` — terminal columns.
 
@@ -33,9 +35,11 @@ Canonical form:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
+from typing import Any
 
 _TAG = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
 _ENTITY = r"&(?:#\d{1,6}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});"
@@ -253,3 +257,16 @@ def fold_width_case_strip_punctuation(text: str) -> str:
     """``text`` in NFKC (whole string), without whitespace and common Chinese and
     ASCII punctuation (``、，。；：（）【】“”《》`` …, hyphens and dashes), lower-cased."""
     return _KEY_DROP.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+@functools.cache
+def _traditional_to_simplified() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """``text`` with traditional characters written in simplified ones, by OpenCC's phrase
+    tables (``t2s``: 會展補貼 → 会展补贴, 滿意度 → 满意度; simplified text is left as it is)."""
+    return _traditional_to_simplified().convert(text)

@@ -251,3 +251,13 @@ def test_similar_district_option_and_errors(built):
     assert len(index.similar("p1", k=2)) == 2
     with pytest.raises(NotFoundError):
         index.similar("nope")
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simple"), [("服務外包企業", "服务外包企业"), ("郵輪產業", "邮轮产业")]
+)
+def test_a_query_in_traditional_script_finds_what_the_simplified_one_finds(built, traditional, simple):
+    index, _ = built
+    for mode in ("bm25", "hybrid"):
+        found = index.search(SearchQuery(traditional, mode=mode))
+        assert found.total and found == index.search(SearchQuery(simple, mode=mode))
