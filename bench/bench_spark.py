@@ -227,6 +227,12 @@ def run_size(
     return out
 
 
+def _head() -> str:
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    done = subprocess.run(git, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "?"
+
+
 def _conf(pairs: list[str]) -> dict[str, str]:
     return dict(c.split("=", 1) for c in pairs)
 
@@ -296,6 +302,9 @@ def main() -> None:
             load = load_average()
             result = run_size(n, work, args.engines, args.conf, args.reference, args.max_tree_gib * 1024)
             result |= {"command": command.strip(), "load": [round(load, 1), round(load_average(), 1)]}
+            result["code"] = _head()  # the fit of the projection says whether its runs ran the same code
+            for engine in args.engines:  # each engine's own command, kept when the other is redone
+                result[engine]["command"] = command.strip()
             result["locked"] = os.environ.get("JIXIAO_BENCH_LOCKED") == "1"
             earlier = next((r for r in runs if r["n"] == n), {})
             for engine in {"local", "spark"} - set(args.engines):  # keep what this run did not redo

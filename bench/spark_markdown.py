@@ -11,12 +11,17 @@ from typing import Any
 
 KINDS = ("goal_clusters", "name_clusters", "set_clusters")
 TARGET_N = 100_000_000
-PARTITION_MIB = 128  # shuffle bytes per partition a cluster job aims at (AQE's advisory size is 64 MiB)
+LOCAL_PARTITIONS = 4  # spark.sql.shuffle.partitions of indexer.spark_session's local default
 
 
 def _mem(e: dict[str, Any], role: str, key: str = "peak_mib") -> str:
     value = e.get("memory", {}).get(role, {}).get(key)
     return "—" if value is None else f"{value:,}"
+
+
+def _commands(r: dict[str, Any]) -> set[str]:
+    """The commands that measured the run at one size (each engine's own, when kept)."""
+    return {r["command"]} | {r[e]["command"] for e in ("local", "spark") if "command" in r.get(e, {})}
 
 
 def _engine_rows(r: dict[str, Any]) -> list[str]:
@@ -99,9 +104,36 @@ def _spark(r: dict[str, Any], *path: str) -> Any:
     return out
 
 
+def _partition(r: dict[str, Any]) -> dict[str, Any]:
+    """The run's per-partition costs (a task is one partition): the most data one task of a phase
+    read (shuffle read + input, which includes the checkpointed blocks; the phase's total over its
+    tasks), the largest task's peak execution memory and the longest task."""
+    phases = _spark(r, "eventlog", "by_step")
+    per_task = {
+        k: (c["shuffle_read_mib"] + c["input_mib"]) / c["tasks"] for k, c in phases.items() if c["tasks"]
+    }
+    widest = max(per_task, key=lambda k: per_task[k])
+    peak = max(phases, key=lambda k: phases[k]["max_task_peak_mib"])
+    return {
+        "read_phase": widest,
+        "read_mib": per_task[widest],
+        "peak_phase": peak,
+        "peak_mib": phases[peak]["max_task_peak_mib"],
+        "peak_read_mib": per_task.get(peak, 0.0),
+        "longest_s": max(c["max_task_run_s"] for c in phases.values()),
+        "partitions": int(_conf_value(r, "spark.sql.shuffle.partitions") or LOCAL_PARTITIONS),
+    }
+
+
+def _conf_value(r: dict[str, Any], key: str) -> str | None:
+    return next((c.split("=", 1)[1] for c in r.get("conf", []) if c.startswith(key + "=")), None)
+
+
 def projection(runs: list[dict[str, Any]]) -> list[str]:
-    """The 100M-indicator cluster estimate from the runs' event logs: a fixed cost plus a cost per
-    indicator, fitted between the two largest logged sizes (and checked on the two smallest)."""
+    """The 100M-indicator cluster estimate from the runs' event logs: executor time and shuffle as a
+    fixed cost plus a cost per indicator through the two largest logged sizes, partitions and
+    executor memory from the largest run's per-partition costs (a partition as large as there
+    costs what it cost there)."""
     logged = [r for r in runs if _spark(r, "eventlog", "total")]
     if len(logged) < 2:
         return ["Projection: needs event logs from two sizes (run bench_spark.py at two sizes)."]
@@ -111,58 +143,66 @@ def projection(runs: list[dict[str, Any]]) -> list[str]:
         x, y = runs
         return _linear((x["n"], float(_spark(x, *path) or 0)), (y["n"], float(_spark(y, *path) or 0)))
 
+    def total(r: dict[str, Any], key: str) -> Any:
+        return _spark(r, "eventlog", "total", key)
+
     run_fixed, run_per = fit("eventlog", "total", "run_s")
     shuffle_fixed, shuffle_per = fit("eventlog", "total", "shuffle_write_mib")
-    first_per = fit("eventlog", "total", "run_s", runs=(logged[0], logged[1]))[1]
     run_100m = run_fixed + run_per * TARGET_N
     shuffle_100m = shuffle_fixed + shuffle_per * TARGET_N
-    phases = _spark(b, "eventlog", "by_step")
-    widest_name, widest = max(phases.items(), key=lambda kv: kv[1]["shuffle_write_mib"])
-    shuffle_b = _spark(b, "eventlog", "total", "shuffle_write_mib")
-    widest_100m = widest["shuffle_write_mib"] * TARGET_N / b["n"]  # one stage's data: proportional
-    partitions = max(200, 2 ** math.ceil(math.log2(max(1.0, widest_100m / PARTITION_MIB))))
-    task_peak = max(c["max_task_peak_mib"] for c in phases.values())
+    pa, pb = _partition(a), _partition(b)
+    scale = TARGET_N / b["n"]
+    # the same data per partition as in the largest run: its partitions times the growth of the data
+    partitions = 2 ** math.ceil(math.log2(pb["partitions"] * scale))
+    read_100m = pb["read_mib"] * pb["partitions"] * scale / partitions
     worker = _spark(b, "memory", "python_worker").get("peak_mib", 0)
-    d_fixed, d_per = fit("memory", "driver", "peak_mib")
-    driver_100m = d_fixed + d_per * TARGET_N
     cores = 4
-    executor_gib = math.ceil((cores * (task_peak + PARTITION_MIB * 2) + 1024) / 1024)
+    executor_gib = math.ceil((cores * pb["peak_mib"] + 1024) / 1024)
     wall_h = run_100m / 3600 / (50 * cores)
+    driver = [(r["n"], _spark(r, "memory", "driver").get("peak_mib", 0)) for r in (a, b)]
+    codes = {r.get("code", "?") for r in (a, b)}
+    same = f"the same code ({codes.pop()})" if len(codes) == 1 and "?" not in codes else "two codes"
     return [
-        f"Method: the event logs give, per run, the tasks' summed executor time and shuffle bytes. Each is "
-        f"fitted as fixed + per-indicator cost through the two largest runs ({a['n']:,} and {b['n']:,}): "
-        f"executor time {run_fixed:,.0f} s + {run_per * 1e6:,.0f} s per million indicators "
-        f"(between the two smallest runs: {first_per * 1e6:,.0f} s per million), shuffle written "
-        f"{shuffle_fixed:,.0f} MiB + {shuffle_per * 1e6:,.0f} MiB per million. The fixed part is the "
-        "≈450 stages' scheduling and Python-worker start-up, which a cluster pays once; the per-indicator "
-        "part is what grows. The job is built to stay linear (a bucket over 60 keys pairs each key with "
-        "its first 25 keys only), so extrapolating a line is the model; a superlinear step would show as "
-        "a per-million cost that rises with size. Partitions: the phase writing the most shuffle "
-        f"(`{widest_name}`) scaled in proportion, cut into ~{PARTITION_MIB} MiB partitions. Executor "
-        f"memory per core: the largest task's peak execution memory here ({task_peak:,.0f} MiB; at "
-        f"{PARTITION_MIB} MiB partitions a task holds no more than here) plus twice a partition, plus "
-        f"1 GiB; the Python workers sit outside the JVM heap (measured {worker:,} MiB each here) and need "
-        "`spark.executor.pyspark.memory` or overhead of about that per core.",
+        f"Fitted on the runs at {a['n']:,} and {b['n']:,} indicators ({same}; their loads "
+        f"{a['load'][0]}–{a['load'][1]} and {b['load'][0]}–{b['load'][1]}). The event logs give, per run, "
+        f"the tasks' summed executor time and shuffle bytes, and per phase the tasks (one per partition), "
+        f"their shuffle read, the largest task's peak execution memory and the longest task. Executor time "
+        f"and shuffle are fitted as fixed + per-indicator cost through the two runs: executor time "
+        f"{run_fixed:,.0f} s + {run_per * 1e6:,.0f} s per million indicators, shuffle written "
+        f"{shuffle_fixed:,.0f} MiB + {shuffle_per * 1e6:,.0f} MiB per million (the fixed part is the "
+        "≈450–650 stages' scheduling and Python-worker start-up, which a cluster pays once). Per partition "
+        f"({pb['partitions']} shuffle partitions at {b['n']:,}; {pa['partitions']} at {a['n']:,}): the "
+        f"most data one task read (shuffle + input) was {pb['read_mib']:,.0f} MiB (`{pb['read_phase']}`; "
+        f"{pa['read_mib']:,.0f} MiB at {a['n']:,}), the largest task peak {pb['peak_mib']:,.0f} MiB "
+        f"(`{pb['peak_phase']}`, reading {pb['peak_read_mib']:,.0f} MiB a task; {pa['peak_mib']:,.0f} MiB "
+        f"at {a['n']:,}), the longest task {pb['longest_s']:,.0f} s ({pa['longest_s']:,.0f} s at "
+        f"{a['n']:,}). The partition count at 100M keeps every partition no larger than at {b['n']:,} "
+        f"({pb['partitions']} × {scale:,.0f}, to a power of two), so a task holds and takes what it did "
+        "there: the executor memory per core is that run's largest task peak, plus 1 GiB for the "
+        "executor itself; the Python workers sit outside the JVM heap (measured "
+        f"{worker:,} MiB each at {b['n']:,}) and need `spark.executor.pyspark.memory` or overhead of about "
+        "that per core.",
         "",
-        f"| quantity | measured at {b['n']:,} | projected at {TARGET_N:,} |",
-        "|---|---:|---:|",
-        f"| executor time (core-hours) | {_spark(b, 'eventlog', 'total', 'run_s') / 3600:.2f} | "
+        f"| quantity | measured at {a['n']:,} | measured at {b['n']:,} | projected at {TARGET_N:,} |",
+        "|---|---:|---:|---:|",
+        f"| executor time (core-hours) | {total(a, 'run_s') / 3600:.2f} | {total(b, 'run_s') / 3600:.2f} | "
         f"{run_100m / 3600:,.1f} |",
-        f"| shuffle written, all stages (GiB) | {shuffle_b / 1024:.2f} | {shuffle_100m / 1024:,.0f} |",
-        f"| widest phase's shuffle (GiB) | {widest['shuffle_write_mib'] / 1024:.2f} | "
-        f"{widest_100m / 1024:,.0f} |",
-        f"| `spark.sql.shuffle.partitions` | 4 | {partitions:,} |",
-        f"| executor memory ({cores} cores) | one local[2] JVM | {executor_gib} GiB heap + {cores} × "
-        f"{worker:,} MiB Python |",
-        f"| driver Python peak RSS | {_spark(b, 'memory', 'driver').get('peak_mib', 0):,} MiB | "
-        f"{driver_100m / 1024:,.0f} GiB |",
+        f"| shuffle written, all stages (GiB) | {total(a, 'shuffle_write_mib') / 1024:.2f} | "
+        f"{total(b, 'shuffle_write_mib') / 1024:.2f} | {shuffle_100m / 1024:,.0f} |",
+        f"| `spark.sql.shuffle.partitions` | {pa['partitions']} | {pb['partitions']} | {partitions:,} |",
+        f"| data one task read, largest phase mean (MiB) | {pa['read_mib']:,.0f} | {pb['read_mib']:,.0f} | "
+        f"≤ {read_100m:,.0f} |",
+        f"| largest task peak execution memory (MiB) | {pa['peak_mib']:,.0f} | {pb['peak_mib']:,.0f} | "
+        f"≤ {pb['peak_mib']:,.0f} |",
+        f"| executor memory ({cores} cores) | one local[2] JVM | one local[2] JVM | "
+        f"{executor_gib} GiB heap + {cores} × {worker:,} MiB Python |",
+        f"| driver Python peak RSS (MiB) | {driver[0][1]:,} | {driver[1][1]:,} | see below |",
         "",
         f"On 50 executors × {cores} cores that is about {wall_h * 60:,.1f} minutes of executor time per core "
-        "if it spreads evenly, on top of the fixed stage overhead. The driver row is fitted the same "
-        "way; since the members files are written from the executors, the driver holds one summary and "
-        "at most `json_max_members` members per cluster, the per-group counts, and the amount-only "
-        "groups' projects, so what grows with the corpus is the number of clusters and of shared "
-        "content keys (runs before that change held every member of every cluster there).",
+        "if it spreads evenly, on top of the fixed stage overhead. The driver is not fitted as a line: "
+        "the members files are written from the executors, so the driver holds one summary and at most "
+        "`json_max_members` (500) members per cluster, the per-group counts and the amount-only groups' "
+        "projects — what grows is the number of clusters (× min(size, 500)), not the corpus.",
     ]
 
 
@@ -172,7 +212,7 @@ def write_markdown(runs: list[dict[str, Any]], notes: Path) -> str:
         "## Spark report engine (local[2]) vs the local engine",
         "",
         "Commands (each size its own invocation under the bench lock, ≤ 20 min a hold): "
-        + "; ".join(sorted({f"`{r['command']}`" for r in runs})),
+        + "; ".join(sorted({f"`{c}`" for r in runs for c in _commands(r)})),
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other developers' jobs (niced), "
         f"24 GiB, no GPU, Python {platform.python_version()}. Each engine runs in its own subprocess on the "
