@@ -119,10 +119,20 @@ def test_oversize_upload_is_413(settings, tmp_path):
         (".hidden", "hidden"),
         ("a\x00b\nc.txt", "abc.txt"),
         ("名 字;rm -rf.txt", "名_字_rm_-rf.txt"),
+        ("《商务局》绩效目标表【2025】.xlsx", "《商务局》绩效目标表【2025】.xlsx"),
+        ("表：2025、一.xlsx", "表：2025、一.xlsx"),
+        ("a<b>|c?.xlsx", "a_b_c_.xlsx"),
+        ("\u202egnp.xlsx", "gnp.xlsx"),
     ],
 )
 def test_safe_file_name(raw, expected):
     assert safe_file_name(raw) == expected
+
+
+def test_names_that_differ_only_in_chinese_punctuation_stay_apart():
+    # One stored name for both made the second upload silently replace the first table.
+    names = ["绩效表：2025.xlsx", "绩效表，2025.xlsx", "绩效表（2025）.xlsx", "绩效表《2025》.xlsx"]
+    assert len({safe_file_name(n) for n in names}) == len(names)
 
 
 def test_safe_file_name_is_bounded():

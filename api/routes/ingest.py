@@ -38,7 +38,10 @@ log = logging.getLogger("jixiao.api")
 router = APIRouter(tags=["ingest"])
 
 _bearer = HTTPBearer(auto_error=False, description="the ingest token (settings.ingest_token)")
-_UNSAFE = re.compile(r"[^\w.\-()（）]+", re.UNICODE)
+# Whitespace and ASCII punctuation but . - _ ( ): the name is never a path, only shown and
+# stored, so Chinese punctuation stays — "表：2025.xlsx" and "表，2025.xlsx" are two tables, and
+# mapping both to one name would make the second upload replace the first.
+_UNSAFE = re.compile(r"[\s!\"#$%&'*+,/:;<=>?@\[\\\]^`{|}~]+")
 MAX_NAME_CHARS = 120
 LOCK_TIMEOUT_S = 120.0
 
