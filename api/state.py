@@ -82,7 +82,10 @@ def _attempt(problems: list[str], name: str, load: Callable[[], Any]) -> Any:
         # The service still starts (health says why it is not ready) rather
         # than refusing to boot, so an operator can see the reason over HTTP.
         log.warning("%s not loaded: %s", name, exc)
-        problems.append(f"{name}: {exc}")
+        # A missing or stale artifact is what `jixiao build` makes: say so where it is not said yet.
+        stale = isinstance(exc, ArtifactError) and "jixiao build" not in str(exc)
+        hint = " (run `jixiao build`)" if stale else ""
+        problems.append(f"{name}: {exc}{hint}")
         return None
 
 

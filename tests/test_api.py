@@ -53,6 +53,7 @@ def test_health_not_ready_when_index_does_not_match_corpus(settings, tmp_path):
     with TestClient(create_app(private), raise_server_exceptions=False) as c:
         err = assert_error(c.get("/api/health"), 503, "not_ready")
         assert "index" in err["message"] and "n_projects" in err["message"]
+        assert "run `jixiao build`" in err["message"], "the message says how to get ready"
         assert err["details"]["artifacts"]["index"]["loaded"] is False
 
 
