@@ -337,3 +337,20 @@ def test_dongguan_header_period_goals_and_fiscal_only_funds():
         ("开放天数", "≥900天", "≥300天", "22"),
         ("长效管护", "建立", None, "24"),
     ]
+
+
+def test_a_goal_wrapped_over_lines_is_one_text_and_its_own_breaks_are_kept():
+    """A PDF prints a goal cell's wraps as lines: a break after no 。；：… and before no numbering is
+    a wrap (joined), the others separate the goal's parts; the cycle goal equal to the annual one once
+    unwrapped is not repeated."""
+    cycle = "1.开展质量安全监测，检测批次达\n到2批次/千人。\n2.完成认证。"
+    annual = "1.开展质量安全监测，检测\n批次达到2批次/千人。\n2.完成认证。"
+    rows = [
+        ["项目名称", "某项目"],
+        ["总体目标", "中期目标", "年度目标"],
+        ["", cycle, annual],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "监测批次", "≥100组"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert project.goal == "1.开展质量安全监测，检测批次达到2批次/千人。；2.完成认证。"

@@ -289,11 +289,31 @@ def _block(
     )
 
 
+# A line break inside a goal cell that ends a part (。；！？：) or starts a numbered one (目标2, 2., （二）):
+# kept; any other is where the cell wrapped (a PDF prints every wrap as a line).
+_PART_END = re.compile(r"[。；;！!？?：:]$")
+_PART_START = re.compile(
+    r"^(?:[（(]?[一二三四五六七八九十\d]+[）)、.．]|目标\s*\d|第[一二三四五六七八九十\d]+)"
+)
+
+
+def _unwrapped(text: str) -> str:
+    """A goal cell's text with its wrap breaks joined and its own line breaks kept."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    out = lines[:1]
+    for line in lines[1:]:
+        if _PART_END.search(out[-1]) or _PART_START.match(line):
+            out.append(line)
+        else:
+            out[-1] += line
+    return "\n".join(out)
+
+
 def _goal(goals: list[tuple[str, str]]) -> str:
     """The annual goal, then the implementation-period goal when it says something else."""
     annual = [t for label, t in goals if not re.search(r"中期|长期|实施期|周期|完成|实际", squeeze(label))]
     cycle = [t for label, t in goals if re.search(r"中期|长期|实施期|周期", squeeze(label))]
-    return "\n".join(dict.fromkeys(annual + cycle))
+    return "\n".join(dict.fromkeys(_unwrapped(t) for t in annual + cycle))
 
 
 def _amounts(found: list[_Amount]) -> Amounts:
