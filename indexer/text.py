@@ -41,6 +41,8 @@ import re
 import unicodedata
 from typing import Any
 
+from indexer.traditional import may_change
+
 _TAG = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
 _ENTITY = r"&(?:#\d{1,6}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,8});"
 _MARKUP = re.compile(rf"(?P<tag>{_TAG})|(?P<entity>{_ENTITY})")
@@ -268,5 +270,8 @@ def _traditional_to_simplified() -> Any:
 
 def simplified(text: str) -> str:
     """``text`` with traditional characters written in simplified ones, by OpenCC's phrase
-    tables (``t2s``: 會展補貼 → 会展补贴, 滿意度 → 满意度; simplified text is left as it is)."""
+    tables (``t2s``: 會展補貼 → 会展补贴, 滿意度 → 满意度; simplified text is left as it is).
+    A text with no character the conversion could rewrite is returned without loading OpenCC."""
+    if not may_change(text):
+        return text
     return _traditional_to_simplified().convert(text)
