@@ -59,9 +59,11 @@ CODES = np.array(taxonomy.CODES)
 CURRENT: dict = {}
 CANDIDATES: dict[str, dict] = {
     "current (ModelParams())": CURRENT,
-    # 14 and 41 are one concept the text cannot split; the library holds them ~1:1, real forms ~10:1
-    "cost as 14 when the form does not say": {"cost_framework": "pre2021"},
-    "cost as 41 when the form does not say": {"cost_framework": "2021"},
+    # Registered 2026-12-03 (cls3) before scoring: class-balanced training gives every code the same
+    # prior; the intercepts shifted towards the code mix of the training pool's real-form rows
+    "real-form label prior": {"prior_weight": 1.0, "prior_scope": "all"},
+    "half label prior": {"prior_weight": 0.5, "prior_scope": "all"},
+    "framework-mix prior for 14/41": {"prior_weight": 1.0, "prior_scope": "cost"},
 }
 ENCODER_CANDIDATES: dict[str, dict] = {
     "embeddings + kNN": {"embedding_weight": 1.0, "knn_weight": 0.5},

@@ -13,6 +13,8 @@ from classifier.dataset import KNOWLEDGE_GROUP, Example, name_key
 from classifier.features import FAST_ROWS_MAX, EmbeddingCache, FeatureBuilder
 
 COST_CODE = {"pre2021": "14", "2021": "41"}  # the cost code of each framework (ModelParams.cost_framework)
+PRIOR_SCOPES = ("all", "cost")  # ModelParams.prior_scope
+PRIOR_SOURCE = "real"  # the examples whose code shares set the prior (published forms of other places)
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,22 @@ class ModelParams:
     # 41 score into 14, "2021" the 14 score into 41; a known level-1 or framework still maps the
     # merged cost to the form's code (classifier.levels), so only text-only predictions change.
     cost_framework: str | None = None
+    # Class-balanced training gives every code the same prior; the published forms do not (11 is
+    # common, 41 rare). prior_weight > 0 shifts the fitted intercepts by prior_weight * log(pi_c * K),
+    # pi_c the smoothed code shares of the real-form rows in the training pool (label_prior_shift);
+    # prior_scope "cost" shifts only 14 vs 41 by their framework mix there. 0: no shift.
+    prior_weight: float = 0.0
+    prior_scope: str = "all"
 
     def __post_init__(self) -> None:
         if self.cost_framework not in (None, *COST_CODE):
             expected = ", ".join(COST_CODE)
             raise ValueError(
                 f"unknown cost framework {self.cost_framework!r}; expected None or one of {expected}"
+            )
+        if self.prior_scope not in PRIOR_SCOPES:
+            raise ValueError(
+                f"unknown prior scope {self.prior_scope!r}; expected one of {', '.join(PRIOR_SCOPES)}"
             )
 
 
@@ -153,12 +165,43 @@ def fit_core(examples: Sequence[Example], embed: EmbeddingCache | None, params: 
     if len(lr.classes_) == 2:  # sklearn stores one row for binary problems
         coef = np.vstack([-coef[0], coef[0]]) / 2
         intercept = np.array([-intercept[0], intercept[0]]) / 2
+    intercept = intercept + label_prior_shift(
+        [ex.code for ex in examples if ex.source == PRIOR_SOURCE], lr.classes_, params
+    )
     core = Core(features, lr.classes_, coef, intercept, cost_framework=params.cost_framework)
     if params.knn_weight and params.embedding_weight and embed is not None:
         # Only alongside the embedding block: a TF-IDF-only model must never call the encoder.
         index = {c: i for i, c in enumerate(lr.classes_)}
         core.set_knn(_unit(embed(names)), np.array([index[y] for y in labels]), params)
     return core
+
+
+def label_prior_shift(codes: Sequence[str], classes: Sequence[str], params: ModelParams) -> np.ndarray:
+    """Intercept shift (one per class of ``classes``) that moves a class-balanced model towards the
+    code mix of ``codes`` (the real-form rows it was trained on).
+
+    ``prior_scope="all"``: ``prior_weight * log(pi_c * K)``, pi_c = (n_c + 1) / (N + K) (add-one), so a
+    uniform mix shifts nothing. ``"cost"``: only 14 and 41, by ``log(2 * p)``, p = their add-one split
+    among the cost rows. No codes or ``prior_weight`` 0 → zeros.
+    """
+    shift = np.zeros(len(classes))
+    if not params.prior_weight or not len(codes):
+        return shift
+    counts = {str(c): 0 for c in classes}
+    for code in codes:
+        if code in counts:
+            counts[code] += 1
+    keys = [str(c) for c in classes]
+    if params.prior_scope == "cost":
+        if "14" not in counts or "41" not in counts:
+            return shift
+        keys = ["14", "41"]
+    n = np.array([counts[k] for k in keys], dtype=np.float64)
+    share = (n + 1.0) / (n.sum() + len(keys))
+    index = {str(c): i for i, c in enumerate(classes)}
+    for key, value in zip(keys, params.prior_weight * np.log(share * len(keys)), strict=True):
+        shift[index[key]] = value
+    return shift
 
 
 def merged_cost_code(code: str, framework: str | None) -> str:
