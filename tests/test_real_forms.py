@@ -22,9 +22,9 @@ def _rows(path: Path) -> list[dict]:
 
 def test_rows_are_sourced_and_coded_by_their_printed_labels() -> None:
     rows = _rows(FILE)
-    assert len(rows) >= 230
+    assert len(rows) >= 268
     assert len({r["id"] for r in rows}) == len(rows)
-    assert len({r["source_id"] for r in rows}) >= 39
+    assert len({r["source_id"] for r in rows}) >= 42
     for r in rows:
         assert r["url"].startswith("http"), r["id"]
         assert r["name"].strip(), r["id"]
