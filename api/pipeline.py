@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from api.loaders import index_options, load_corpus, open_classifier, open_encoder, open_store
 from api.settings import Settings
-from indexer.artifacts import MANIFEST
+from indexer.artifacts import MANIFEST, discard_staged, promote_staged, staged_dir
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
 from indexer.errors import ArtifactError, InvalidInputError
@@ -180,10 +180,11 @@ def index_step(
     previous: SearchIndex | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
+    staged: bool = False,
 ) -> tuple[StepResult, SearchIndex]:
     """Load the search index if it matches the corpus, else update it (reusing every
     vector of ``previous`` or of the stored index, so a new table embeds only its new
-    texts) or rebuild it."""
+    texts) or rebuild it (``staged``: beside the index in use, as ``refresh_index``)."""
     from indexer.search import refresh_index
 
     def run() -> tuple[str, str, SearchIndex]:
@@ -197,6 +198,7 @@ def index_step(
                 previous=previous,
                 force=force,
                 progress=progress,
+                staged=staged,
                 **index_options(settings),
             )
         counts = f"{len(corpus)} projects, {corpus.n_indicators} indicators"
@@ -218,18 +220,27 @@ def ingest_and_index(
 
     ``previous`` (the index in use) lends its vectors, and is returned as is when the
     corpus did not change. A bad file raises before anything is written. The new index
-    is written while the store's transaction is still open, so a failure or a kill while
-    embedding leaves both the stored corpus and the index as they were (the index is
-    written to a temporary directory and renamed; only that rename precedes the commit).
+    is written, staged beside the index in use, while the store's transaction is still
+    open, and swapped in after the commit: a failure or a kill before the commit leaves
+    both the stored corpus and the index as they were; a kill after it leaves the staged
+    index, which the loaders take for the committed corpus (``indexer.search.load_index``).
     """
     staged: list[tuple[Corpus, StepResult, SearchIndex]] = []
 
     def index_before_commit(corpus: Corpus) -> None:
-        staged.append((corpus, *index_step(settings, corpus, encoder, previous=previous, progress=progress)))
+        step = index_step(settings, corpus, encoder, previous=previous, progress=progress, staged=True)
+        staged.append((corpus, *step))
 
-    ingested, report = ingest_step(settings, paths, limits=limits, before_commit=index_before_commit)
+    try:
+        ingested, report = ingest_step(settings, paths, limits=limits, before_commit=index_before_commit)
+    except BaseException:
+        discard_staged(settings.index_dir)
+        raise
     if staged:
         corpus, indexed, index = staged[0]
+        if index.directory == staged_dir(settings.index_dir):
+            promote_staged(settings.index_dir)
+            index.directory = settings.index_dir
     else:
         corpus = load_corpus(settings)
         indexed, index = index_step(settings, corpus, encoder, previous=previous, progress=progress)

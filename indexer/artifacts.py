@@ -5,6 +5,12 @@ Every built artifact (encoder, index, classifier) is a directory holding a
 sha256 of each file, and whatever the artifact adds (encoder name, dim, corpus
 hash, counts, evaluation scores). It is written to a temporary sibling and then
 renamed into place, so a crash mid-build never leaves a half-written artifact.
+
+An artifact that must change together with something else (the search index with the
+corpus store's transaction) is written *staged*: complete, manifest and all, beside the
+artifact (:func:`staged_dir`), and swapped in by :func:`promote_staged` only once the other
+change is committed. A crash before the commit leaves the previous artifact in place; a
+crash after it leaves a staged artifact that a loader recognises by its manifest.
 """
 
 from __future__ import annotations
@@ -76,11 +82,15 @@ def write_artifact(
     kind: str,
     format_version: int,
     build: Callable[[Path], Mapping[str, Any]],
+    *,
+    staged: bool = False,
 ) -> dict[str, Any]:
     """Build an artifact into a temp dir, add its manifest, then swap it in.
 
     ``build(tmp_dir)`` writes the files and returns the artifact's own manifest
     fields. If it raises, the temp dir is removed and ``final_dir`` is untouched.
+    ``staged``: the finished artifact is put at :func:`staged_dir` instead (replacing any
+    there), ``final_dir`` untouched until :func:`promote_staged`.
     """
     final_dir = Path(final_dir)
     final_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +113,12 @@ def write_artifact(
         (tmp_dir / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
         )
-        _swap_in(tmp_dir, final_dir)
+        if staged:
+            target = staged_dir(final_dir)
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(tmp_dir, target)
+        else:
+            _swap_in(tmp_dir, final_dir)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
@@ -121,6 +136,22 @@ def _swap_in(tmp_dir: Path, final_dir: Path) -> None:
         os.replace(final_dir, old_dir)
     os.replace(tmp_dir, final_dir)
     shutil.rmtree(old_dir, ignore_errors=True)
+
+
+def staged_dir(final_dir: Path) -> Path:
+    """Where a staged artifact of ``final_dir`` waits for :func:`promote_staged`."""
+    final_dir = Path(final_dir)
+    return final_dir.with_name(f".{final_dir.name}.staged")
+
+
+def promote_staged(final_dir: Path) -> None:
+    """Swap the staged artifact of ``final_dir`` in (the two renames of any write)."""
+    _swap_in(staged_dir(final_dir), Path(final_dir))
+
+
+def discard_staged(final_dir: Path) -> None:
+    """Remove the staged artifact of ``final_dir``, if any (its other half was not committed)."""
+    shutil.rmtree(staged_dir(final_dir), ignore_errors=True)
 
 
 def recover_artifact(final_dir: Path) -> None:

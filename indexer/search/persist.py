@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.artifacts import read_manifest, write_artifact
+from indexer.artifacts import promote_staged, read_manifest, staged_dir, write_artifact
 from indexer.corpus import Corpus
 from indexer.encoder.base import Encoder
 from indexer.errors import ArtifactError, ArtifactMismatchError, InvalidInputError
@@ -82,6 +82,7 @@ def build_index(
     fusion: Fusion | None = None,
     candidates: int = DEFAULT_CANDIDATES,
     progress: ProgressFn | None = None,
+    staged: bool = False,
 ) -> SearchIndex:
     """Index ``corpus`` with ``encoder`` and write it to ``out_dir`` atomically.
 
@@ -89,6 +90,8 @@ def build_index(
     index) are not embedded again. ``progress(done, total)`` is called as texts
     are embedded. If anything fails, ``out_dir`` keeps its old content.
     ``fusion`` and ``candidates`` are query-time settings of the returned index.
+    ``staged``: written to ``staged_dir(out_dir)`` and left there (``out_dir`` untouched)
+    until the caller's ``promote_staged`` — for a corpus not committed yet.
     """
     out_dir = Path(out_dir)
     if not len(corpus):
@@ -112,7 +115,8 @@ def build_index(
         lexical.save(tmp)
         return fields
 
-    manifest = write_artifact(out_dir, KIND, FORMAT_VERSION, write)
+    manifest = write_artifact(out_dir, KIND, FORMAT_VERSION, write, staged=staged)
+    where = staged_dir(out_dir) if staged else out_dir
     log.info(
         "search index: %d projects, %d documents, %d texts (%d embedded)",
         len(corpus),
@@ -120,7 +124,7 @@ def build_index(
         len(docs.texts),
         n_encoded,
     )
-    return SearchIndex(corpus, encoder, docs, lexical, vectors, manifest, out_dir, fusion, candidates)
+    return SearchIndex(corpus, encoder, docs, lexical, vectors, manifest, where, fusion, candidates)
 
 
 def load_index(
@@ -137,8 +141,34 @@ def load_index(
     ``ArtifactMismatchError`` (field, expected, found) when the encoder name or
     dim, the tokenizer, the documents version, the corpus hash, a count or a
     file hash differs.
+
+    When ``index_dir`` was built for another corpus but its staged index
+    (``indexer.artifacts.staged_dir``) is this corpus' — an ingest committed the
+    corpus and died before swapping its index in, or is about to swap it — the
+    staged one is loaded (read only; :func:`refresh_index` swaps it in). Its
+    ``directory`` then says so.
     """
     index_dir = Path(index_dir)
+    try:
+        return _load_from(index_dir, corpus, encoder, fusion, candidates)
+    except ArtifactMismatchError as mismatch:
+        staged = staged_dir(index_dir)
+        if not staged.is_dir():
+            raise
+        try:
+            return _load_from(staged, corpus, encoder, fusion, candidates)
+        except ArtifactError:
+            pass
+        # Swapped in between the two reads?
+        try:
+            return _load_from(index_dir, corpus, encoder, fusion, candidates)
+        except ArtifactError:
+            raise mismatch from None
+
+
+def _load_from(
+    index_dir: Path, corpus: Corpus, encoder: Encoder, fusion: Fusion | None, candidates: int
+) -> SearchIndex:
     manifest = read_manifest(index_dir, KIND, FORMAT_VERSION, expected=_identity(corpus, encoder))
     docs = build_documents(corpus)
     vectors, _ = _read_vectors(index_dir, encoder.dim)
@@ -179,6 +209,7 @@ def refresh_index(
     fusion: Fusion | None = None,
     candidates: int = DEFAULT_CANDIDATES,
     progress: ProgressFn | None = None,
+    staged: bool = False,
 ) -> tuple[SearchIndex, str]:
     """Load the index if it matches ``corpus``, else rebuild it reusing every known vector.
 
@@ -186,13 +217,20 @@ def refresh_index(
     server answers from) or else those stored in ``index_dir``. ``force`` rebuilds
     and re-embeds everything; an index without the stored BM25 matrix is rewritten
     with it (no vector re-embedded). Returns the index and what happened: ``"up to date"``,
-    ``"updated"`` (some vectors reused) or ``"built"``.
+    ``"updated"`` (some vectors reused) or ``"built"``. ``staged``: a new index is written
+    staged (:func:`build_index`), for a corpus that is not committed yet; otherwise a staged
+    index found matching ``corpus`` is swapped in.
     """
-    options: dict[str, Any] = {"fusion": fusion, "candidates": candidates}
+    options: dict[str, Any] = {"fusion": fusion, "candidates": candidates, "staged": staged}
     if force:
         return build_index(corpus, encoder, index_dir, progress=progress, **options), "built"
     try:
-        loaded = load_index(index_dir, corpus, encoder, **options)
+        loaded = load_index(index_dir, corpus, encoder, fusion=fusion, candidates=candidates)
+        if loaded.directory == staged_dir(index_dir) and not staged:
+            # Left by an ingest that committed its corpus and died before swapping this in.
+            log.warning("search index: swapping in %s, built for the stored corpus", loaded.directory)
+            promote_staged(index_dir)
+            loaded.directory = Path(index_dir)
         if LEXICAL_FILE in loaded.manifest.get("files", {}):
             return loaded, "up to date"
         # Written before the BM25 matrix was stored: add it, reusing every vector.
