@@ -14,7 +14,9 @@ import pytest
 from indexer.store import CorpusStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("torch", "sentence_transformers", "transformers", "onnxruntime", "optimum", "faiss", "sklearn")
+HEAVY = (
+    "torch", "sentence_transformers", "transformers", "onnxruntime", "optimum", "faiss", "sklearn", "opencc"
+)
 # The PDF, Excel and Word engines: imported by the readers at the first file read, not by
 # opening the stored corpus (they took ~1 s of every command's start before).
 ENGINES = ("openpyxl", "pdfplumber", "pdfminer", "docx")
