@@ -77,3 +77,32 @@ def test_same_graphs_as_optimums_export_and_quantizer(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split()[-2:] == ["same", "18"]
+
+
+def test_quantizer_never_saves_the_graph_to_infer_shapes(tmp_path, monkeypatch):
+    """Both shape inferences of ONNXQuantizer's constructor and any of quantize_model run in
+    memory (indexer.encoder.quant_shapes): ORT's save-and-reload (a deep copy and a disk round
+    trip of the 470 MB fp32 graph each) is never called."""
+    import numpy as np
+    from onnx import numpy_helper
+    from onnxruntime.quantization import base_quantizer, onnx_quantizer
+
+    from indexer.encoder.onnx_graph import quantize_int8
+
+    calls: list[str] = []
+    for module in (base_quantizer, onnx_quantizer):
+        original = module.save_and_reload_model_with_shape_infer
+
+        def counted(model, original=original, name=module.__name__):
+            calls.append(name)
+            return original(model)
+
+        monkeypatch.setattr(module, "save_and_reload_model_with_shape_infer", counted)
+    weight = numpy_helper.from_array(np.arange(16, dtype=np.float32).reshape(4, 4) / 16, "w")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g", [x], [y], [weight])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    quantize_int8(model, "avx512_vnni", tmp_path / "q.onnx")
+    assert (tmp_path / "q.onnx").is_file()
+    assert calls == []

@@ -148,31 +148,33 @@ def quantize_int8(graph: ModelProto, target: str, out_path: Path) -> None:
 
     config = getattr(AutoQuantizationConfig, target)(is_static=False)
     has_subgraphs = any(node.op_type in _SUBGRAPH_OPS for node in graph.graph.node)
-    quantizer = ONNXQuantizer(
-        model=graph,
-        static=config.is_static,
-        per_channel=config.per_channel,
-        mode=config.mode,
-        weight_qType=config.weights_dtype,
-        activation_qType=config.activations_dtype,
-        tensors_range=None,
-        reduce_range=config.reduce_range,
-        nodes_to_quantize=config.nodes_to_quantize,
-        nodes_to_exclude=config.nodes_to_exclude,
-        op_types_to_quantize=[
-            op.value if isinstance(op, ORTQuantizableOperator) else op for op in config.operators_to_quantize
-        ],
-        extra_options={
-            "WeightSymmetric": config.weights_symmetric,
-            "ActivationSymmetric": config.activations_symmetric,
-            "EnableSubgraph": has_subgraphs,
-            "ForceSymmetric": config.activations_symmetric and config.weights_symmetric,
-            "AddQDQPairToWeight": config.qdq_add_pair_to_weight,
-            "DedicatedQDQPair": config.qdq_dedicated_pair,
-            "QDQOpTypePerChannelSupportToAxis": config.qdq_op_type_per_channel_support_to_axis,
-        },
-    )
+    # The constructor infers the shapes twice (before and after its Gemm rewrite): in memory too.
     with in_memory_shape_inference(), vectorized_per_channel():
+        quantizer = ONNXQuantizer(
+            model=graph,
+            static=config.is_static,
+            per_channel=config.per_channel,
+            mode=config.mode,
+            weight_qType=config.weights_dtype,
+            activation_qType=config.activations_dtype,
+            tensors_range=None,
+            reduce_range=config.reduce_range,
+            nodes_to_quantize=config.nodes_to_quantize,
+            nodes_to_exclude=config.nodes_to_exclude,
+            op_types_to_quantize=[
+                op.value if isinstance(op, ORTQuantizableOperator) else op
+                for op in config.operators_to_quantize
+            ],
+            extra_options={
+                "WeightSymmetric": config.weights_symmetric,
+                "ActivationSymmetric": config.activations_symmetric,
+                "EnableSubgraph": has_subgraphs,
+                "ForceSymmetric": config.activations_symmetric and config.weights_symmetric,
+                "AddQDQPairToWeight": config.qdq_add_pair_to_weight,
+                "DedicatedQDQPair": config.qdq_dedicated_pair,
+                "QDQOpTypePerChannelSupportToAxis": config.qdq_op_type_per_channel_support_to_axis,
+            },
+        )
         quantizer.quantize_model()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     quantizer.model.save_model_to_file(str(out_path), False)
