@@ -278,6 +278,12 @@ def main() -> None:
         help="kill a stage whose process tree's resident memory passes this (default 16)",
     )
     parser.add_argument("--fresh", action="store_true", help="forget earlier runs in the results JSON")
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=RUNS,
+        help="keep the runs in this JSON instead (a variant's runs; spark.md is then not rewritten)",
+    )
     parser.add_argument("--markdown-only", action="store_true", help="rewrite spark.md from the kept runs")
     args = parser.parse_args()
     if args.markdown_only:
@@ -293,7 +299,7 @@ def main() -> None:
         out["child_peak_mib"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
         print(json.dumps(out, ensure_ascii=False, default=str))
         return
-    runs = [] if args.fresh or not RUNS.is_file() else json.loads(RUNS.read_text(encoding="utf-8"))
+    runs = [] if args.fresh or not args.runs.is_file() else json.loads(args.runs.read_text(encoding="utf-8"))
     command = "python bench/bench_spark.py " + " ".join(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:
         work = args.work or Path(tmp)
@@ -315,9 +321,12 @@ def main() -> None:
                     result[kept] = earlier[kept]
             runs = [r for r in runs if r["n"] != n] + [result]
             runs.sort(key=lambda r: r["n"])
-            RUNS.write_text(json.dumps(runs, ensure_ascii=False, indent=1), encoding="utf-8")
-            RESULT.write_text(write_markdown(runs, NOTES), encoding="utf-8")
-    print(RESULT.read_text(encoding="utf-8"))
+            args.runs.write_text(json.dumps(runs, ensure_ascii=False, indent=1), encoding="utf-8")
+            if args.runs == RUNS:
+                RESULT.write_text(write_markdown(runs, NOTES), encoding="utf-8")
+    print(
+        RESULT.read_text(encoding="utf-8") if args.runs == RUNS else json.dumps(runs[-1], default=str)[:3000]
+    )
 
 
 if __name__ == "__main__":

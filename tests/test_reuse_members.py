@@ -105,12 +105,13 @@ def test_a_table_from_parts_is_the_table_written_whole(tmp_path: Path):
 
 
 @pytest.mark.heavy
-def test_both_engines_write_the_same_capped_report(spark, tmp_path: Path):
+@pytest.mark.parametrize("max_diff_keys", [300, 1])  # 1: the goal cluster's later keys get no diff
+def test_both_engines_write_the_same_capped_report(spark, tmp_path: Path, max_diff_keys: int):
     from indexer.reuse.spark import SparkEngine
 
     corpus = _corpus()
     export_parquet(corpus, tmp_path / "pq")
-    params = ReuseParams(json_max_members=CAP)
+    params = ReuseParams(json_max_members=CAP, max_diff_keys=max_diff_keys)
     written = {}
     for name, engine in (("local", LocalEngine()), ("spark", SparkEngine(session=spark))):
         report = engine.find_reuse(tmp_path / "pq", FakeEncoder(), params)
@@ -122,3 +123,22 @@ def test_both_engines_write_the_same_capped_report(spark, tmp_path: Path):
     assert written["spark"] == written["local"]
     for path in sorted((tmp_path / "local" / "reuse_tables").glob("*.csv")):
         assert (tmp_path / "spark" / "reuse_tables" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+@pytest.mark.heavy
+def test_a_clusters_keys_are_ranked_without_one_task_holding_the_cluster(spark):
+    from indexer.reuse.spark.summaries import _first_keys
+
+    firsts = spark.createDataFrame(
+        [(i % 3, f"k{i}", (2000 - i, 0, "t")) for i in range(2000)],
+        "label long, key string, first struct<corpus_order:long,o:int,text:string>",
+    ).repartition(4)
+    ranked = _first_keys(firsts, 5)
+    got = {(r["label"], r["key_rank"]): r["key"] for r in ranked.collect()}
+    # each cluster's first six keys by first appearance (the latest numbers here), ranked from 0
+    latest = {label: sorted((i for i in range(2000) if i % 3 == label), reverse=True) for label in range(3)}
+    assert got == {(label, n): f"k{i}" for label, ids in latest.items() for n, i in enumerate(ids[:6])}
+    plan = ranked._jdf.queryExecution().executedPlan().toString()
+    # the first rows of every cluster are kept in each partition before the shuffle (a partial limit)
+    assert plan.index("Exchange") < plan.index("WindowGroupLimit [label", plan.index("Exchange"))
+    assert "row_number(), 6, Partial" in plan

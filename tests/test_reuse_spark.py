@@ -22,6 +22,7 @@ from indexer.corpus import Corpus
 from indexer.encoder import FakeEncoder
 from indexer.parquet import export_parquet
 from indexer.reuse import ReuseParams, find_reuse, report_to_dict
+from indexer.reuse.neardup import lsh_bands
 from indexer.reuse.rules import goal_rule, name_rule
 from indexer.spark_session import (
     NO_BROADCAST,
@@ -104,7 +105,8 @@ def test_banding_representatives_and_round_pairs(spark):
     ids = {r["key"]: r["key_id"] for r in keys.collect()}
     assert [ids[k] for k in names] == sorted(ids[k] for k in names)  # order of first appearance
     sigs = signature_rows(keys, rule, params).localCheckpoint()
-    whole = bucket_rows(sigs, params).collect()
+    bands_rows = lsh_bands(params.lsh_threshold, params.num_perm)
+    whole = bucket_rows(sigs, bands_rows).collect()
     members: dict[tuple, list[int]] = {}
     for b in whole:
         members.setdefault((b["band"], tuple(b["values"])), []).append(b["key_id"])
@@ -112,11 +114,11 @@ def test_banding_representatives_and_round_pairs(spark):
     assert max(len(m) for m in members.values()) > params.max_bucket_all_pairs  # large buckets exist
     expected = _expected_round_pairs(members, params)
     for split in (10_000, 4):  # one task per bucket, or every bucket over 4 keys spread over sub-buckets
-        buckets = bucket_rows(sigs, params, split).localCheckpoint()
+        buckets = bucket_rows(sigs, bands_rows, split).localCheckpoint()
         rows = buckets.collect()
         assert all(0 <= b["sub"] < -(-b["size"] // split) for b in rows)
         assert split > 4 or len({b["sub"] for b in rows}) > 1
-        reps = representatives(buckets, params, split)
+        reps = representatives(buckets, rule.banding, split)
         for ranked in reps.collect():
             ordered = sorted(members[(ranked["band"], tuple(ranked["values"]))])
             assert ordered[ranked["rank"] - 1] == ranked["key_id"]  # the bucket's rank-th key

@@ -45,9 +45,9 @@ def cluster_items(
             sets,
             rule.verify,
             num_perm=params.num_perm,
-            lsh_threshold=params.lsh_threshold,
-            max_bucket_all_pairs=params.max_bucket_all_pairs,
-            max_representatives=params.max_representatives,
+            lsh_threshold=rule.banding.threshold,
+            max_bucket_all_pairs=rule.banding.max_bucket_all_pairs,
+            max_representatives=rule.banding.max_representatives,
             seed=params.seed,
         )
     labels = components(len(keys), list(edges))

@@ -14,6 +14,7 @@ from typing import Any
 
 from indexer.errors import InvalidInputError
 from indexer.reuse.records import Cluster, Member, ReuseReport
+from indexer.reuse.rules import set_rule
 from indexer.reuse.serialize import report_to_dict, summary, tables
 from indexer.reuse.tablefiles import write_table
 
@@ -226,7 +227,8 @@ def render_html(report: ReuseReport) -> str:
         {
             "what": "候选对",
             "rule": f"MinHash {p.num_perm} 个排列，LSH 分带阈值 "
-            f"{p.lsh_threshold}；每个候选对都逐一精确核验；簇 = 连通分量",
+            f"{p.lsh_threshold}（指标集 {set_rule(p).banding.threshold}，桶内各集合只与桶中第一个比较）；"
+            "每个候选对都逐一精确核验；簇 = 连通分量",
         },
         {
             "what": "主题",

@@ -78,6 +78,18 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
+@dataclass(frozen=True, slots=True)
+class Banding:
+    """How one kind's candidate pairs are made: the LSH threshold its ``(bands, rows)`` come from,
+    and in a bucket of more than ``max_bucket_all_pairs`` keys, how many of the bucket's first keys
+    (representatives) every key is compared with. ``Banding(t, 1, 1)`` pairs every key of a bucket
+    with the bucket's first key only: star edges, at most one candidate per key and band."""
+
+    threshold: float
+    max_bucket_all_pairs: int
+    max_representatives: int
+
+
 def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     """``(bands, rows)`` that ``datasketch.MinHashLSH`` picks for a candidate ``threshold``."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)

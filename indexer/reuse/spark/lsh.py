@@ -15,7 +15,8 @@ The same steps as :func:`indexer.reuse.neardup.near_duplicate_edges`, distribute
    goals' giant cluster makes buckets of thousands of keys);
 4. **representatives** — every key of a bucket of at most ``max_bucket_all_pairs``
    keys, the first ``max_representatives`` keys of a larger one (linear, not
-   quadratic), ranked in their bucket: first within each sub-bucket, then among
+   quadratic; the kind's :class:`~indexer.reuse.neardup.Banding`: sets take the first
+   key only, star edges), ranked in their bucket: first within each sub-bucket, then among
    those firsts;
 5. **verification in rounds** — by the rank of the representative (1, first only each
    key's smallest, then the rest; 2–5; 6 and beyond), each representative is paired
@@ -50,7 +51,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
 
-from indexer.reuse.neardup import lsh_bands, signatures
+from indexer.reuse.neardup import Banding, lsh_bands, signatures
 from indexer.reuse.records import ReuseParams
 from indexer.reuse.rules import KindRule
 from indexer.reuse.spark.graph import connected_components
@@ -84,7 +85,7 @@ def number_keys(items: DataFrame) -> DataFrame:
 
 def signature_rows(keys: DataFrame, rule: KindRule, params: ReuseParams) -> DataFrame:
     """``(key_id, sig)``: the first ``bands × rows`` MinHash values of every key's shingles."""
-    bands, rows = lsh_bands(params.lsh_threshold, params.num_perm)
+    bands, rows = lsh_bands(rule.banding.threshold, params.num_perm)
     width, num_perm, seed = bands * rows, params.num_perm, params.seed
 
     @F.pandas_udf(T.ArrayType(T.LongType()))
@@ -97,15 +98,16 @@ def signature_rows(keys: DataFrame, rule: KindRule, params: ReuseParams) -> Data
     return keys.select("key_id", minhash("key").alias("sig"))
 
 
-def bucket_rows(sigs: DataFrame, params: ReuseParams, split: int = SPLIT) -> DataFrame:
-    """``(band, values, key_id, size, sub)`` for every key in a bucket of at least two.
+def bucket_rows(sigs: DataFrame, bands_rows: tuple[int, int], split: int = SPLIT) -> DataFrame:
+    """``(band, values, key_id, size, sub)`` for every key in a bucket of at least two, the
+    signatures ``sigs`` cut into ``bands_rows`` (:func:`~indexer.reuse.neardup.lsh_bands`).
 
     A bucket is the keys sharing one band's values; ``sub`` (``0 ≤ sub < ceil(size / split)``,
     from a hash of the key) spreads a bucket of more than ``split`` keys over sub-buckets, so
     that no later join or window holds a whole huge bucket in one task. The sizes come from
     an aggregation (combined per partition before the shuffle), never from a window.
     """
-    bands, rows = lsh_bands(params.lsh_threshold, params.num_perm)
+    bands, rows = bands_rows
     cut = F.transform(F.sequence(F.lit(0), F.lit(bands - 1)), lambda b: F.slice("sig", b * rows + 1, rows))
     exploded = sigs.select("key_id", F.posexplode(cut).alias("band", "values"))
     sizes = exploded.groupBy("band", "values").agg(F.count("*").alias("size")).where(F.col("size") >= 2)
@@ -118,7 +120,7 @@ def _n_subs(size: F.Column, split: int) -> F.Column:
     return F.ceil(size / split).cast("int")
 
 
-def representatives(buckets: DataFrame, params: ReuseParams, split: int = SPLIT) -> DataFrame:
+def representatives(buckets: DataFrame, banding: Banding, split: int = SPLIT) -> DataFrame:
     """``(band, values, key_id, rank, size)``: the keys a bucket's others are compared with —
     every key of a bucket of at most ``max_bucket_all_pairs``, the first
     ``max_representatives`` (by key id) of a larger one — with their rank in the bucket.
@@ -127,8 +129,8 @@ def representatives(buckets: DataFrame, params: ReuseParams, split: int = SPLIT)
     sub-bucket, then the first of those (a bucket's first ``n`` keys are among the first
     ``n`` of their sub-buckets).
     """
-    limit = F.when(F.col("size") <= params.max_bucket_all_pairs, F.col("size")).otherwise(
-        F.lit(params.max_representatives)
+    limit = F.when(F.col("size") <= banding.max_bucket_all_pairs, F.col("size")).otherwise(
+        F.lit(banding.max_representatives)
     )
     in_sub = Window.partitionBy("band", "values", "sub").orderBy("key_id")
     firsts = buckets.withColumn("r", F.row_number().over(in_sub)).where(F.col("r") <= limit)
@@ -216,11 +218,13 @@ def key_labels(
     labels = spark.createDataFrame([], "node long, label long")
     if stats.n_keys >= 2:
         phase("signatures and buckets")
-        buckets = bucket_rows(signature_rows(keys, rule, params), params, split).localCheckpoint()
+        sigs = signature_rows(keys, rule, params)
+        bands_rows = lsh_bands(rule.banding.threshold, params.num_perm)
+        buckets = bucket_rows(sigs, bands_rows, split).localCheckpoint()
         summary = buckets.agg(F.count("*").alias("rows"), F.max("size").alias("largest")).first()
         stats.n_bucket_rows, stats.largest_bucket = int(summary["rows"]), int(summary["largest"] or 0)
         phase("representatives")
-        reps = representatives(buckets, params, split).localCheckpoint()
+        reps = representatives(buckets, rule.banding, split).localCheckpoint()
         labels = _verified_components(buckets, reps, keys, rule, stats, phase, split)
     phase(None)
     keyed = keys.join(labels, keys.key_id == labels.node, "left")
