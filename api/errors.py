@@ -25,6 +25,7 @@ from indexer.errors import (
     JixiaoError,
     NotFoundError,
     ParseError,
+    StoreBusyError,
 )
 from indexer.position import Position
 
@@ -84,7 +85,7 @@ def status_for(exc: JixiaoError) -> int:
         return 422
     if isinstance(exc, NotFoundError):
         return 404
-    if isinstance(exc, ArtifactError):
+    if isinstance(exc, ArtifactError | StoreBusyError):
         return 503
     return 500
 
@@ -97,6 +98,8 @@ def _details(exc: JixiaoError) -> Any:
         return {"file": exc.file, "line": exc.line, "position": position.to_dict()}
     if isinstance(exc, ArtifactMismatchError):
         return {"artifact": exc.artifact, "field": exc.field, "expected": exc.expected, "found": exc.found}
+    if isinstance(exc, StoreBusyError):
+        return {"store": exc.store, "waited_s": exc.waited_s}
     return None
 
 
@@ -107,6 +110,8 @@ async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
         log.warning("%s %s -> %s: %s", request.method, request.url.path, status, exc)
     code = exc.code
     headers = exc.headers if isinstance(exc, ApiError) else None
+    if isinstance(exc, StoreBusyError):
+        headers = {"Retry-After": str(max(1, round(exc.waited_s)))}
     return error_response(status, code, str(exc), _details(exc), headers)
 
 

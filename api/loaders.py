@@ -25,7 +25,7 @@ def open_store(settings: Settings) -> CorpusStore:
     """The corpus database at ``settings.db_path`` (created by the first ingest)."""
     from indexer.store import CorpusStore
 
-    return CorpusStore(settings.db_path)
+    return CorpusStore(settings.db_path, busy_timeout_s=settings.store_busy_timeout_s)
 
 
 def load_corpus(settings: Settings, required: bool = True) -> Corpus:

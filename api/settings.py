@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from classifier.review.config import ReviewConfig
@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     max_query_chars: int = 200
     max_batch: int = 1000
     max_upload_bytes: int = 5 * 1024 * 1024
+    # How long an ingest waits for another writer of the corpus store (an upload holds the
+    # write lock while it embeds) before it gives up with "store busy".
+    store_busy_timeout_s: float = Field(default=30.0, gt=0)
 
     @property
     def db_path(self) -> Path:

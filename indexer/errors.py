@@ -82,6 +82,28 @@ class ArtifactError(JixiaoError):
     code = "artifact_error"
 
 
+class StoreError(ArtifactError):
+    """The corpus database cannot be opened or read (not a database, damaged, not permitted)."""
+
+    code = "store_error"
+
+
+class StoreBusyError(JixiaoError):
+    """Another writer (an ingest, a build, a server's upload while it embeds) holds the corpus
+    database's write lock for longer than this one waits: try again when it has finished."""
+
+    code = "store_busy"
+
+    def __init__(self, store: str, waited_s: float) -> None:
+        self.store = store
+        self.waited_s = waited_s
+        super().__init__(
+            f"the corpus store {store} is being written by another process (a `jixiao ingest` or "
+            f"`jixiao build`, or a server storing an upload); waited {waited_s:g} s for it — "
+            "try again when it has finished"
+        )
+
+
 class ArtifactMismatchError(ArtifactError):
     """An artifact does not match what it is loaded against."""
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer.corpus import Corpus
-from indexer.errors import BadFilesError, InvalidInputError, ParseError
+from indexer.errors import BadFilesError, InvalidInputError, ParseError, StoreBusyError, StoreError
 from indexer.ingest import InputFile, read_input, read_source
 from indexer.position import Position
 from indexer.readers import ReadLimits, ReadWarning
@@ -45,7 +45,8 @@ from indexer.store_sql import (
     read_sources,
 )
 
-_BUSY_TIMEOUT_S = 30.0
+BUSY_TIMEOUT_S = 30.0
+_SQLITE_BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (the primary codes)
 _AMOUNT_COLUMNS = ", ".join(f"amount_{f}" for f in AMOUNT_FIELDS)
 
 
@@ -112,34 +113,58 @@ class CorpusStore:
     ``<sha256[:2]>/<sha256>``: a file's name is never used as a path.
     """
 
-    def __init__(self, db_path: str | Path, originals_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        db_path: str | Path,
+        originals_dir: str | Path | None = None,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+    ) -> None:
         self.db_path = Path(db_path)
         self.originals_dir = Path(originals_dir) if originals_dir else self.db_path.parent / "originals"
+        self.busy_timeout_s = busy_timeout_s  # how long a write waits for another writer's lock
 
     # -- connection -----------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.db_path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        conn = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
         return conn
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        with self._domain_errors():
+            conn = self._connect()
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+
+    @contextmanager
+    def _domain_errors(self) -> Iterator[None]:
+        """SQLite's failures to open, lock or read the database as the store's domain errors,
+        naming it: another writer's lock held past the wait (``StoreBusyError``), a file that
+        is not a database, damaged or not permitted (``StoreError``). The SQL's own mistakes
+        (an integrity or programming error) stay what they are."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _SQLITE_BUSY_CODES or "locked" in str(exc):
+                raise StoreBusyError(str(self.db_path), self.busy_timeout_s) from None
+            raise StoreError(f"corpus store {self.db_path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:
                 raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+            raise StoreError(f"corpus store {self.db_path} cannot be read: {exc}") from exc
 
     # -- writing --------------------------------------------------------
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.errors import InvalidInputError, ParseError, UnknownLayoutError
+from indexer.errors import InvalidInputError, ParseError, StoreError, UnknownLayoutError
 from indexer.ingest import read_path
 from indexer.records import Source
 from indexer.store import CorpusStore, IngestReport
@@ -155,7 +155,7 @@ def test_a_write_failure_rolls_everything_back(
         original(self, conn, table)  # type: ignore[arg-type]
 
     monkeypatch.setattr(CorpusStore, "_insert_table", failing)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StoreError, match=r"corpus store .*disk I/O error"):
         seeded.ingest([a, b])
     assert calls == ["a.txt", "b.txt"]
     assert dump(seeded) == before

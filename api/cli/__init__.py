@@ -33,9 +33,16 @@ for module in COMMANDS:
 export_cmd.register(app)
 
 
+EXIT_ERROR = 2
+"""A domain error: bad input, a missing artifact …"""
+EXIT_BUSY = 75
+"""Another writer holds the corpus store: try again later (EX_TEMPFAIL of sysexits.h)."""
+
+
 def main() -> None:
-    """Console-script entry point: domain errors become one clear line and exit code 2."""
-    from indexer.errors import JixiaoError
+    """Console-script entry point: domain errors become one clear line and exit code 2
+    (``EXIT_BUSY`` when another process is writing the corpus store)."""
+    from indexer.errors import JixiaoError, StoreBusyError
 
     # faiss logs each loader attempt ("Loading faiss with AVX2 support." …) at INFO,
     # which every command that configures logging would print.
@@ -44,7 +51,7 @@ def main() -> None:
         rc = app(standalone_mode=False)
     except JixiaoError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from None
+        raise SystemExit(EXIT_BUSY if isinstance(exc, StoreBusyError) else EXIT_ERROR) from None
     except click.exceptions.Abort:
         typer.echo("aborted", err=True)
         raise SystemExit(130) from None
