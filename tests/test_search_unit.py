@@ -261,3 +261,18 @@ def test_a_query_in_traditional_script_finds_what_the_simplified_one_finds(built
     for mode in ("bm25", "hybrid"):
         found = index.search(SearchQuery(traditional, mode=mode))
         assert found.total and found == index.search(SearchQuery(simple, mode=mode))
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simple"),
+    [
+        (SearchQuery("企業", district="南沙區"), SearchQuery("企业", district="南沙区")),
+        (SearchQuery("企業", district=" 花都區 "), SearchQuery("企业", district="花都区")),
+        (SearchQuery("企業", department="天河區"), SearchQuery("企业", department="天河区")),
+        (SearchQuery("企業", level1="效益指標"), SearchQuery("企业", level1="效益指标")),
+    ],
+)
+def test_filters_in_traditional_script_match_as_simplified(built, traditional, simple):
+    index, _ = built
+    found = index.search(traditional)
+    assert found.total and found == index.search(simple)

@@ -30,7 +30,6 @@ from indexer.search.query import ProjectFilter, SearchPage, SearchQuery
 from indexer.search.similar import SimilarityModel, indicator_vocabularies, project_vectors
 from indexer.search.vectors import build as build_vector_index
 from indexer.search.vectors import similarities
-from indexer.text import simplified
 from indexer.tokenize import tokenize
 
 # Tokens this common (idf below) are not highlighted in similar-project evidence.
@@ -139,10 +138,9 @@ class SearchIndex:
 
     def _rank(self, query: SearchQuery) -> tuple[SideScores, Ranking]:
         query.validate()
-        # The tables are in simplified script; a reviewer may type traditional (滿意度).
-        text = simplified(query.text.strip())
+        query = query.normalised()
         mask = self._filter.mask(query)
-        sides = self.side_scores(text, dense=query.mode != "bm25", lexical=query.mode != "dense")
+        sides = self.side_scores(query.text, dense=query.mode != "bm25", lexical=query.mode != "dense")
         return sides, rank_projects(sides.bm25, sides.dense, mask, self.fusion, self.candidates, query.mode)
 
     def search_ids(self, query: SearchQuery) -> list[str]:

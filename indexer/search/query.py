@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import numpy as np
@@ -11,6 +11,7 @@ import numpy as np
 from indexer.corpus import Corpus
 from indexer.errors import InvalidInputError
 from indexer.records import LEVEL1_NAMES, Hit
+from indexer.text import simplified
 
 MODES = ("hybrid", "bm25", "dense")
 LEVEL1_BY_DIGIT = {str(i + 1): name for i, name in enumerate(LEVEL1_NAMES)}
@@ -78,6 +79,17 @@ class SearchQuery:
             raise InvalidInputError(
                 f"code: expected a level-2 code such as 13 or a digit 1-4, got {self.code!r}"
             )
+
+
+    def normalised(self) -> SearchQuery:
+        """The query as it is ranked and filtered: the text and every name filter stripped and in
+        simplified script — the tables are simplified; a reviewer may type 滿意度 or 南沙區."""
+        names = {
+            name: simplified(value.strip())
+            for name in ("district", "department", "level1", "province", "city", "county")
+            if (value := getattr(self, name)) is not None
+        }
+        return replace(self, text=simplified(self.text.strip()), **names)
 
 
 @dataclass(frozen=True)
