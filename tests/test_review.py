@@ -318,3 +318,25 @@ def test_drafts_in_the_national_form_layout(reviewer):
     assert all(f.evidence["rule"] for f in review.findings)
     with pytest.raises(ParseError, match=r"x\.xlsx"):
         parse_draft(b"\x00\x01 not a workbook", "x.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("annual", "cycle", "number"),
+    [("无", None, None), ("无", "≥90%", 90), (None, "无", None), ("≥80%", "无", 80)],
+)
+def test_a_draft_value_reads_as_the_same_row_of_a_table(annual, cycle, number):
+    from indexer.targets import row_target
+
+    item = {"level1": "满意度", "code": "31", "name": "满意度", "annual_value": annual, "cycle_value": cycle}
+    (ind,) = draft_project({"name": "x", "indicators": [item]}).indicators
+    assert ind.target == row_target(annual, cycle)  # one rule for drafts and parsed tables
+    assert ind.target is not None and (ind.target.number is None) == (number is None)
+
+
+def test_an_annual_none_value_is_still_reported_as_unmeasurable(reviewer):
+    (f,) = [
+        f
+        for f in findings_of(reviewer, with_indicator(5, annual_value="无"))
+        if f.kind == "qualitative_value"
+    ]
+    assert f.ordinal == 5 and "“无”" in f.message

@@ -15,7 +15,7 @@ from classifier import taxonomy
 from indexer.errors import InvalidInputError, ParseError
 from indexer.ingest import read_source
 from indexer.records import Amounts, Indicator, Project, SourceTable
-from indexer.targets import parse_target
+from indexer.targets import row_target
 from indexer.text import canonical
 
 DRAFT_FILE = "<draft>"
@@ -56,7 +56,7 @@ def draft_indicator(project_id: str, ordinal: int, item: Mapping[str, Any], wher
         name_raw=name_raw,
         cycle_value=cycle,
         annual_value=annual,
-        target=parse_target(annual if annual and annual != "无" else cycle),
+        target=row_target(annual, cycle),
     )
 
 
