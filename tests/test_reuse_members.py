@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,25 @@ def test_a_clusters_keys_are_ranked_without_one_task_holding_the_cluster(spark):
     # the first rows of every cluster are kept in each partition before the shuffle (a partial limit)
     assert plan.index("Exchange") < plan.index("WindowGroupLimit [label", plan.index("Exchange"))
     assert "row_number(), 6, Partial" in plan
+
+
+@pytest.mark.heavy
+def test_a_join_with_per_cluster_rows_spreads_one_cluster_over_tasks(spark):
+    from pyspark.sql import functions as F
+
+    from indexer.reuse.spark.summaries import SALTS, join_on_label
+
+    rows = spark.createDataFrame(
+        [(0, f"p{i}") for i in range(3000)] + [(1, "q")], "label long, project_id string"
+    )
+    per_cluster = spark.createDataFrame([(0, "a"), (1, "b"), (2, "c")], "label long, cluster_id string")
+    joined = join_on_label(rows, per_cluster, "project_id")
+    assert sorted(joined.collect()) == sorted(rows.join(per_cluster, "label").collect())
+    plan = joined._jdf.queryExecution().executedPlan().toString()
+    # both sides are shuffled by (label, salt): a cluster's rows go to up to SALTS tasks, never by label alone
+    assert (
+        re.search(r"hashpartitioning\(label#\d+L?, _salt#", plan)
+        and "hashpartitioning(label#0L, 2)" not in plan
+    )
+    spread = rows.select(F.pmod(F.xxhash64("project_id"), F.lit(SALTS)).alias("s")).distinct().count()
+    assert spread == SALTS  # the 3,000 rows of cluster 0 use every salt

@@ -45,6 +45,17 @@ from indexer.reuse.serialize import MEMBER_COLUMNS, diff_text, member_values
 from indexer.reuse.tablefiles import LINE_END, csv_line, write_table_from_parts
 
 _REPORT_ORDER = ("first", "corpus_order", "o")  # key's first appearance, then the member's own place
+SALTS = 32  # tasks one cluster's rows are spread over in a join with per-cluster rows
+
+
+def join_on_label(rows: DataFrame, per_cluster: DataFrame, spread_by: str) -> DataFrame:
+    """``rows`` joined with ``per_cluster`` (one row per ``label``) on ``label``, without one task
+    holding a whole cluster: each row goes to one of ``SALTS`` tasks of its cluster by a hash of
+    ``spread_by`` and the per-cluster row is copied to all of them (a join on ``label`` alone put
+    every item of the giant synthetic goal cluster — 444k at 2M — into one 1.7 GiB task)."""
+    salted = rows.withColumn("_salt", F.pmod(F.xxhash64(spread_by), F.lit(SALTS)))
+    copies = per_cluster.withColumn("_salt", F.explode(F.sequence(F.lit(0), F.lit(SALTS - 1))))
+    return salted.join(copies, ["label", "_salt"]).drop("_salt")
 
 
 @dataclass
@@ -61,7 +72,7 @@ class KindClusters:
         """Write the kind's members file (every member of every cluster, report order) to ``path``."""
         line = _line_udf()
         rows = self.members.join(self.keys.select("label", "key", "similarity", "diff"), ["label", "key"])
-        rows = rows.join(self.ids.select("label", "cluster_id", "rank"), "label")
+        rows = join_on_label(rows, self.ids.select("label", "cluster_id", "rank"), "project_id")
         rows = rows.withColumnRenamed("ordinal", "indicator_ordinal")
         lines = rows.orderBy("rank", *_REPORT_ORDER).select(line(*MEMBER_COLUMNS).alias("line"))
         with tempfile.TemporaryDirectory(prefix=f".{path.name}.parts-", dir=path.parent) as tmp:
@@ -139,11 +150,10 @@ def kind_clusters(
         F.countDistinct("project_id").alias("n_projects"), F.count("*").alias("size")
     )
     spread = spread.where(F.col("n_projects") >= 2).localCheckpoint()
-    firsts = (
-        labelled.join(spread.select("label"), "label")
-        .groupBy("label", "key")
-        .agg(F.count("*").alias("count"), F.min(F.struct("corpus_order", "o", "text")).alias("first"))
+    per_key = labelled.groupBy("label", "key").agg(
+        F.count("*").alias("count"), F.min(F.struct("corpus_order", "o", "text")).alias("first")
     )
+    firsts = join_on_label(per_key, spread.select("label"), "key")
     # the template: most members, then the longest key, then the first to appear
     template = F.struct(
         "count", F.length("key"), -F.col("first.corpus_order"), -F.col("first.o"), "key", "first.text"
@@ -154,7 +164,7 @@ def kind_clusters(
         .select("label", "n_keys", F.col("t.key").alias("shared_key"), F.col("t.text").alias("shared_text"))
     )
     keys = (
-        firsts.join(shared, "label")
+        join_on_label(firsts, shared, "key")
         .join(_first_keys(firsts, params.max_diff_keys), ["label", "key"], "left")
         .withColumn("similarity", _similarity_udf(rule)("shared_key", "key"))
         .withColumn(
@@ -276,7 +286,9 @@ def reused_by_group(kinds: dict[str, KindClusters], column: str) -> dict[str, Re
     """Per value of ``column`` (``district``, ``department`` or ``year``), the projects and
     indicators the clusters take in — counted on the executors (each project is one goal and
     one set item, each indicator one name item, so counting members counts them)."""
-    goal = kinds["goal"].members.join(kinds["goal"].ids.select("label", "crosses_districts"), "label")
+    goal = join_on_label(
+        kinds["goal"].members, kinds["goal"].ids.select("label", "crosses_districts"), "project_id"
+    )
 
     tagged = (
         _tag(goal, column, 1, F.col("crosses_districts"), 0, 0)
