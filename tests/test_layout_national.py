@@ -45,6 +45,8 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, int]]] = {
     "ah-mengcheng-wjw-2024": [("国家基本公共卫生服务项目", "2279.048", None, 3)],
     "fj-xiuyu-slzx-2025": [("省级第七批水利专项资金", "35", None, 5)],
     "hb-ningjin-gzzxj-2019-pj": [("2019年度宁晋县高中助学金", None, None, 6)],
+    "jx-fuliang-lyj-2026": [("浮梁县林业局整体支出", None, None, 13)],  # whole-department, no funds printed
+    "s-gansu-jiayuguan-bowuguan-2023": [("博物馆纪念馆市级免费开放补助资金", "20", None, 10)],  # 二级项目名称
     "s-chongqing-fengjie-yunwu-2023": [("2023年云雾土家族乡加工园配套设施建设项目", "65", None, 1)],
     "s-hubei-qingshan-bogai-2020": [("农村义务教育薄弱学校改造补助资金", "16", None, 9)],
     "s-hubei-qingshan-jichusheshi-2020": [("教育系统基础设施建设和设备购置", "10000", None, 7)],
@@ -57,6 +59,13 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, int]]] = {
     "s-shaanxi-hanyin-puhui-2022": [("普惠金融发展专项资金", "112", None, 7)],
     "s-sichuan-ganzi-shijian-food": [("甘孜藏族自治州市场监督管理局机关食品安全工作", None, None, 11)],
     "s-sichuan-zhaohua-tekun-2021": [("特困家庭再扶助（独生子女死亡再扶助）", None, None, 9)],
+    "s-hainan-huizhan-jiangli": [("省商务厅项目", "2430.30", None, 1)],  # no project name printed
+    "s-yunnan-nanhua-yejunjun": [
+        ("南华县乡村振兴示范园罗家屯社区野生菌加工车间建设项目（续建）", "1100", None, 5)
+    ],
+    "s-xinjiang-bingtuan6tuan-baoxianku-2021": [
+        ("第一师六团巩固脱贫攻坚与乡村振兴有效衔接特色产业基地气调保鲜库建设项目", "1500", None, 3)
+    ],
     "s-yunnan-yongde-yingyang-2022": [("义务教育营养改善计划专项资金", "38.766462", "元", 9)],
     "sd-linyi-sfxx-2025": [("小学教育公用经费", "438.768", None, 8)],
     "sx-lvliang-hgpx-2021-pj": [("2021年吕梁山护工培训", None, None, 13)],
@@ -93,6 +102,11 @@ EXTRA: dict[str, tuple[set[str], str]] = {
     "ah-mengcheng-wjw-2024": (
         {"0-6岁儿童眼保健和视力检查覆盖率"},
         "the page is cut after the value's ≧; read as an indicator without a value, skipped by the oracle",
+    ),
+    "s-gansu-jiayuguan-bowuguan-2023": (
+        {"资金使用效率", "为当地提供就业LJUI,冈位", "历史文化传承环保意识时限"},
+        "rows the page's text recognition damaged (二100百分比, LJUI,冈位, name and value run together): "
+        "the oracle skips them, the interpreter keeps them as printed",
     ),
     "s-ningxia-yuanzhou-hanyanglin-2022": (
         {

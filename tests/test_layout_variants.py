@@ -354,3 +354,74 @@ def test_a_goal_wrapped_over_lines_is_one_text_and_its_own_breaks_are_kept():
     ]
     (project,) = INTERPRETER.interpret(_form(rows)).projects
     assert project.goal == "1.开展质量安全监测，检测批次达到2批次/千人。；2.完成认证。"
+
+
+def test_programme_and_project_names_requested_funds_and_a_whole_project_goal():
+    """甘肃: 一级项目名称 (the programme, here with a stray * inside) beside 二级项目名称 — the project is
+    the 二级; 预算申报数 is the year's total and 项目总投资 only counts when nothing else does; 省级财政
+    安排 is local money. 新疆兵团: 项目总目标 beside 年度总体目标 — the annual goal first. 江西: the
+    计算符号 | 目标值 | 度量单位 columns make one target, 指标值说明 explains it and is no target."""
+    rows = [
+        ["一*级项目名称", "文化事业发展专项资金", "二级项目名称", "免费开放补助资金"],
+        ["项目总投资", "60万元", "中央补助安排", "0"],
+        ["省级财政安排", "5万元", "预算申报数", "20万元"],
+        ["项目绩效目标", "项目总目标", "年度总体目标"],
+        ["", "三年建成。", "本年开放。"],
+        ["一级指标", "二级指标", "三级指标", "计算符号", "目标值", "度量单位", "指标值说明"],
+        ["产出指标", "数量指标", "开放天数", "=", "300", "天", "该指标值数据合理"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert (project.name, project.goal) == ("免费开放补助资金", "本年开放。；三年建成。")
+    a = project.amounts
+    assert (a.total, a.central, a.local) == (Decimal(20), Decimal(0), Decimal(5))
+    assert [(i.name, i.annual_value) for i in project.indicators] == [("开放天数", "=300天")]
+    rows[2] = ["省级财政安排", "5万元"]
+    rows[0] = ["一级项目名称", "文化事业发展专项资金"]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert (project.name, project.amounts.total) == ("文化事业发展专项资金", Decimal(60))  # alone
+
+
+def test_exported_headings_codes_serial_dates_and_a_project_form_without_name():
+    """海南: headings with * after them and 绩效 before 指标性质/度量单位 still name the sign and unit;
+    no 项目名称 under a 项目绩效目标表 title: the department's project, not its whole expenditure.
+    乌海: 投入目标（万元） heads the funds (no goal); a unit cell holding a number (a date exported as
+    44,561) is not joined to the value; the (部门) an export adds to a name is dropped."""
+    rows = [
+        ["项目绩效目标表"],
+        ["主管部门:省某厅", "", "资金总额:100"],
+        ["投入目标 (万元)", "资金来源", "年初安排金额(万元)"],
+        ["", "其他资金", "0"],
+        ["总体目标", "办好展会。"],
+        ["一级指标*", "二级指标*", "三级指标*", "绩效指标性质*", "绩效指标值*", "绩效度量单位", "权重*"],
+        ["产出指标", "数量指标", "综合收入", "≥", "280", "亿元", "30%"],
+        ["产出指标", "时效指标", "到位时间", "=", "44,561", "44,561", "10%"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert (project.name, project.goal, project.amounts.total) == ("省某厅项目", "办好展会。", Decimal(100))
+    assert [(i.name, i.annual_value) for i in project.indicators] == [
+        ("综合收入", "≥280亿元"),
+        ("到位时间", "=44,561"),
+    ]
+    rows[1] = ["主管部门", "(433)某市供销合作社联合社(部门)", "资金总额:100"]
+    assert INTERPRETER.interpret(_form(rows)).projects[0].department == "某市供销合作社联合社"
+
+
+def test_goals_and_funds_read_the_same_from_every_format():
+    """What a format loses must not change the reading: 年初设定目标 | 年度总体目标完成情况综述 are both
+    sub-labels (the achieved one is no goal); a PDF wraps 整体目标: … onto a second line of the cell
+    (the goal goes on); delimited text prints a cell's line breaks as spaces (目标2：, 二、自有资金:0
+    start a new part)."""
+    rows = [
+        ["项目名称", "某项目"],
+        ["资金情况", "资金总额: 250 一、预算资金:250 二、自有资金:0 三、其他:0"],
+        ["年度总体目标", "年初设定目标", "年度总体目标完成情况综述"],
+        ["", "完成改造。 目标2：通过验收。", "已完成。"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "改造数量", "3个"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert (project.goal, project.amounts.total, project.amounts.other) == (
+        "完成改造。；目标2：通过验收。", Decimal(250), Decimal(0),
+    )  # fmt: skip
+    rows[2:4] = [["整体目标: 考核评议各县市履行食品\n安全责任工作。"]]
+    assert INTERPRETER.interpret(_form(rows)).projects[0].goal == "考核评议各县市履行食品安全责任工作。"

@@ -25,6 +25,12 @@ EXPECTED = {
     "ah-luan-nyncj-zjtx-2024": ("安徽省", "六安市", None, 2024),
     "ah-mengcheng-wjw-2024": ("安徽省", "亳州市", "蒙城县", 2024),
     "hb-ningjin-gzzxj-2019-pj": ("河北省", "邢台市", "宁晋县", 2019),
+    "jx-fuliang-lyj-2026": ("江西省", "景德镇市", "浮梁县", None),  # the sheet prints no year
+    "s-gansu-jiayuguan-bowuguan-2023": ("甘肃省", "嘉峪关市", None, 2023),
+    "s-hainan-huizhan-jiangli": (None, None, None, None),  # 省商务厅, no year printed
+    "s-yunnan-nanhua-yejunjun": ("云南省", "楚雄彝族自治州", "南华县", None),
+    "nm-wuhai-gxs-zszy-2021": ("内蒙古自治区", "乌海市", None, 2021),
+    "s-xinjiang-bingtuan6tuan-baoxianku-2021": ("新疆维吾尔自治区", None, "阿拉尔市", None),  # none printed
     "s-chongqing-fengjie-yunwu-2023": ("重庆市", "重庆市", "奉节县", 2023),
     "s-hubei-qingshan-bogai-2020": (None, None, None, 2020),
     "s-hubei-qingshan-jichusheshi-2020": ("湖北省", "武汉市", "青山区", 2020),

@@ -32,6 +32,7 @@ __all__ = [
 
 _CODE_HEAD = re.compile(r"^\s*[\[【(（]?\d{3,}[\]】)）]?\s*[-－—:：]?\s*")
 _CODE_TAIL = re.compile(r"\s*[\[【(（]?\d{3,}[\]】)）]?\s*$")
+_KIND_TAIL = re.compile(r"\s*[(（](?:部门|单位)[)）]$")  # (433)乌海市供销合作社联合社(部门): the entry's kind
 _COMPARATOR = re.compile(
     r"^(?:[≥≤><=═≠≧≦]+|(?:大于|小于|等于|不低于|不高于|不少于|不多于|不超过|不大于|不小于|高于|低于|至少|约)+)$"
 )
@@ -52,10 +53,11 @@ _ORG = re.compile(
 
 def clean_org(text: str | None) -> str:
     """An organisation name without the budget-system codes printed around it
-    (``[077]淮北市文化旅游体育局`` → ``淮北市文化旅游体育局``, ``…执法局 308001``, ``776001-…``)."""
+    (``[077]淮北市文化旅游体育局`` → ``淮北市文化旅游体育局``, ``…执法局 308001``, ``776001-…``) and the
+    entry kind a system export adds (``…联合社(部门)``)."""
     if not text:
         return ""
-    name = _CODE_TAIL.sub("", _CODE_HEAD.sub("", canonical(text).strip()))
+    name = _KIND_TAIL.sub("", _CODE_TAIL.sub("", _CODE_HEAD.sub("", canonical(text).strip())))
     return name.strip()
 
 

@@ -24,7 +24,9 @@ __all__ = ["HeaderBlock", "field_of_label", "parse_money", "read_header_block"]
 _NUMBERING = re.compile(
     r"^(?:其中[：:]?|[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十\d]+[、.．])+"
 )
-_NAME = re.compile(r"^(?:项目|专项|专项资金|资金|项目支出|项目（专项）|二级项目|一级项目)名称$")
+_NAME = re.compile(r"^(?:项目|专项|专项资金|资金|项目支出|项目（专项）|二级项目)名称$")
+# The programme a project belongs to (甘肃: 一级项目名称 beside 二级项目名称): the name only alone.
+_PROGRAMME = re.compile(r"^一级项目名称$")
 _DEPARTMENTS: tuple[tuple[re.Pattern[str], int], ...] = (
     (
         re.compile(
@@ -44,17 +46,18 @@ _DEPARTMENTS: tuple[tuple[re.Pattern[str], int], ...] = (
 _UNIT = re.compile(r"^(?:项目)?(?:实施|执行)单位$|^资金使用单位$|^项目单位$")
 _PERIOD = re.compile(r"^项目(?:期|期限|起止时间|实施期|周期)$|^建设周期$|^项目支出实施期$")
 _GOAL = re.compile(r"目标|^年度$|^年度主要目标和成果$")
-# 年度履职目标 / 年度目标任务 head a whole-department form's table of duties and tasks, not its goal.
-_NOT_GOAL = re.compile(r"履职|任务")
+# 年度履职目标 / 年度目标任务 head a whole-department form's table of duties and tasks, not its goal;
+# 投入目标（万元） heads the funds (乌海).
+_NOT_GOAL = re.compile(r"履职|任务|投入")
 _GOAL_FALLBACK = re.compile(r"^项目(?:总体)?(?:概况|情况)$|^项目总体概况$")
-_SUBGOAL = re.compile(r"(?:目标|完成情况|描述)(?:（[^）]*）)?$")
+_SUBGOAL = re.compile(r"(?:目标|完成情况|描述|综述)(?:（[^）]*）)?$")
 _BRACKETED = re.compile(r"（[^）]*）")
 _LABEL_VALUE = re.compile(r"^([^：:\d]{2,24}?)\s*[：:]\s*(.+)$", re.S)
 _MONEY = re.compile(r"(-?\d(?:[\d,]*\d)?(?:\.\d+)?)(亿元|万元|万|元)?")
 _UNIT_IN_LABEL = re.compile(r"（(万元|元)）|单位[：:](万元|元)")
 _SHEET_UNIT = re.compile(r"(?:金额)?单位[：:]\s*(万元|元)")
 # Funds of one government level (地方资金 is their sum when it is not printed itself).
-_LEVEL_FUNDS = re.compile(r"^(?:省|市|县|区|乡镇?|本)级(?:财政)?(?:资金|补助|配套|拨款|预算|专项)")
+_LEVEL_FUNDS = re.compile(r"^(?:省|市|县|区|乡镇?|本)级(?:财政)?(?:资金|补助|配套|拨款|预算|专项|安排)")
 # Funds from outside the budget (其他资金 is their sum when it is not printed itself).
 _OWN_FUNDS = re.compile(r"自筹|自有|社会(?:资金|投资|投入|资本)|银行贷款|贷款|融资|捐赠|企业投入|群众投劳")
 # Labels that are read as labels (so their cells are never taken for values) but not kept.
@@ -82,7 +85,7 @@ class HeaderBlock:
 
 
 def _label_key(text: str) -> str:
-    return _NUMBERING.sub("", squeeze(text)).lstrip("*★※").rstrip("：:")
+    return re.sub(r"[*★※]", "", _NUMBERING.sub("", squeeze(text))).rstrip("：:")
 
 
 def _is_label(text: str) -> bool:
@@ -121,7 +124,11 @@ def _amount_field(key: str) -> str | None:
         return "other_part"
     if "财政" in key and re.search(r"拨款|投款|资金|小计", key):
         return "fiscal"
-    if re.search(r"总额|年度金额|预算数|预算金额|总预算|年度预算|当年预算|资金总额|项目资金$", key):
+    if re.search(
+        r"总额|年度金额|预算数|预算金额|总预算|年度预算|当年预算|资金总额|项目资金$|申报数|申请数", key
+    ):
+        return "total"
+    if re.search(r"总投资$", key):  # the whole project's cost (甘肃 项目总投资): the total when alone
         return "total"
     if re.fullmatch(r"(?:金额|资金)?合计", key):  # 项目资金 | 合计, 年度主要任务 … | 金额合计
         return "total"
@@ -131,6 +138,8 @@ def _amount_field(key: str) -> str | None:
 def _field_of(key: str) -> str | None:
     if _NAME.match(key):
         return "name"
+    if _PROGRAMME.match(key):
+        return "programme"
     if _UNIT.match(key):
         return "unit"
     if _PERIOD.match(key):
@@ -164,9 +173,15 @@ def parse_money(text: str, default_unit: str) -> tuple[Decimal, str] | None:
     return number, "万元"
 
 
+# A numbered label (二、自有资金:) after a space inside one line: lines of a cell a delimited text glued.
+_NUMBERED_LABEL = re.compile(r"\s+(?=(?:[一二三四五六七八九十]+[、.．]|\d+[、.．])[^\s：:\d]{1,12}[：:])")
+
+
 def _split_inline(cell: Cell) -> list[Cell]:
     """A cell holding ``label：value`` (or several such lines) as separate label and value cells."""
     lines = [line.strip() for line in cell.text.split("\n") if line.strip()]
+    if len(lines) == 1 and _LABEL_VALUE.match(lines[0]):
+        lines = [part for part in _NUMBERED_LABEL.split(lines[0]) if part]  # the lines, glued by a space
     if len(lines) > 1 and not any(
         (m := _LABEL_VALUE.match(line)) and _is_label(m.group(1)) for line in lines
     ):
@@ -185,6 +200,10 @@ def _split_inline(cell: Cell) -> list[Cell]:
                 Cell(cell.row, cell.col, cell.col, glued.group(1)),
                 Cell(cell.row, cell.col, cell.end_col, glued.group(2)),
             ]
+        elif len(lines) > 1 and parts and parts[-1].col == cell.col and len(parts) % 2 == 0:
+            # the rest of the value above wrapped onto this line (a PDF cell: 整体目标: …履行食品 / 安全…)
+            last = parts[-1]
+            parts[-1] = Cell(last.row, last.col, last.end_col, f"{last.text}\n{line}")
         elif len(lines) > 1:
             parts.append(Cell(cell.row, cell.col, cell.end_col, line))
         else:
@@ -279,7 +298,7 @@ def _block(
     unit = found.get("unit")
     places = tuple(text for _, text in departments) + ((unit[1].text,) if unit is not None else ())
     return HeaderBlock(
-        name=found["name"][1] if "name" in found else None,
+        name=(found.get("name") or found.get("programme") or (None, None))[1],
         department=department,
         budget_unit=unit[1].text if unit else None,
         amounts=_amounts(amounts),
@@ -297,9 +316,14 @@ _PART_START = re.compile(
 )
 
 
+# A numbered part (目标2：) after a space or a part's end, on one line: where a line break was lost
+# (delimited text prints a cell's breaks as spaces).
+_INLINE_PART = re.compile(r"(?:(?<=[。；;！!？?])\s*|\s+)(?=目标\s*\d+\s*[：:])")
+
+
 def _unwrapped(text: str) -> str:
     """A goal cell's text with its wrap breaks joined and its own line breaks kept."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    lines = [line.strip() for line in _INLINE_PART.sub("\n", text).split("\n") if line.strip()]
     out = lines[:1]
     for line in lines[1:]:
         if _PART_END.search(out[-1]) or _PART_START.match(line):
@@ -309,10 +333,25 @@ def _unwrapped(text: str) -> str:
     return "\n".join(out)
 
 
+_ANNUAL_GOAL = re.compile(r"年度|当年|本年")
+
+
 def _goal(goals: list[tuple[str, str]]) -> str:
     """The annual goal, then the implementation-period goal when it says something else."""
-    annual = [t for label, t in goals if not re.search(r"中期|长期|实施期|周期|完成|实际", squeeze(label))]
-    cycle = [t for label, t in goals if re.search(r"中期|长期|实施期|周期", squeeze(label))]
+    labels = [squeeze(label) for label, _ in goals]
+    with_annual = any(_ANNUAL_GOAL.search(label) for label in labels)
+
+    def is_cycle(label: str) -> bool:
+        # 项目总目标 beside 年度总体目标 (新疆兵团): the whole project's goal, read as the period's.
+        whole = with_annual and label.endswith("总目标") and not _ANNUAL_GOAL.search(label)
+        return whole or bool(re.search(r"中期|长期|实施期|周期", label))
+
+    annual = [
+        t
+        for label, (_, t) in zip(labels, goals, strict=True)
+        if not is_cycle(label) and not re.search(r"完成|实际", label)
+    ]
+    cycle = [t for label, (_, t) in zip(labels, goals, strict=True) if is_cycle(label)]
     return "\n".join(dict.fromkeys(_unwrapped(t) for t in annual + cycle))
 
 
@@ -328,7 +367,13 @@ def _amounts(found: list[_Amount]) -> Amounts:
         keep = (lambda col: col >= edge) if edge > max(cycle_cols) else (lambda col: col < min(cycle_cols))
         found = [a for a in found if keep(a.label_col)]
     values: dict[str, _Amount] = {}
-    for a in sorted(found, key=lambda a: not (a.field == "total" and re.search(r"年度|当年|本年", a.label))):
+
+    def rank(a: _Amount) -> int:  # a total named for the year first, the project's whole cost last
+        if a.field != "total":
+            return 1
+        return 0 if re.search(r"年度|当年|本年", a.label) else 2 if re.search(r"总投资$", a.label) else 1
+
+    for a in sorted(found, key=rank):
         values.setdefault(a.field, a)
     for part, whole in (("local_part", "local"), ("other_part", "other")):
         parts = [a for a in found if a.field == part]

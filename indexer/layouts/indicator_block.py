@@ -43,6 +43,7 @@ _DIRECTION = frozenset(
     {"指标性质", "指标方向", "计算符号", "符号", "运算符号", "比较符", "指标值类型", "值类型"}
 )
 _UNIT = frozenset({"计量单位", "度量单位", "单位", "指标单位"})
+_EXPLAINS = re.compile(r"(?:说明|解释|依据|来源|备注)$")
 _CYCLE = re.compile(r"长期|中期|实施期|周期")
 _ANNUAL = re.compile(r"年度|本年|当年")
 _AFTER_TABLE = re.compile(
@@ -54,10 +55,14 @@ _TARGET_HEADER = re.compile(r"^(?:全年|年度|本年度?|当年|预期|计划)
 
 
 def _role(header: str) -> str | None:
-    header = header.lstrip("*★※")  # required-field marks (*指标值)
+    header = header.strip("*★※")  # required-field marks (*指标值, 一级指标*)
+    if header.startswith("绩效") and header[2:] in _DIRECTION | _UNIT:
+        header = header[2:]  # 海南: 绩效指标性质 | 绩效指标值 | 绩效度量单位
     h = re.sub(r"（[^（）]*）$", "", header) if not header.startswith("指标值") else header
     if not h or (_IGNORED.search(header) and not header.startswith(("指标值", "目标值"))):
         return None
+    if _EXPLAINS.search(h):
+        return None  # 指标值说明 explains the value: no target column
     if h.startswith("一级") or h in ("指标类型", "评价指标"):
         return "level1"
     if h.startswith("二级") or h == "评价内容":
@@ -295,8 +300,9 @@ def _one_value(view: SheetView, row: int, group: Group, col: int | None, joined:
     if joined:
         if group.direction is not None and is_comparator(view.text(row, group.direction)):
             parts.insert(0, view.text(row, group.direction))
-        if group.unit is not None and re.search(r"\d$", squeeze(parts[-1])):
-            parts.append(view.text(row, group.unit))  # not after 28.8万元 or 应保尽保: a unit of a number
+        unit = view.text(row, group.unit) if group.unit is not None else ""
+        if re.search(r"\d$", squeeze(parts[-1])) and not re.fullmatch(r"[\d,.]*", squeeze(unit)):
+            parts.append(unit)  # not after 28.8万元 or 应保尽保, nor a number (44,561: a date exported)
     return join_value(parts)
 
 

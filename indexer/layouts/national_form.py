@@ -45,6 +45,7 @@ _YEAR_WORDS = re.compile(r"\d{4}\s*年度?")
 # whole expenditure, named after the department.
 _WHOLE = re.compile(r"整体(?:支出)?$")
 _WHOLE_FORM = re.compile(r"整体(?:支出)?(?:预算)?绩效")
+_PROJECT_FORM = re.compile(r"项目(?:支出)?绩效目标")
 
 
 def find_header_rows(view: SheetView) -> list[int]:
@@ -244,8 +245,9 @@ def _project(
     whole = any(_WHOLE_FORM.search(squeeze(t)) for t in titles)
     if block.name is None and department and (whole or not name_raw):
         # A whole-department form (or a form naming a department but no project): the department's
-        # whole expenditure.
-        name_raw = f"{department}整体支出"
+        # whole expenditure — unless its title calls it a project's form (海南 项目绩效目标表).
+        project_form = not whole and any(_PROJECT_FORM.search(squeeze(t)) for t in titles)
+        name_raw = f"{department}项目" if project_form else f"{department}整体支出"
     if not name_raw:
         raise ParseError(
             document.file_name,
