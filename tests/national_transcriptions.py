@@ -1,6 +1,8 @@
-"""What the real forms added in session 14/ingest3 hold, as transcribed (tests/fixtures/national/source,
-URL in each file): no rows of these sources are in eval/external, so the tests compare the parsed
-records with these lists. Per form: (project name, 资金总额 as printed or None, department, province,
+"""What the real forms added since session 14/ingest3 hold, as transcribed (tests/fixtures/national/source,
+URL in each file): the tests compare the parsed records with these lists. Two of them transcribe pages of
+the held-out set under other names (`same_source_as` in the file: 中江 = s-sichuan-zhongjiang-biaochi-2022,
+鄂州 = s-hubei-ezhou-binhudalou-2022): held out like it, never training data.
+Per form: (project name, 资金总额 as printed or None, department, province,
 year, [(indicator, value, level-1, code)])."""
 
 from __future__ import annotations

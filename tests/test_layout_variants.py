@@ -14,7 +14,7 @@ from indexer.errors import ParseError
 from indexer.ingest import read_path
 from indexer.layouts.form_common import place_hint
 from indexer.layouts.labels import classify
-from indexer.layouts.national_form import NationalFormInterpreter, title_name
+from indexer.layouts.national_form import NationalFormInterpreter, joined_goal, title_name
 from indexer.readers.base import Document, Sheet
 from indexer.text import canonical
 
@@ -44,6 +44,7 @@ def test_real_forms_read_as_transcribed(renderings, stem, fmt):
     got = [(_key(i.name), _key(i.annual_value), i.level1, i.level2_code) for i in project.indicators]
     assert got == [(_key(n), _key(v), l1, code) for n, v, l1, code in indicators]
     assert all(i.origin is not None and (i.origin.row or i.origin.line) for i in project.indicators)
+    assert "：；" not in project.goal  # a lead-in part (达成以下目标：) runs on into the next
 
 
 def _form(rows: list[list[str]]) -> Document:
@@ -404,6 +405,12 @@ def test_exported_headings_codes_serial_dates_and_a_project_form_without_name():
     ]
     rows[1] = ["主管部门", "(433)某市供销合作社联合社(部门)", "资金总额:100"]
     assert INTERPRETER.interpret(_form(rows)).projects[0].department == "某市供销合作社联合社"
+
+
+def test_a_goal_lead_in_ending_in_a_colon_runs_on_into_its_parts():
+    goal = joined_goal("达成以下目标：\n目标1：聘用1人。\n目标2：出差8人")
+    assert goal == "达成以下目标：目标1：聘用1人。；目标2：出差8人"
+    assert joined_goal("完成改造；\n\n通过验收") == "完成改造；通过验收"
 
 
 def test_goals_and_funds_read_the_same_from_every_format():

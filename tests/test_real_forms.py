@@ -14,6 +14,7 @@ from indexer.layouts.labels import classify
 ROOT = Path(__file__).resolve().parent.parent
 FILE = ROOT / "classifier" / "data" / "real_forms.jsonl"
 EXTERNAL = sorted((ROOT / "eval" / "external").glob("*.jsonl"))
+FIXTURES = sorted((ROOT / "tests" / "fixtures" / "national" / "source").glob("*.json"))
 
 
 def _rows(path: Path) -> list[dict]:
@@ -46,6 +47,28 @@ def test_disjoint_from_the_external_evaluation_set() -> None:
     for r in _rows(FILE):
         assert r["url"] not in urls, r["id"]
         assert name_key(r["name"]) not in names, r["id"]
+
+
+def test_ingest_fixtures_of_held_out_sources_name_them_and_are_not_trained_on() -> None:
+    """A national fixture transcribing a page of the held-out set uses the set's source_id or names
+    it in ``same_source_as`` (file and source_id); no training row is read from such a page."""
+    external: dict[str, set[tuple[str, str]]] = {}
+    for path in EXTERNAL:
+        for r in _rows(path):
+            external.setdefault(r["url"], set()).add((f"eval/external/{path.name}", r["source_id"]))
+    training_urls = {r["url"] for r in _rows(FILE)}
+    held_out = 0
+    for path in FIXTURES:
+        fixture = json.loads(path.read_text(encoding="utf-8"))
+        sources = external.get(fixture["url"], set())
+        same = fixture.get("same_source_as")
+        if same is not None:
+            assert (same["file"], same["source_id"]) in sources, path.name
+        if sources:
+            held_out += 1
+            assert path.stem in {sid for _, sid in sources} or same is not None, path.name
+            assert fixture["url"] not in training_urls, path.name
+    assert held_out >= 38
 
 
 def test_pool_takes_real_forms_only_when_asked() -> None:

@@ -271,10 +271,20 @@ def _project(
         name=name,
         name_raw=display(name_raw),
         amounts=block.amounts,
-        goal="；".join(canonical(p).strip().rstrip("；") for p in block.goal.split("\n") if p.strip()),
+        goal=joined_goal(block.goal),
         goal_raw=display(block.goal),
         indicators=indicators,
         origin=(head_view if block.name is not None else view).position(origin_row, origin_col),
     )
     # Region and year from this form's own lines (the document's are the preamble of its first form).
     return enrich_project(project, own_lines=[*titles, block.period])
+
+
+def joined_goal(text: str) -> str:
+    """A goal's lines as one text: its parts joined with ；, but a lead-in part ending in a colon
+    (达成以下目标：) runs on into the next without one."""
+    out = ""
+    for part in (canonical(p).strip().rstrip("；") for p in text.split("\n")):
+        if part:
+            out += part if not out or out.endswith(("：", ":")) else "；" + part
+    return out
