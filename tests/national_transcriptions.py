@@ -3,11 +3,12 @@ URL in each file): the tests compare the parsed records with these lists. Two of
 the held-out set under other names (`same_source_as` in the file: 中江 = s-sichuan-zhongjiang-biaochi-2022,
 鄂州 = s-hubei-ezhou-binhudalou-2022): held out like it, never training data.
 Per form: (project name, 资金总额 as printed or None, department, province,
-year, [(indicator, value, level-1, code)])."""
+year, [(indicator, value, level-1, code)]); a list of those for a document of several forms."""
 
 from __future__ import annotations
 
-FORMS: dict[str, tuple[str, str | None, str, str | None, int | None, list[tuple]]] = {
+Form = tuple[str, str | None, str, str | None, int | None, list[tuple]]
+FORMS: dict[str, Form | list[Form]] = {
     "fj-tailian-fpjk-2017": (  # old framework: 投入/产出 | 成本目标/数量目标, value 全年绩效目标
         "台胞扶贫济困生活补贴、涉台联络专项经费及调研培训费", None, "福建省台湾同胞联谊会", "福建省", 2017,
         [
@@ -142,4 +143,26 @@ FORMS: dict[str, tuple[str, str | None, str, str | None, int | None, list[tuple]
             ("年度预算总成本", "=3万元", "产出", "14"),
         ],  # the cut 效… row is no indicator
     ),
+    "sh-putuo-tyzx-jsfy-2022-zp": [  # 上海 普陀 自评表, two forms in one PDF: funds in 元, 预期目标 empty
+        (
+            "普陀体育中心与委托运营方结算费用", "25", "上海市普陀区体育局", "上海市", 2022,  # 250000.00 元
+            [
+                ("与委托运营方结算完成率", "=100%", "产出", "11"),
+                ("合同结算条款完成率", "=100%", "产出", "12"),
+                ("费用结算及时性", "及时", "产出", "13"),
+                ("与委托运营方合同完成率", "=100%", "效益", "22"),
+                ("场馆开放满意度", ">=90%", "满意度", "31"),
+            ],  # the 总分 row is no indicator
+        ),
+        (
+            "援滇对口支援及结对帮扶经费", "2", "上海市普陀区体育局", "上海市", 2022,  # 20000.00 元
+            [
+                ("经费使用率", None, "产出", "11"),  # the page is cut at the 年度指标值 heading
+                ("经费完成情况", None, "产出", "12"),
+                ("经费完成进度", None, "产出", "13"),
+                ("经费使用完成情况", None, "效益", "22"),
+                ("满意度", None, "满意度", "31"),
+            ],
+        ),
+    ],
 }  # fmt: skip

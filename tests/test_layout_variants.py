@@ -30,21 +30,24 @@ def _key(text: str | None) -> str | None:
 
 @pytest.mark.parametrize(("stem", "fmt"), CASES)
 def test_real_forms_read_as_transcribed(renderings, stem, fmt):
-    name, total, department, province, year, indicators = FORMS[stem]
+    forms = FORMS[stem] if isinstance(FORMS[stem], list) else [FORMS[stem]]
     result = read_path(renderings[stem][fmt])
-    (project,) = result.table.projects
     assert result.layout_score.layout == "national_form" and result.warnings == ()
-    assert (project.name, project.department, project.province, project.budget_year) == (
-        canonical(name),
-        department,
-        province,
-        year,
-    )
-    assert project.amounts.total == (None if total is None else Decimal(total))
-    got = [(_key(i.name), _key(i.annual_value), i.level1, i.level2_code) for i in project.indicators]
-    assert got == [(_key(n), _key(v), l1, code) for n, v, l1, code in indicators]
-    assert all(i.origin is not None and (i.origin.row or i.origin.line) for i in project.indicators)
-    assert "：；" not in project.goal  # a lead-in part (达成以下目标：) runs on into the next
+    assert len(result.table.projects) == len(forms)
+    for project, (name, total, department, province, year, indicators) in zip(
+        result.table.projects, forms, strict=True
+    ):
+        assert (project.name, project.department, project.province, project.budget_year) == (
+            canonical(name),
+            department,
+            province,
+            year,
+        )
+        assert project.amounts.total == (None if total is None else Decimal(total))
+        got = [(_key(i.name), _key(i.annual_value), i.level1, i.level2_code) for i in project.indicators]
+        assert got == [(_key(n), _key(v), l1, code) for n, v, l1, code in indicators]
+        assert all(i.origin is not None and (i.origin.row or i.origin.line) for i in project.indicators)
+        assert "：；" not in project.goal  # a lead-in part (达成以下目标：) runs on into the next
 
 
 def _form(rows: list[list[str]]) -> Document:
