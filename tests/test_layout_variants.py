@@ -199,6 +199,22 @@ def test_value_headings_without_a_value_word_and_baseline_columns():
     assert _indicators(rows) == [("人数", "5人", "产出", "11")]
 
 
+def test_a_whole_department_title_with_project_in_it_is_still_the_departments_form():
+    """部门整体支出项目绩效目标申报表 (澧县): 整体支出 before 项目绩效 makes it a whole-department
+    form, named after the department — not 部门整体支出 read off the title."""
+    rows = [
+        ["部门整体支出项目绩效目标申报表"],
+        ["部门(单位)名称", "某研究所"],
+        ["年度预算申请（万元）", "资金总额", "20"],
+        ["整体绩效目标", "推广新品种。"],
+        ["绩效目标", "一级指标", "二级指标", "三级指标", "指标解释", "指标说明及公式", "预期达到目标"],
+        ["", "产出指标", "数量指标", "推广品种数量", "推广品种数量", "", "3种"],
+    ]
+    (project,) = INTERPRETER.interpret(_form(rows)).projects
+    assert (project.name, project.amounts.total) == ("某研究所整体支出", 20)
+    assert [(i.name, i.annual_value) for i in project.indicators] == [("推广品种数量", "3种")]
+
+
 def test_a_form_naming_a_department_but_no_project_is_the_departments_whole_expenditure():
     rows = [
         ["部门名称", "某县民政局"],

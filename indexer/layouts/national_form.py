@@ -44,7 +44,8 @@ _YEAR_WORDS = re.compile(r"\d{4}\s*年度?")
 # A whole-department form (部门整体支出绩效目标表 / 整体绩效目标表): its "project" is the department's
 # whole expenditure, named after the department.
 _WHOLE = re.compile(r"整体(?:支出)?$")
-_WHOLE_FORM = re.compile(r"整体(?:支出)?(?:预算)?绩效")
+# 整体绩效目标表, 整体支出绩效…, 整体预算绩效…; some templates put 项目 between (整体支出项目绩效目标申报表).
+_WHOLE_FORM = re.compile(r"整体(?:支出)?(?:预算)?(?:项目)?绩效")
 _PROJECT_FORM = re.compile(r"项目(?:支出)?绩效目标")
 
 
