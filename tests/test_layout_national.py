@@ -50,6 +50,7 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, int]]] = {
     "s-chongqing-fengjie-yunwu-2023": [("2023年云雾土家族乡加工园配套设施建设项目", "65", None, 1)],
     "s-hubei-qingshan-bogai-2020": [("农村义务教育薄弱学校改造补助资金", "16", None, 9)],
     "s-hubei-qingshan-jichusheshi-2020": [("教育系统基础设施建设和设备购置", "10000", None, 7)],
+    "s-hunan-lixian-shiyongjun-2021": [("澧县食用菌研究所整体支出", "222.45", None, 9)],  # whole-department
     "s-hunan-nanyue-lvyou-2018": [("2018年市级专项扶贫资金基础设施（人大代表扶贫基地）", "10", None, 16)],
     "s-hunan-nanyue-zichan-2018": [("2018年南岳镇资产收益扶贫项目", "214.06", None, 11)],
     "s-hunan-xiangtan-wupao-2023": [("雾炮车降尘抑尘服务", "250", None, 7)],
@@ -107,6 +108,10 @@ EXTRA: dict[str, tuple[set[str], str]] = {
         {"资金使用效率", "为当地提供就业LJUI,冈位", "历史文化传承环保意识时限"},
         "rows the page's text recognition damaged (二100百分比, LJUI,冈位, name and value run together): "
         "the oracle skips them, the interpreter keeps them as printed",
+    ),
+    "s-hunan-lixian-shiyongjun-2021": (
+        {"培育推广成功率"},
+        "the page is cut inside this indicator's explanation, before its value; skipped by the oracle",
     ),
     "s-ningxia-yuanzhou-hanyanglin-2022": (
         {
