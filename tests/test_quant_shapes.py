@@ -11,8 +11,9 @@ from onnxruntime.quantization.quant_utils import save_and_reload_model_with_shap
 from indexer.encoder.quant_shapes import in_memory_shape_inference, infer_without_weights
 
 
-def _model() -> onnx.ModelProto:
-    """x[b,s,8] @ W[8,64] + bias, reshaped: a large weight (external-data size) and small tensors."""
+def _model(extra: tuple[onnx.TensorProto, ...] = ()) -> onnx.ModelProto:
+    """x[b,s,8] @ W[8,64] + bias, reshaped: a large weight (external-data size) and small
+    tensors; ``extra`` initializers ride along unused."""
     rng = np.random.default_rng(0)
     weight = numpy_helper.from_array(rng.standard_normal((8, 64)).astype(np.float32), "W")
     bias = numpy_helper.from_array(np.arange(64, dtype=np.float32), "B")
@@ -27,22 +28,52 @@ def _model() -> onnx.ModelProto:
         "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", 8])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        initializer=[weight, bias, shape],
+        initializer=[weight, bias, shape, *extra],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
 
 
-def test_same_bytes_as_save_and_reload_and_input_untouched():
+def _reference(model: onnx.ModelProto) -> bytes:
+    """What ORT's own save-and-reload gives, on a copy (it leaves its input alone)."""
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    return save_and_reload_model_with_shape_infer(copy).SerializeToString()
+
+
+def test_same_bytes_as_save_and_reload_in_place():
     model = _model()
-    before = model.SerializeToString()
-    expected = save_and_reload_model_with_shape_infer(model)
+    expected = _reference(model)
     got = infer_without_weights(model, save_and_reload_model_with_shape_infer)
-    assert got.SerializeToString() == expected.SerializeToString()
+    assert got is model  # the weights stay where they are: the model becomes the result
+    assert got.SerializeToString() == expected
     assert len(got.graph.value_info) == 2  # mm, added: inference really ran
-    assert model.SerializeToString() == before
     # A second pass over an already reloaded model (what the quantiser does after its Gemm rewrite).
+    expected_again = _reference(got)
     again = infer_without_weights(got, save_and_reload_model_with_shape_infer)
-    assert again.SerializeToString() == save_and_reload_model_with_shape_infer(got).SerializeToString()
+    assert again.SerializeToString() == expected_again
+
+
+def test_the_external_data_threshold_is_onnx_own():
+    """Tensors each side of save_model's 1024-byte rule (sys.getsizeof of the raw data, 33 bytes
+    over its length) and one large enough to be judged by its dims: marked as the reload marks them."""
+    sizes = {"f247": (np.float32, 247), "f248": (np.float32, 248), "i990": (np.int8, 990)}
+    sizes |= {"i991": (np.int8, 991), "big": (np.float32, 4096)}
+    extra = tuple(numpy_helper.from_array(np.ones(n, dtype=t), name) for name, (t, n) in sizes.items())
+    model = _model(extra)
+    expected = _reference(model)
+    got = infer_without_weights(model, save_and_reload_model_with_shape_infer)
+    assert got.SerializeToString() == expected
+    marked = {t.name for t in got.graph.initializer if t.HasField("data_location")}
+    assert marked == {"W", "f248", "i991", "big"}
+
+
+def test_subgraphs_go_to_the_original():
+    model = _model()
+    branch = helper.make_graph([], "b", [], [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)])
+    model.graph.node.append(helper.make_node("If", ["cond"], ["z"], then_branch=branch, else_branch=branch))
+    calls = []
+    infer_without_weights(model, lambda m: calls.append(m) or m)
+    assert calls == [model]
 
 
 def test_block_swaps_the_function_and_puts_it_back():
