@@ -39,6 +39,16 @@ EXIT_BUSY = 75
 """Another writer holds the corpus store: try again later (EX_TEMPFAIL of sysexits.h)."""
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's errors (a bad option, a missing argument …): click's own, and the copy of click
+    that typer ≥ 0.25 bundles and raises instead (a private module: absent from older typer)."""
+    try:
+        from typer._click.exceptions import ClickException as TyperClickException
+    except ImportError:
+        return (click.exceptions.ClickException,)
+    return (click.exceptions.ClickException, TyperClickException)
+
+
 def main() -> None:
     """Console-script entry point: domain errors become one clear line and exit code 2
     (``EXIT_BUSY`` when another process is writing the corpus store)."""
@@ -52,11 +62,11 @@ def main() -> None:
     except JixiaoError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_BUSY if isinstance(exc, StoreBusyError) else EXIT_ERROR) from None
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("aborted", err=True)
         raise SystemExit(130) from None
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
+    except _usage_errors() as exc:
+        exc.show()  # type: ignore[attr-defined]
+        raise SystemExit(exc.exit_code) from None  # type: ignore[attr-defined]
     if isinstance(rc, int) and rc:
         raise SystemExit(rc)
