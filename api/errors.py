@@ -26,6 +26,7 @@ from indexer.errors import (
     NotFoundError,
     ParseError,
     StoreBusyError,
+    UnsupportedFormatError,
 )
 from indexer.position import Position
 
@@ -81,6 +82,8 @@ def status_for(exc: JixiaoError) -> int:
         return exc.status
     if isinstance(exc, FileTooLargeError):
         return 413  # the file's bytes are over the size limit; other read limits are 422 below
+    if isinstance(exc, UnsupportedFormatError):
+        return 415
     if isinstance(exc, InvalidInputError):
         return 422
     if isinstance(exc, NotFoundError):
@@ -135,16 +138,49 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", f"{where}: {first['msg']}", details)
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exceptions ``exc`` was raised from or while handling, nearest first."""
+    chain: list[BaseException] = []
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and len(chain) < 8:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return chain
+
+
+_HEADER_TOO_LONG = "Maximum header size exceeded"  # python-multipart's reason under "Invalid multipart data."
+
+
+def _multipart_reason(exc: StarletteHTTPException) -> tuple[str, str, dict[str, int]] | None:
+    """(code, message, details) of a multipart body Starlette refused with a bare "Invalid multipart data.":
+    a part header over python-multipart's limit is almost always an upload's very long file name."""
+    if exc.status_code != 400 or not any(_HEADER_TOO_LONG in str(c) for c in _causes(exc)):
+        return None
+    try:
+        from python_multipart.multipart import DEFAULT_MAX_HEADER_SIZE as limit
+    except ImportError:  # an older python-multipart: the number is only for the message
+        limit = 4224
+    return (
+        "file_name_too_long",
+        f"upload: a part header of the multipart body is longer than {limit:,} bytes (a file name that "
+        "long?): give the file a shorter name (names are kept to at most 120 characters) and try again",
+        {"limit": limit},
+    )
+
+
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    details = None
+    if (reason := _multipart_reason(exc)) is not None:
+        code, message, details = reason
     if exc.status_code == 404 and message == "Not Found":
         message = f"no such resource: {request.url.path}"
     if exc.status_code == 405:
         message = f"method {request.method} not allowed on {request.url.path}"
     headers = dict(exc.headers) if exc.headers else None
-    return error_response(exc.status_code, code, message, None, headers)
+    return error_response(exc.status_code, code, message, details, headers)
 
 
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -20,7 +20,7 @@ from typing import Any
 
 from classifier import taxonomy
 from indexer.errors import ArtifactError, InvalidInputError
-from indexer.text import fold_width_case_strip_punctuation
+from indexer.text import filter_value, fold_width_case_strip_punctuation
 
 FIELDS: tuple[str, ...] = (
     "id", "sector", "level1", "code", "level2_label", "name", "value", "unit",
@@ -128,8 +128,10 @@ def search_library(
     The query is matched after width/case/punctuation folding; with several
     whitespace-separated words every word must occur. Names that start with the
     query come first, then library order. Unknown sector or code raise
-    ``InvalidInputError`` naming what is known.
+    ``InvalidInputError`` naming what is known; a filter of only whitespace or control
+    characters is refused like a search's (:func:`indexer.text.filter_value`).
     """
+    sector, code, query = filter_value("sector", sector), filter_value("code", code), filter_value("q", query)
     if sector is not None and sector not in sectors(entries):
         raise InvalidInputError(f"unknown sector {sector!r}; known sectors: {', '.join(sectors(entries))}")
     if code is not None:

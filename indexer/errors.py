@@ -64,6 +64,13 @@ class BadFilesError(ParseError):
         super().__init__(names, None, f"{len(self.failures)} files cannot be read:\n{listed}")
 
 
+class UnsupportedFormatError(ParseError):
+    """A file in a format jixiao does not read (.et, .doc, .ods …): the message says which formats
+    are read and what to save the file as (HTTP 415)."""
+
+    code = "unsupported_format"
+
+
 class UnknownLayoutError(ParseError):
     """The file is not one of the table layouts jixiao understands."""
 

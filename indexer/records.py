@@ -39,6 +39,11 @@ AMOUNT_FIELDS: tuple[str, ...] = ("total", "fiscal", "special_account", "other",
 """The fields of :class:`Amounts`, in table column order."""
 
 
+MAX_AMOUNT = Decimal(10) ** 12
+"""The largest amount a table may state, in 万元 (10¹⁶ 元, far above any budget): a larger one is a
+misread or hostile cell, refused by the layouts naming it (a float would overflow to infinity)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Amounts:
     """Project amounts in 万元; a field is None when the table has no such column.

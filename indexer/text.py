@@ -41,6 +41,7 @@ import re
 import unicodedata
 from typing import Any
 
+from indexer.errors import InvalidInputError
 from indexer.traditional import may_change
 
 _TAG = r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
@@ -275,3 +276,27 @@ def simplified(text: str) -> str:
     if not may_change(text):
         return text
     return _traditional_to_simplified().convert(text)
+
+
+_INVISIBLE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn"))
+
+
+def visible(text: str) -> str:
+    """``text`` without control, format (zero-width, BOM) and unassigned characters, stripped of
+    surrounding whitespace: what a filter a person typed holds."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE).strip()
+
+
+def filter_value(name: str, value: str | None) -> str | None:
+    """A name filter (district, sector, words…) as it is matched: None when absent (no filter), its
+    :func:`visible` text otherwise. A filter that is empty or holds nothing but whitespace, control
+    or zero-width characters raises ``InvalidInputError`` naming ``name``: it would match nothing
+    (or everything), and either answer would look like a real one. The HTTP edge passes an empty
+    query parameter (``?district=``, an untouched form field) as absent."""
+    if value is None:
+        return None
+    shown = visible(value)
+    if not shown:
+        what = "nothing but whitespace, control or zero-width characters"
+        raise InvalidInputError(f"{name}: blank ({what}: {value!r})")
+    return shown

@@ -63,7 +63,7 @@ def library(
     from classifier.library import load_library, search_library, sector_counts
 
     entries = load_library()
-    hits = search_library(entries, sector=sector or None, code=code or None, query=q)
+    hits = search_library(entries, sector=sector or None, code=code or None, query=q or None)
     counts = sector_counts(entries)
     return LibraryResponse(
         total=len(hits),

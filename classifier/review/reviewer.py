@@ -32,6 +32,7 @@ from indexer.encoder.base import Encoder
 from indexer.records import Project, SourceTable
 from indexer.search.embed import text_key
 from indexer.search.query import SearchQuery, searchable
+from indexer.text import filter_value
 
 if TYPE_CHECKING:
     from classifier.model import IndicatorClassifier
@@ -164,8 +165,9 @@ class Reviewer:
         )
 
     def benchmark(self, name: str) -> Benchmark:
-        """Target values of the same or similar indicators across the corpus."""
-        return benchmark(self.peers, name, self.config.name_jaccard)
+        """Target values of the same or similar indicators across the corpus; a name of nothing
+        but whitespace or control characters is refused like a search filter's."""
+        return benchmark(self.peers, filter_value("name", name) or "", self.config.name_jaccard)
 
     def skipped(self) -> tuple[str, ...]:
         """Rules that cannot run with the components given."""

@@ -15,7 +15,7 @@ from indexer.districts import UnknownDistrictError, district_of
 from indexer.errors import ParseError
 from indexer.layouts.base import LayoutScore
 from indexer.readers.base import Document, Position, Sheet
-from indexer.records import Amounts, SourceTable
+from indexer.records import MAX_AMOUNT, Amounts, SourceTable
 from indexer.text import canonical, strip_html
 
 AMOUNT_COLUMNS: dict[str, str] = {
@@ -27,6 +27,10 @@ AMOUNT_COLUMNS: dict[str, str] = {
 """Header label → :class:`~indexer.records.Amounts` field."""
 
 AMOUNT_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{1,4}")
+_NOT_A_NUMBER = re.compile(
+    r"[-+]?(?:nan|inf(?:inity)?|#(?:num|value|div/0|ref|n/a|name[?？]|null)[!！]?)", re.IGNORECASE
+)
+"""A float's NaN/infinity spellings and Excel's error values: what a cell holds instead of a number."""
 HEADER_SCAN_ROWS = 200
 """A table's header is looked for in this many first rows (or lines) of a sheet."""
 _DEPARTMENT = re.compile(r"部门(?:名称)?\s*[:：]\s*(\S+?)(?=\s|单位\s*[:：]|$)")
@@ -51,12 +55,23 @@ def parse_amount(cell: str, where: Position) -> Decimal | None:
     text = canonical(cell).replace(" ", "")
     if not text:
         return None
+    if _NOT_A_NUMBER.fullmatch(text):
+        raise fail(where, f"amount is not a number: {cell.strip()!r} (expected 万元 such as 1,338.00)")
     if not re.fullmatch(r"-?[\d,]*\.?\d+", text):
         raise fail(where, f"not an amount: {cell.strip()!r}")
     try:
-        return Decimal(text.replace(",", ""))
+        value = Decimal(text.replace(",", ""))
     except InvalidOperation:
         raise fail(where, f"not an amount: {cell.strip()!r}") from None
+    check_amount(value, cell, where)
+    return value
+
+
+def check_amount(value: Decimal, cell: str, where: Position) -> None:
+    """Refuse an amount past :data:`~indexer.records.MAX_AMOUNT` (万元), naming the cell."""
+    if abs(value) > MAX_AMOUNT:
+        shown = cell.strip() if len(cell.strip()) <= 40 else cell.strip()[:40] + "…"
+        raise fail(where, f"amount {shown!r} is out of range: more than {MAX_AMOUNT:,} 万元")
 
 
 def amounts_from(values: dict[str, Decimal | None]) -> Amounts:

@@ -16,8 +16,10 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from indexer.errors import InvalidInputError, ParseError
 from indexer.layouts.sheet_view import Cell, SheetView, squeeze
-from indexer.records import Amounts
+from indexer.position import Position
+from indexer.records import MAX_AMOUNT, Amounts
 
 __all__ = ["HeaderBlock", "field_of_label", "parse_money", "read_header_block"]
 
@@ -157,20 +159,26 @@ def _field_of(key: str) -> str | None:
     return None
 
 
-def parse_money(text: str, default_unit: str) -> tuple[Decimal, str] | None:
+def parse_money(
+    text: str, default_unit: str, where: Position | None = None
+) -> tuple[Decimal, str] | None:
     """An amount cell in 万元 and the unit it was printed in (``2279.048 万元``, ``1,030,700.00``
-    under 单位:元, ``854万(…)``); None when the cell holds no amount."""
+    under 单位:元, ``854万(…)``); None when the cell holds no amount. An amount past
+    :data:`~indexer.records.MAX_AMOUNT` 万元 is refused (a ParseError at ``where``)."""
     compacted = squeeze(text)
     m = _MONEY.match(compacted) or (_MONEY.search(compacted) if not re.match(r"\D{4,}", compacted) else None)
     if m is None:
         return None
     number = Decimal(m.group(1).replace(",", ""))
     unit = {"万": "万元", None: default_unit}.get(m.group(2), m.group(2))
-    if unit == "元":
-        return number / Decimal(10000), "元"
-    if unit == "亿元":
-        return number * Decimal(10000), "亿元"
-    return number, "万元"
+    value = number / Decimal(10000) if unit == "元" else number * Decimal(10000) if unit == "亿元" else number
+    if abs(value) > MAX_AMOUNT:
+        shown = compacted if len(compacted) <= 40 else compacted[:40] + "…"
+        message = f"amount {shown!r} is out of range: more than {MAX_AMOUNT:,} 万元"
+        if where is None:
+            raise InvalidInputError(message)
+        raise ParseError(where.file, where.line, message, position=where)
+    return value, unit if unit in ("元", "亿元") else "万元"
 
 
 # A numbered label (二、自有资金:) after a space inside one line: lines of a cell a delimited text glued.
@@ -272,7 +280,7 @@ def read_header_block(view: SheetView, start: int, end: int, preamble: tuple[str
             elif kind.startswith("amount:") and value is not None:
                 label_unit = _UNIT_IN_LABEL.search(squeeze(cell.text))
                 unit = (label_unit.group(1) or label_unit.group(2)) if label_unit else section_unit
-                money = parse_money(value.text, unit)
+                money = parse_money(value.text, unit, view.position(value.row, value.col))
                 if money is not None:
                     amounts.append(_Amount(kind[7:], key, cell.col, money[0], money[1]))
             elif value is not None and kind not in found:

@@ -91,7 +91,7 @@ def _amounts(view: SheetView, row: int, columns: _ProjectColumns) -> Amounts:
     values = {}
     printed = None
     for field_name, col in columns.amounts.items():
-        money = parse_money(view.text(row, col), columns.unit)
+        money = parse_money(view.text(row, col), columns.unit, view.position(row, col))
         if money is not None:
             values[field_name] = money[0]
             printed = money[1] if money[1] != "万元" else printed

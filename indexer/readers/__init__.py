@@ -4,7 +4,8 @@
 the file name: a ``.xlsx`` that is really a PDF is read as a PDF (with a
 warning), a ``.pdf`` of random bytes is refused. Password-protected Office
 files, legacy Word files and other containers are refused with a message
-saying what they are.
+saying what they are; a format not read here (.et, .doc, .ods, .xlsb, .rtf…) is refused as
+unsupported, saying what to save it as and which formats are read.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from functools import cache
 from pathlib import PurePath
 from typing import Any
 
-from indexer.errors import ParseError
+from indexer.errors import ParseError, UnsupportedFormatError
 from indexer.readers.base import (
     Document,
     Position,
@@ -30,6 +31,7 @@ from indexer.readers.ole import ole_kind
 from indexer.readers.zipcheck import package_kind
 
 __all__ = [
+    "ACCEPTED",
     "READERS",
     "Document",
     "Position",
@@ -87,18 +89,45 @@ _SIGNATURES = {
     "xls": "not an OLE compound file",
     "html": "no HTML element at its start",
 }
-_OLE_REFUSALS = {
+ACCEPTED = ".xlsx, .xls, .docx, .pdf, .html, .csv or .txt"
+"""The formats read, as the refusal of any other one lists them."""
+_DAMAGED = {
     "encrypted": "password-protected Office file (an encrypted .xlsx/.docx package): remove the password "
     "and save it again",
-    "doc": "Word 97–2003 document (.doc) is not supported: save it as .docx",
-    "ppt": "PowerPoint file, not a table: save the table as .xlsx, .docx or .pdf",
-    "ole": "OLE compound file that is neither an Excel workbook nor a Word document",
     "broken-ole": "damaged or truncated Office 97–2003 file (its OLE container cannot be read)",
-}
-_ZIP_REFUSALS = {
-    "zip": "zip archive that is neither an Excel workbook (.xlsx) nor a Word document (.docx)",
     "broken-zip": "damaged or truncated zip container (an .xlsx or .docx cut short?): it cannot be opened",
 }
+_FORMATS: dict[str, tuple[str, str]] = {
+    # what the content or the name says → (what it is, what to save it as)
+    "doc": ("Word 97–2003 document (.doc)", ".docx"),
+    "ppt": ("PowerPoint file, not a table", ".xlsx, .docx or .pdf"),
+    "pptx": ("PowerPoint file, not a table", ".xlsx, .docx or .pdf"),
+    "xlsb": ("Excel binary workbook (.xlsb)", ".xlsx"),
+    "rtf": ("Rich Text document (.rtf)", ".docx"),
+    "odf-spreadsheet": ("OpenDocument spreadsheet (.ods)", ".xlsx"),
+    "odf-text": ("OpenDocument text (.odt)", ".docx"),
+    "odf-presentation": ("OpenDocument presentation (.odp), not a table", ".xlsx, .docx or .pdf"),
+    "ole": ("OLE compound file that is neither an Excel workbook nor a Word document", ".xlsx or .docx"),
+    "zip": ("zip archive that is neither an Excel workbook (.xlsx) nor a Word document (.docx)", ".xlsx"),
+    ".et": ("WPS spreadsheet (.et)", ".xlsx (WPS: 文件 → 另存为 → Excel 工作簿)"),
+    ".ett": ("WPS spreadsheet template (.ett)", ".xlsx"),
+    ".wps": ("WPS document (.wps)", ".docx (WPS: 文件 → 另存为 → Word 文档)"),
+    ".wpt": ("WPS document template (.wpt)", ".docx"),
+    ".dps": ("WPS presentation (.dps), not a table", ".xlsx, .docx or .pdf"),
+    ".doc": ("Word 97–2003 document (.doc)", ".docx"),
+    ".dot": ("Word 97–2003 template (.dot)", ".docx"),
+    ".rtf": ("Rich Text document (.rtf)", ".docx"),
+    ".xlsb": ("Excel binary workbook (.xlsb)", ".xlsx"),
+    ".ods": ("OpenDocument spreadsheet (.ods)", ".xlsx"),
+    ".odt": ("OpenDocument text (.odt)", ".docx"),
+    ".ofd": ("OFD document (.ofd)", ".pdf"),
+    ".numbers": ("Apple Numbers spreadsheet (.numbers)", ".xlsx"),
+    ".pages": ("Apple Pages document (.pages)", ".docx"),
+    ".ppt": ("PowerPoint file, not a table", ".xlsx, .docx or .pdf"),
+    ".pptx": ("PowerPoint file, not a table", ".xlsx, .docx or .pdf"),
+}
+"""Formats refused as unsupported: by what the content is, or (when the content is no format read
+here, or an OLE/zip container of unknown kind) by the file name's extension."""
 
 
 def format_of_name(file_name: str) -> str | None:
@@ -106,14 +135,29 @@ def format_of_name(file_name: str) -> str | None:
     return _EXTENSIONS.get(PurePath(file_name).suffix.lower())
 
 
-def _refusal(data: bytes, file_name: str) -> str | None:
+def unsupported(file_name: str, kind: str) -> UnsupportedFormatError:
+    """The refusal of a file in a format not read here: what it is, what to save it as, what is read."""
+    what, save_as = _FORMATS[kind]
+    return UnsupportedFormatError(
+        file_name,
+        None,
+        f"unsupported format: {what}; save it as {save_as} (formats read: {ACCEPTED})",
+        position=Position(file_name),
+    )
+
+
+def _refusal(data: bytes, file_name: str) -> ParseError | None:
     """Why a container no reader takes is refused (None: a reader may take it)."""
-    kind = ole_kind(data)
-    if kind is not None and kind != "xls":
-        return _OLE_REFUSALS[kind]
-    kind = package_kind(data)
-    if kind in _ZIP_REFUSALS:
-        return _ZIP_REFUSALS[kind]
+    suffix = PurePath(file_name).suffix.lower()
+    kind = ole_kind(data) or package_kind(data)
+    if kind in _DAMAGED:
+        return ParseError(file_name, None, _DAMAGED[kind], position=Position(file_name))
+    if kind in ("ole", "zip") and suffix in _FORMATS:
+        return unsupported(file_name, suffix)  # a container of unknown kind: its name says what it is
+    if kind in _FORMATS:
+        return unsupported(file_name, kind)
+    if data[:64].lstrip()[:5] == b"{\\rtf":
+        return unsupported(file_name, "rtf")
     return None
 
 
@@ -127,10 +171,15 @@ def read_document(data: bytes, file_name: str, limits: ReadLimits | None = None)
     if not data.strip():
         raise ParseError(file_name, None, "empty file: no content at all")
     claimed = format_of_name(file_name)
-    reason = _refusal(data, file_name)
-    if reason is not None:
-        raise ParseError(file_name, None, reason, position=Position(file_name))
+    refusal = _refusal(data, file_name)
+    if refusal is not None:
+        raise refusal
     reader = next(r for r in readers() if r.sniff(data, file_name))
+    suffix = PurePath(file_name).suffix.lower()
+    if reader.formats[0] == "txt" and suffix in _FORMATS:
+        # Bytes of no format read here under the name of one that is not read either (a WPS .et):
+        # the name says what it is; decoding it as text would only say "binary data".
+        raise unsupported(file_name, suffix)
     try:
         document = reader.read(data, file_name, limits)
     except ParseError as exc:
@@ -142,6 +191,13 @@ def read_document(data: bytes, file_name: str, limits: ReadLimits | None = None)
                 exc.line,
                 f"not a {PurePath(file_name).suffix.lower()} file ({_SIGNATURES[claimed]}) nor any other "
                 f"format read here: {exc.message}",
+                position=exc.position,
+            ) from None
+        if isinstance(reader, TextReader) and claimed is None and exc.message.startswith("binary data"):
+            raise UnsupportedFormatError(
+                file_name,
+                exc.line,
+                f"unsupported format: {exc.message} (formats read: {ACCEPTED})",
                 position=exc.position,
             ) from None
         raise

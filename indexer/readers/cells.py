@@ -10,6 +10,7 @@ shortest decimal that round-trips (``1338.5``), never a float artefact
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -34,7 +35,13 @@ def _shortest(number: Decimal) -> str:
 
 
 def number_text(value: float | int, number_format: str | None) -> str:
-    """A numeric cell as displayed under its number format (see module docstring)."""
+    """A numeric cell as displayed under its number format (see module docstring).
+
+    A NaN or infinite value (a hostile file, or an overflowing literal such as ``1e999``)
+    is shown as ``NaN`` / ``Infinity`` / ``-Infinity``: no format applies to it, and the
+    layouts refuse it where a number is expected, naming the cell."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     number = Decimal(f"{value:.15g}") if isinstance(value, float) else Decimal(value)
     fixed = _fixed_format(number_format or "General")
     if fixed is None:

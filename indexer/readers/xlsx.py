@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ _ROW = "{*}row"
 _MERGE = "{*}mergeCell"
 _FORMULA = "{*}f"
 _VALUE = "{*}v"
+_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
 
 
 @dataclass
@@ -57,6 +59,7 @@ class _SheetScan:
     cells: int = 0
     merged: int = 0  # cells covered by merged ranges
     uncached_formulas: list[str] = field(default_factory=list)  # cell references ("C14")
+    part: str = ""  # the worksheet's zip member
 
 
 def _damaged(file_name: str, exc: BaseException, position: Position | None = None) -> ParseError:
@@ -124,6 +127,32 @@ def _count_merge(scan: _SheetScan, ref: str, budget: int, position: Position, li
             f"of {limits.max_cells:,}",
             position=position,
         )
+
+
+def _bad_number(
+    data: bytes, file_name: str, limits: ReadLimits, parts: list[tuple[str, str]]
+) -> ParseError | None:
+    """The first numeric cell whose value is no number (``<v>NaN</v>``, ``<v>#NUM!</v>``), which
+    makes openpyxl refuse the whole workbook: looked for only after it failed, to name the cell."""
+    with open_zip(data, file_name, limits, ".xlsx workbook") as archive:
+        for name, part in parts:
+            try:
+                with archive.open(part) as src:
+                    for _, cell in etree.iterparse(src, events=("end",), tag="{*}c", resolve_entities=False):
+                        value = cell.find(_VALUE)
+                        text = value.text if value is not None else None
+                        if cell.get("t", "n") == "n" and text is not None and not _NUMBER.fullmatch(text):
+                            shown = text if len(text) <= 40 else text[:40] + "…"
+                            return ParseError(
+                                file_name,
+                                None,
+                                f"numeric cell holds {shown!r}, which is not a number",
+                                position=_cell_position(file_name, name, cell.get("r") or ""),
+                            )
+                        cell.clear()
+            except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, OSError):
+                continue
+    return None
 
 
 def _cell_position(file_name: str, sheet: str, ref: str) -> Position:
@@ -200,6 +229,7 @@ class XlsxReader:
             except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise _damaged(file_name, exc, position) from None
             budget -= scan.cells + scan.merged
+            scan.part = part
             scans[name] = scan
         return scans
 
@@ -214,7 +244,8 @@ class XlsxReader:
                 reader = ExcelReader(io.BytesIO(data), read_only=False, data_only=True, keep_links=False)
                 reader.read()
         except Exception as exc:  # openpyxl raises anything on a malformed package
-            raise _damaged(file_name, exc) from None
+            parts = [(name, scan.part) for name, scan in scans.items()]
+            raise (_bad_number(data, file_name, limits, parts) or _damaged(file_name, exc)) from None
         sheets: list[Sheet] = []
         notes: list[ReadWarning] = []
         budget = limits.max_cells

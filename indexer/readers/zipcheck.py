@@ -66,12 +66,16 @@ _PACKAGE_KINDS = {
     "docx": ("wordprocessingml.document.main", "document.macroEnabled.main", "wordprocessingml.template"),
 }
 _MAIN_PARTS = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
+_OTHER_PACKAGES = (("xl/workbook.bin", "xlsb"), ("ppt/presentation.xml", "pptx"))
+_ODF_MIMETYPE = "application/vnd.oasis.opendocument."
 
 
 def package_kind(data: bytes) -> str | None:
     """What a zip file holds: "xlsx" or "docx" for an Office Open XML package (by its
-    declared content types, else its main part's name), "zip" for another zip,
-    "broken-zip" for one that cannot be opened (truncated), None for no zip."""
+    declared content types, else its main part's name); "xlsb", "pptx" or "odf-<kind>"
+    (``odf-spreadsheet``, ``odf-text``…: OpenDocument, by its ``mimetype`` member) for a
+    package that is read nowhere here; "zip" for another zip, "broken-zip" for one that
+    cannot be opened (truncated), None for no zip."""
     if not data.startswith(b"PK"):
         return None
     try:
@@ -81,9 +85,17 @@ def package_kind(data: bytes) -> str | None:
             info = archive.getinfo(_CONTENT_TYPES) if _CONTENT_TYPES in names else None
             if info is not None and info.file_size < _RATIO_FLOOR:
                 types = archive.read(info).decode("utf-8", "replace")
+            mimetype = ""
+            if "mimetype" in names and archive.getinfo("mimetype").file_size < 200:
+                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError):
         return "broken-zip"
     for kind, markers in _PACKAGE_KINDS.items():
         if any(marker in types for marker in markers) or _MAIN_PARTS[kind] in names:
             return kind
+    for part, kind in _OTHER_PACKAGES:
+        if part in names:
+            return kind
+    if mimetype.startswith(_ODF_MIMETYPE):
+        return "odf-" + mimetype.removeprefix(_ODF_MIMETYPE).split("-")[0]
     return "zip"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -10,8 +11,8 @@ import numpy as np
 
 from indexer.corpus import Corpus
 from indexer.errors import InvalidInputError
-from indexer.records import LEVEL1_NAMES, Hit
-from indexer.text import simplified
+from indexer.records import LEVEL1_NAMES, MAX_AMOUNT, Hit
+from indexer.text import filter_value, simplified, visible
 
 MODES = ("hybrid", "bm25", "dense")
 LEVEL1_BY_DIGIT = {str(i + 1): name for i, name in enumerate(LEVEL1_NAMES)}
@@ -67,14 +68,18 @@ class SearchQuery:
             raise InvalidInputError(f"offset: must be ≥ 0, got {self.offset}")
         if self.mode not in MODES:
             raise InvalidInputError(f"mode: must be one of {MODES}, got {self.mode!r}")
+        for name in ("min_amount", "max_amount"):
+            amount = getattr(self, name)
+            if amount is not None and not math.isfinite(amount):
+                raise InvalidInputError(f"{name}: not a number: {amount!r} (an amount in 万元)")
+            if amount is not None and not 0 <= amount <= MAX_AMOUNT:
+                raise InvalidInputError(f"{name}: expected 0 to {MAX_AMOUNT:,} 万元, got {amount!r}")
         if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
             raise InvalidInputError("min_amount: greater than max_amount")
         if self.year is not None and not YEARS[0] <= self.year <= YEARS[1]:
             raise InvalidInputError(f"year: expected a budget year {YEARS[0]}–{YEARS[1]}, got {self.year}")
         for name in ("district", "department", "province", "city", "county"):
-            value = getattr(self, name)
-            if value is not None and not value.strip():
-                raise InvalidInputError(f"{name}: blank")
+            filter_value(name, getattr(self, name))
         if self.code is not None and not (self.code.isdigit() and 1 <= len(self.code) <= 2):
             raise InvalidInputError(
                 f"code: expected a level-2 code such as 13 or a digit 1-4, got {self.code!r}"
@@ -82,10 +87,11 @@ class SearchQuery:
 
 
     def normalised(self) -> SearchQuery:
-        """The query as it is ranked and filtered: the text and every name filter stripped and in
-        simplified script — the tables are simplified; a reviewer may type 滿意度 or 南沙區."""
+        """The query as it is ranked and filtered: the text stripped, every name filter without
+        control or zero-width characters (:func:`~indexer.text.visible`), all in simplified script —
+        the tables are simplified; a reviewer may type 滿意度 or 南沙區."""
         names = {
-            name: simplified(value.strip())
+            name: simplified(visible(value))
             for name in ("district", "department", "level1", "province", "city", "county")
             if (value := getattr(self, name)) is not None
         }
