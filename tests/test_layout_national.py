@@ -46,7 +46,10 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, int]]] = {
     "fj-xiuyu-slzx-2025": [("省级第七批水利专项资金", "35", None, 5)],
     "hb-ningjin-gzzxj-2019-pj": [("2019年度宁晋县高中助学金", None, None, 6)],
     "jx-fuliang-lyj-2026": [("浮梁县林业局整体支出", None, None, 13)],  # whole-department, no funds printed
-    "s-gansu-jiayuguan-bowuguan-2023": [("博物馆纪念馆市级免费开放补助资金", "20", None, 10)],  # 二级项目名称
+    "s-gansu-jiayuguan-bowuguan-2023": [
+        ("博物馆纪念馆市级免费开放补助资金", "20", None, 10),  # 二级项目名称
+        ("博物馆提升改造项目", "174.78", None, 0),  # cut before its indicator table: no indicators
+    ],
     "s-chongqing-fengjie-yunwu-2023": [("2023年云雾土家族乡加工园配套设施建设项目", "65", None, 1)],
     "s-hubei-qingshan-bogai-2020": [("农村义务教育薄弱学校改造补助资金", "16", None, 9)],
     "s-hubei-qingshan-jichusheshi-2020": [("教育系统基础设施建设和设备购置", "10000", None, 7)],

@@ -4,6 +4,7 @@ their content, whole-department forms, value columns told from type and unit col
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from readers_support import rendering_cases, renderings
 
 from indexer.errors import ParseError
 from indexer.ingest import read_path
+from indexer.layouts import interpret
 from indexer.layouts.form_common import place_hint
 from indexer.layouts.labels import classify
 from indexer.layouts.national_form import NationalFormInterpreter, joined_goal, title_name
@@ -213,6 +215,25 @@ def test_a_whole_department_title_with_project_in_it_is_still_the_departments_fo
     (project,) = INTERPRETER.interpret(_form(rows)).projects
     assert (project.name, project.amounts.total) == ("某研究所整体支出", 20)
     assert [(i.name, i.annual_value) for i in project.indicators] == [("推广品种数量", "3种")]
+
+
+def test_a_form_cut_before_its_indicator_table_is_a_project_without_indicators():
+    """甘肃: the second form of a document is cut inside its header block — its project is read
+    (name, funds) with no indicators, not reported as an unread sheet; a document holding only
+    such a block is still no national form."""
+    form = [["项目名称", "某项目"], ["资金总额", "10"], ["一级指标", "二级指标", "三级指标", "指标值"],
+            ["产出指标", "数量指标", "人数", "5人"]]  # fmt: skip
+    cut = [["项目名称", "另一项目"], ["资金总额", "7"]]
+    sheets = (_form(form).sheets[0], replace(_form(cut).sheets[0], name="表2", index=1))
+    document = Document("form.xlsx", "0" * 64, "xlsx", sheets)
+    result = interpret(document)
+    assert [(p.name, p.amounts.total, len(p.indicators)) for p in result.table.projects] == [
+        ("某项目", 10, 1), ("另一项目", 7, 0),
+    ]  # fmt: skip
+    assert result.warnings == ()
+    assert str(result.table.projects[1].origin) == "form.xlsx, sheet 表2, cell B1"
+    with pytest.raises(ParseError, match="no national form found"):
+        INTERPRETER.interpret(Document("form.xlsx", "0" * 64, "xlsx", document.sheets[1:]))
 
 
 def test_a_form_naming_a_department_but_no_project_is_the_departments_whole_expenditure():

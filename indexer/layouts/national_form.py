@@ -196,14 +196,19 @@ class NationalFormInterpreter:
         """Every form of every sheet as a project, in document order.
 
         A header block printed as a table (or sheet) of its own, with the indicator table in the
-        next one, is read as one form with it (Word forms split in two tables)."""
+        next one, is read as one form with it (Word forms split in two tables). One that no
+        indicator table follows (a form cut before it) is a project without indicators, when the
+        document holds other forms; nothing it names is dropped."""
         projects: list[Project] = []
+        cut: list[tuple[int, _Head]] = []  # (place among the projects, header block without table)
         carried: _Head | None = None
         for sheet in document.sheets:
             view = SheetView(document, sheet)
             forms = _forms(view)
             if not forms and sheet.kind == "page":
                 continue  # a PDF page's text layer beside its tables: the tables hold the forms
+            if not forms and carried is not None:
+                cut.append((len(projects), carried))
             for k, form in enumerate(forms):
                 preamble = sheet.preamble if k == 0 else ()
                 projects.append(
@@ -218,6 +223,13 @@ class NationalFormInterpreter:
                 if names_a_project
                 else None
             )
+        if carried is not None:
+            cut.append((len(projects), carried))
+        if projects:
+            seq = len(projects)
+            for k, (place, head) in reversed(list(enumerate(cut))):
+                form = _Form(head.view, head.start, head.end, head.end, ())
+                projects.insert(place, _project(document, form, head.preamble, seq + k))
         return document_table(
             document,
             LAYOUT,
