@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from indexer.encoder.quant_channels import vectorized_per_channel
 from indexer.encoder.quant_shapes import in_memory_shape_inference
+from indexer.encoder.quant_tensor import chunked_per_tensor
 
 if TYPE_CHECKING:
     from onnx import ModelProto
@@ -149,7 +150,7 @@ def quantize_int8(graph: ModelProto, target: str, out_path: Path) -> None:
     config = getattr(AutoQuantizationConfig, target)(is_static=False)
     has_subgraphs = any(node.op_type in _SUBGRAPH_OPS for node in graph.graph.node)
     # The constructor infers the shapes twice (before and after its Gemm rewrite): in memory too.
-    with in_memory_shape_inference(), vectorized_per_channel():
+    with in_memory_shape_inference(), vectorized_per_channel(), chunked_per_tensor():
         quantizer = ONNXQuantizer(
             model=graph,
             static=config.is_static,
