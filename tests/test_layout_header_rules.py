@@ -175,3 +175,27 @@ def test_goals_and_funds_read_the_same_from_every_format():
     )  # fmt: skip
     rows[2:4] = [["整体目标: 考核评议各县市履行食品\n安全责任工作。"]]
     assert INTERPRETER.interpret(_form(rows)).projects[0].goal == "考核评议各县市履行食品安全责任工作。"
+
+
+def test_a_form_printing_no_project_name_takes_it_from_the_files_name():
+    """海南: no 项目名称 under a generic 项目绩效目标表 title — a file named after the project (form words
+    in its name, an 附件 number before it) names it; a file name without form words names nothing,
+    and the department's project stands in as before."""
+    rows = [
+        ["项目绩效目标表"],
+        ["主管部门:省某厅", "", "资金总额:100"],
+        ["总体目标", "办好展会。"],
+        ["一级指标", "二级指标", "三级指标", "指标值"],
+        ["产出指标", "数量指标", "展会数量", "≥5个"],
+    ]
+    sheets = _form(rows).sheets
+
+    def name(file_name: str) -> str:
+        (project,) = INTERPRETER.interpret(Document(file_name, "0" * 64, "xlsx", sheets)).projects
+        return project.name
+
+    named = "附件2：2021年第四季度省级会展项目奖励资金绩效目标表.xlsx"
+    assert name(named) == "2021年第四季度省级会展项目奖励资金"
+    assert name("附件2.项目绩效目标表.xlsx") == "省某厅项目"
+    assert name("hainan-2022.xlsx") == "省某厅项目"
+

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 
 from indexer.enrich import enrich_project
 from indexer.errors import ParseError
@@ -47,6 +48,7 @@ _WHOLE = re.compile(r"整体(?:支出)?$")
 # 整体绩效目标表, 整体支出绩效…, 整体预算绩效…; some templates put 项目 between (整体支出项目绩效目标申报表).
 _WHOLE_FORM = re.compile(r"整体(?:支出)?(?:预算)?(?:项目)?绩效")
 _PROJECT_FORM = re.compile(r"项目(?:支出)?绩效目标")
+_ATTACHMENT = re.compile(r"^\s*(?:附件|附表|表)\s*[\d一二三四五六七八九十]*\s*[.．、:：_\-—]*\s*")
 
 
 def find_header_rows(view: SheetView) -> list[int]:
@@ -67,6 +69,14 @@ def title_name(texts: list[str]) -> str:
         if len(squeeze(head)) >= 4 and head != text.strip():
             return _whole_name(head) if _WHOLE.search(head) else head
     return ""
+
+
+def file_name(document: Document) -> str:
+    """A project name read from the file's name when the form prints none in its header block
+    or title: ``附件2：某某专项资金绩效目标表.xlsx`` → ``某某专项资金`` (a stem without the form
+    words names no project)."""
+    stem = _ATTACHMENT.sub("", PurePath(document.file_name).stem)
+    return title_name([stem]) if _FORM_WORDS.search(stem) else ""
 
 
 def _whole_name(head: str) -> str:
@@ -254,7 +264,7 @@ def _project(
     region_cells = [c.text for v, a, b, _ in parts for r in range(a, b) for c in v.cells(r)]
     orgs = [t for t in (*preambles, *region_cells) if org_like(t) and field_of_label(t) is None]
     department = clean_org(block.department) or (clean_org(orgs[0]) if orgs else "")
-    name_raw = block.name.text if block.name is not None else title_name(titles)
+    name_raw = block.name.text if block.name is not None else title_name(titles) or file_name(document)
     whole = any(_WHOLE_FORM.search(squeeze(t)) for t in titles)
     if block.name is None and department and (whole or not name_raw):
         # A whole-department form (or a form naming a department but no project): the department's
