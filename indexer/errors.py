@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from indexer.position import Position
@@ -17,6 +18,17 @@ class InvalidInputError(JixiaoError, ValueError):
     """The caller gave something unusable (empty query, over-long text...)."""
 
     code = "invalid_input"
+
+
+_LONG_QUOTE = re.compile(r"'[^'\n]{240,}'|\"[^\"\n]{240,}\"")
+
+
+def _clipped(message: str) -> str:
+    """The message with every quoted text over 240 characters cut to 120 (a layout quoting a
+    row whose cell holds a whole document would answer with a message of that size)."""
+    if len(message) < 1000:
+        return message
+    return _LONG_QUOTE.sub(lambda m: m.group(0)[:120] + "…" + m.group(0)[0], message)
 
 
 class ParseError(InvalidInputError):
@@ -35,7 +47,7 @@ class ParseError(InvalidInputError):
     ) -> None:
         self.file = file
         self.line = line if line is not None or position is None else position.line
-        self.message = message
+        self.message = message = _clipped(message)
         self.position = position
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{position if position is not None else where}: {message}")

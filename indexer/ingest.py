@@ -18,7 +18,7 @@ from indexer.layouts import LayoutScore, interpret
 from indexer.readers import ReadLimits, ReadWarning, read_document
 from indexer.records import SourceTable
 
-__all__ = ["InputFile", "ReadResult", "read_input", "read_path", "read_source"]
+__all__ = ["InputFile", "ReadResult", "read_input", "read_path", "read_source", "with_notes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +42,25 @@ class ReadResult:
 def read_source(data: bytes, file_name: str, limits: ReadLimits | None = None) -> ReadResult:
     """Read one file of any supported format and layout; a ParseError names the file and the place."""
     document = read_document(data, file_name, limits)
-    found = interpret(document)
+    try:
+        found = interpret(document)
+    except ParseError as exc:
+        raise with_notes(exc, document.warnings) from None
     # Every interpreter enriches its projects; the document's head fills what any left unknown.
     table = enrich_table(found.table, head_lines(document))
     return ReadResult(table, found.score, (*document.warnings, *found.warnings))
+
+
+def with_notes(exc: ParseError, notes: tuple[ReadWarning, ...], shown: int = 3) -> ParseError:
+    """``exc`` with the reader's notes added: a hidden worksheet or a formula read as empty is
+    often why no layout could read the file, and the refusal is all the caller sees."""
+    if not notes or type(exc).__init__ is not ParseError.__init__:
+        return exc
+    prefix = f"{exc.file}, "
+    listed = "; ".join(str(note).removeprefix(prefix) for note in notes[:shown])
+    more = f" and {len(notes) - shown} more" if len(notes) > shown else ""
+    message = f"{exc.message} (reader's notes: {listed}{more})"
+    return type(exc)(exc.file, exc.line, message, position=exc.position)
 
 
 def read_input(path: str | Path) -> InputFile:

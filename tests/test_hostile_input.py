@@ -40,15 +40,15 @@ def _workbook(cell: object = None) -> bytes:
     return out.getvalue()
 
 
-def _with_raw_value(data: bytes, ref: str, raw: str) -> bytes:
-    """The workbook with cell ``ref``'s XML replaced by a numeric cell whose stored value is ``raw``."""
+def _with_raw_value(data: bytes, ref: str, raw: str, kind: str = "n") -> bytes:
+    """The workbook with cell ``ref``'s XML replaced by a cell of type ``kind`` storing ``raw``."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             body = src.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
                 cell = rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)'.encode()
-                body, n = re.subn(cell, f'<c r="{ref}" t="n"><v>{raw}</v></c>'.encode(), body)
+                body, n = re.subn(cell, f'<c r="{ref}" t="{kind}"><v>{raw}</v></c>'.encode(), body)
                 assert n == 1
             dst.writestr(info, body)
     return out.getvalue()
@@ -69,6 +69,15 @@ def test_a_numeric_cell_holding_no_number_names_the_cell(raw):
     """openpyxl refused the whole workbook ("could not read worksheets from None")."""
     error = _error(_with_raw_value(_workbook(1000.0), f"B{ROW}", raw), "t.xlsx")
     assert str(error) == f"t.xlsx, sheet 表, cell B{ROW}: numeric cell holds {raw!r}, which is not a number"
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "said"),
+    [("b", "yes", "boolean cell holds 'yes', which is not TRUE or FALSE"), ("d", "x", "date cell holds 'x'")],
+)
+def test_a_typed_cell_holding_no_value_of_its_type_names_the_cell(kind, raw, said):
+    error = _error(_with_raw_value(_workbook(1000.0), f"B{ROW}", raw, kind), "t.xlsx")
+    assert str(error).startswith(f"t.xlsx, sheet 表, cell B{ROW}: {said}")
 
 
 def test_an_infinite_cell_is_not_a_number_at_its_cell():
@@ -172,3 +181,16 @@ def test_an_xls_workbook_is_read_whatever_its_name_says(tmp_path: Path):
     for name in ("表.xls", "表.et"):  # WPS saves .et workbooks Excel can open as BIFF
         document = read_document(XLS.read_bytes(), name)
         assert document.format == "xls" and document.sheets
+
+
+@pytest.mark.parametrize(("value", "shown"), [(float("nan"), "NaN"), (float("-inf"), "-Infinity")])
+def test_an_xls_number_record_holding_nan_reads_as_text_not_a_crash(value, shown):
+    """Decimal('NaN').quantize raised InvalidOperation, which no reader caught (a 500)."""
+    import struct
+
+    path = FIXTURES / "xls" / "s-chongqing-fengjie-yunwu-2023.xls"
+    data = bytearray(path.read_bytes())
+    at = data.index(b"\x03\x02\x0e\x00")  # the first NUMBER record: row, column, xf, then the double
+    row, col = struct.unpack("<HH", data[at + 4 : at + 8])
+    data[at + 10 : at + 18] = struct.pack("<d", value)
+    assert read_document(bytes(data), "t.xls").sheets[0].rows[row][col] == shown

@@ -159,9 +159,11 @@ def ingest_file(
     response_model=IngestResponse | IngestPreviewResponse,
     dependencies=[Depends(require_ingest_token)],
     responses={
+        400: {"model": ErrorResponse, "description": "malformed multipart body (file_name_too_long)"},
         401: {"model": ErrorResponse, "description": "no bearer token"},
         403: {"model": ErrorResponse, "description": "wrong token, or ingest disabled"},
         413: {"model": ErrorResponse, "description": "upload over the size limit"},
+        415: {"model": ErrorResponse, "description": "a format not read (.et, .doc, .ods…)"},
         422: {
             "model": ErrorResponse,
             "description": "the file could not be read, or is over a read limit (pages, cells…); "

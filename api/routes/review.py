@@ -88,7 +88,13 @@ def _json_draft(raw: bytes) -> tuple[Any, int | None]:
     "/api/review",
     response_model=ReviewResponse,
     openapi_extra=_REQUEST_BODY,
-    responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    responses={
+        400: {"model": ErrorResponse},
+        413: {"model": ErrorResponse},
+        415: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    },
     summary="Review a drafted target table: findings per project, each with its evidence",
 )
 async def review(

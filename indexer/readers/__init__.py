@@ -24,6 +24,7 @@ from indexer.readers.base import (
     ReadLimits,
     ReadWarning,
     Sheet,
+    check_cell_chars,
     check_size,
     library_reason,
 )
@@ -212,6 +213,7 @@ def read_document(data: bytes, file_name: str, limits: ReadLimits | None = None)
             f"{type(exc).__name__}: {library_reason(exc)}",
             position=Position(file_name),
         ) from None
+    check_cell_chars(document, limits)
     if claimed is not None and claimed not in reader.formats:
         note = ReadWarning(
             Position(file_name),

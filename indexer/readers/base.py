@@ -55,6 +55,8 @@ class ReadLimits:
     """Cells of the whole document, counted before the grid is built."""
     max_html_depth: int = 200
     """Element nesting of an HTML page."""
+    max_cell_chars: int = 100_000
+    """Characters of one cell (a long goal or a Guangzhou indicator cell runs to a few thousand)."""
     timeout_seconds: float = 120.0
     """Wall time of one read, checked between sheets, pages and table rows."""
 
@@ -194,6 +196,21 @@ def library_reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def nesting_refusal(
+    file_name: str, what: str, exc: BaseException, position: Position | None = None
+) -> LimitExceededError | None:
+    """The refusal of an Office part whose XML nests deeper than libxml2's limit of 256 (tables in
+    tables in tables…: a nesting bomb, not a damaged file), or None for another library error."""
+    if "Excessive depth" not in str(exc):
+        return None
+    return LimitExceededError(
+        file_name,
+        None,
+        f"the {what}'s XML is nested more than 256 levels deep (tables inside tables?): it is not read",
+        position=position or Position(file_name),
+    )
+
+
 def check_size(data: bytes, file_name: str, limits: ReadLimits) -> None:
     """Refuse a file larger than ``limits.max_bytes``."""
     if len(data) > limits.max_bytes:
@@ -202,6 +219,22 @@ def check_size(data: bytes, file_name: str, limits: ReadLimits) -> None:
             None,
             f"file of {len(data):,} bytes is over the limit of {limits.max_bytes:,} bytes",
         )
+
+
+def check_cell_chars(document: Document, limits: ReadLimits) -> None:
+    """Refuse a document with a cell longer than ``limits.max_cell_chars``, naming the cell: its
+    text would be stored, indexed and sent back whole with every search hit."""
+    limit = limits.max_cell_chars
+    for sheet in document.sheets:
+        for r, row in enumerate(sheet.rows):
+            if row and max(map(len, row)) > limit:
+                c = next(i for i, text in enumerate(row) if len(text) > limit)
+                raise LimitExceededError(
+                    document.file_name,
+                    None,
+                    f"a cell of {len(row[c]):,} characters, more than the limit of {limit:,} per cell",
+                    position=document.position(sheet, r, c),
+                )
 
 
 def check_cells(count: int, limits: ReadLimits, position: Position, what: str = "cells") -> None:

@@ -1,4 +1,5 @@
-"""Spreadsheet cell values as the text a person sees (.xlsx and .xls).
+"""Spreadsheet cell values as the text a person sees (.xlsx and .xls), and what both readers say
+about hidden worksheets.
 
 Amounts in budget workbooks are numbers with a format such as ``#,##0.00``;
 a reviewer reads ``1,338.00``. The common fixed formats (``0``, ``0.00``,
@@ -13,6 +14,25 @@ import datetime as dt
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
+
+from indexer.errors import ParseError
+from indexer.position import Position
+
+HIDDEN_SHEET_WARNING = "hidden worksheet not read (unhide it in Excel or WPS to have it read)"
+"""A workbook's hidden sheets (helper tables, old versions, lookup lists) are not what it shows a
+reader, so they are skipped, each named by this warning (.xlsx and .xls alike)."""
+
+
+def only_hidden(file_name: str, hidden: list[str]) -> ParseError:
+    """The refusal of a workbook whose only worksheets with text are hidden."""
+    names = "、".join(hidden)
+    return ParseError(
+        file_name,
+        None,
+        f"every worksheet with text is hidden ({names}); hidden worksheets are not read: unhide the "
+        "table's worksheet and save the file again",
+        position=Position(file_name),
+    )
 
 _BRACKETS = re.compile(r"\[[^\]]*\]")  # colours, conditions, locale tags: [Red] [$-804]
 _PADDING = re.compile(r"_.|\*.|\\|\"[^\"]*\"")  # alignment padding, escapes, quoted literals

@@ -141,7 +141,9 @@ def _span(cell: etree._Element, attr: str, upper: int) -> int:
     return min(int(digits.group()), upper) if digits else 1
 
 
-def _table_spans(table: etree._Element, position: Position, limits: ReadLimits, cells: int) -> list[Span]:
+def _table_spans(
+    table: etree._Element, position: Position, limits: ReadLimits, cells: int, deadline: Deadline
+) -> list[Span]:
     rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table"), None) is table]
     occupied: set[tuple[int, int]] = set()
     spans: list[Span] = []
@@ -150,6 +152,8 @@ def _table_spans(table: etree._Element, position: Position, limits: ReadLimits, 
         for cell in tr:
             if _tag(cell) not in ("td", "th"):
                 continue
+            if len(spans) % 4096 == 0:  # one table (one row, even) may hold most of the cell limit
+                deadline.check(Position(position.file, sheet=position.sheet, row=r + 1))
             while (r, c) in occupied:
                 c += 1
             rowspan = _span(cell, "rowspan", _MAX_ROWSPAN) or len(rows) - r
@@ -247,7 +251,7 @@ class HtmlReader:
                 raise LimitExceededError(
                     file_name, None, f"more than the limit of {limits.max_sheets:,} tables", position=position
                 )
-            spans = _table_spans(table, position, limits, cells)
+            spans = _table_spans(table, position, limits, cells, deadline)
             rows, merges = grid_from_spans(spans)
             cells += sum(s.rowspan * s.colspan for s in spans)
             if rows:

@@ -4,8 +4,8 @@ xlrd reads the BIFF records; ``formatting_info=True`` gives the merged ranges
 and the number formats, ``ragged_rows=True`` keeps a stray far-away cell from
 padding every row, ``on_demand=True`` loads one sheet at a time so the cell
 limit is checked between sheets. A formula gives the result the file stores
-(xlrd never evaluates). Encrypted files (RC4 / "Workbook is encrypted") are
-refused as password-protected.
+(xlrd never evaluates). Hidden worksheets are not read, as in .xlsx. Encrypted
+files (RC4 / "Workbook is encrypted") are refused as password-protected.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from indexer.readers.base import (
     check_size,
     library_reason,
 )
-from indexer.readers.cells import datetime_text, number_text
+from indexer.readers.cells import HIDDEN_SHEET_WARNING, datetime_text, number_text, only_hidden
 from indexer.readers.grid import clean_text, grid_from_values
 from indexer.readers.ole import ole_kind
 
@@ -100,6 +100,7 @@ class XlsReader:
             )
         sheets: list[Sheet] = []
         notes: list[ReadWarning] = []
+        hidden: list[str] = []
         budget = limits.max_cells
         try:
             for index in range(book.nsheets):
@@ -112,6 +113,12 @@ class XlsReader:
                     raise ParseError(
                         file_name, None, f"damaged worksheet, xlrd cannot read it: {exc}", position=position
                     ) from None
+                if xsheet.visibility:  # 1 hidden, 2 very hidden
+                    book.unload_sheet(index)
+                    if xsheet.nrows:
+                        hidden.append(name)
+                        notes.append(ReadWarning(position, HIDDEN_SHEET_WARNING))
+                    continue
                 width = max((xsheet.row_len(r) for r in range(xsheet.nrows)), default=0)
                 area = xsheet.nrows * width
                 if area > budget:
@@ -146,6 +153,8 @@ class XlsReader:
         finally:
             book.release_resources()
         if not sheets:
+            if hidden:
+                raise only_hidden(file_name, hidden)
             raise ParseError(file_name, None, "empty workbook: no worksheet has a cell with text")
         return Document(
             file_name=file_name,

@@ -10,8 +10,9 @@ openpyxl loads the workbook with ``data_only=True``: a formula gives the value
 Excel cached when it saved the file and is never evaluated; one without a
 cached value reads as empty and is reported as a warning. Merged ranges are
 filled with their top-left text and kept; numbers are shown as their format
-displays them (:mod:`indexer.readers.cells`). Every worksheet is read, hidden
-ones too; chart sheets have no cells and are skipped.
+displays them (:mod:`indexer.readers.cells`). Hidden and very hidden worksheets
+are not read (a warning names each; a workbook whose only text is hidden is
+refused saying so); chart sheets have no cells and are skipped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+from openpyxl.utils.datetime import from_ISO8601
 from openpyxl.worksheet.worksheet import Worksheet
 
 from indexer.errors import LimitExceededError, ParseError
@@ -39,8 +41,9 @@ from indexer.readers.base import (
     check_cells,
     check_size,
     library_reason,
+    nesting_refusal,
 )
-from indexer.readers.cells import value_text
+from indexer.readers.cells import HIDDEN_SHEET_WARNING, only_hidden, value_text
 from indexer.readers.grid import clean_text, grid_from_values
 from indexer.readers.zipcheck import open_zip, package_kind
 
@@ -64,6 +67,9 @@ class _SheetScan:
 
 def _damaged(file_name: str, exc: BaseException, position: Position | None = None) -> ParseError:
     reason = library_reason(exc)
+    too_deep = nesting_refusal(file_name, ".xlsx workbook", exc, position)
+    if too_deep is not None:
+        return too_deep
     return ParseError(
         file_name,
         None,
@@ -129,11 +135,26 @@ def _count_merge(scan: _SheetScan, ref: str, budget: int, position: Position, li
         )
 
 
-def _bad_number(
+def _bad_value(kind: str, text: str) -> str | None:
+    """What a typed cell's stored value should be but is not (openpyxl casts it and fails), or None."""
+    if kind == "n" and not _NUMBER.fullmatch(text):
+        return "a number"
+    if kind == "b" and text.strip() not in ("0", "1"):
+        return "TRUE or FALSE (1 or 0)"
+    if kind == "d":
+        try:
+            from_ISO8601(text)
+        except (ValueError, TypeError):
+            return "an ISO date"
+    return None
+
+
+def _bad_cell(
     data: bytes, file_name: str, limits: ReadLimits, parts: list[tuple[str, str]]
 ) -> ParseError | None:
-    """The first numeric cell whose value is no number (``<v>NaN</v>``, ``<v>#NUM!</v>``), which
-    makes openpyxl refuse the whole workbook: looked for only after it failed, to name the cell."""
+    """The first typed cell whose stored value is not of its type (``<v>NaN</v>`` in a numeric
+    cell, ``<v>x</v>`` in a boolean one), which makes openpyxl refuse the whole workbook: looked
+    for only after it failed, to name the cell."""
     with open_zip(data, file_name, limits, ".xlsx workbook") as archive:
         for name, part in parts:
             try:
@@ -141,12 +162,14 @@ def _bad_number(
                     for _, cell in etree.iterparse(src, events=("end",), tag="{*}c", resolve_entities=False):
                         value = cell.find(_VALUE)
                         text = value.text if value is not None else None
-                        if cell.get("t", "n") == "n" and text is not None and not _NUMBER.fullmatch(text):
+                        expected = _bad_value(cell.get("t", "n"), text) if text is not None else None
+                        if expected is not None and text is not None:
                             shown = text if len(text) <= 40 else text[:40] + "…"
+                            kind = {"n": "numeric", "b": "boolean", "d": "date"}[cell.get("t", "n")]
                             return ParseError(
                                 file_name,
                                 None,
-                                f"numeric cell holds {shown!r}, which is not a number",
+                                f"{kind} cell holds {shown!r}, which is not {expected}",
                                 position=_cell_position(file_name, name, cell.get("r") or ""),
                             )
                         cell.clear()
@@ -245,14 +268,20 @@ class XlsxReader:
                 reader.read()
         except Exception as exc:  # openpyxl raises anything on a malformed package
             parts = [(name, scan.part) for name, scan in scans.items()]
-            raise (_bad_number(data, file_name, limits, parts) or _damaged(file_name, exc)) from None
+            raise (_bad_cell(data, file_name, limits, parts) or _damaged(file_name, exc)) from None
         sheets: list[Sheet] = []
         notes: list[ReadWarning] = []
         budget = limits.max_cells
+        hidden: list[str] = []
         for index, ws in enumerate(reader.wb.worksheets, start=1):
             position = Position(file_name, sheet=ws.title)
             deadline.check(position)
             scan = scans.get(ws.title, _SheetScan())
+            if ws.sheet_state != "visible":
+                if scan.cells:
+                    hidden.append(ws.title)
+                    notes.append(ReadWarning(position, HIDDEN_SHEET_WARNING))
+                continue
             area = ws.max_row * ws.max_column if scan.cells else 0
             if area > budget:
                 raise LimitExceededError(
@@ -281,6 +310,8 @@ class XlsxReader:
                 continue
             sheets.append(Sheet(name=ws.title, kind="sheet", index=index, rows=rows, merges=merges))
         if not sheets:
+            if hidden:
+                raise only_hidden(file_name, hidden)
             names = "、".join(ws.title for ws in reader.wb.worksheets) or "none"
             raise ParseError(
                 file_name, None, f"empty workbook: no worksheet has a cell with text (sheets: {names})"
