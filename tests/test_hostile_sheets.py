@@ -162,3 +162,41 @@ def test_the_time_limit_is_checked_inside_one_large_html_table(monkeypatch):
     page = b"<html><table><tr><td>a</td></tr><tr>" + b"<td>x</td>" * 5000 + b"</tr></table></html>"
     error = refused(page, "t.html", ReadLimits(timeout_seconds=2.5))
     assert str(error) == "t.html, 表格1, row 2: reading took longer than the limit of 2.5 s (stopped here)"
+
+
+_LAUGHS = b"<!DOCTYPE w [<!ENTITY a \"aaaaaaaaaa\">" + b"".join(
+    f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode() for i in range(7)
+) + b"]>"
+
+
+_DEEP = b"<extLst>" * 1000 + b"</extLst>" * 1000
+
+
+def _sheet_xml_patched(patch) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_workbook())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            dst.writestr(info, patch(body) if info.filename == "xl/worksheets/sheet1.xml" else body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("patch", "said"),
+    [
+        (
+            lambda body: body.replace(b"</sheetData>", b"</sheetData>" + _DEEP),
+            "is nested more than 256 levels deep: it is not read",
+        ),
+        (
+            lambda body: _LAUGHS + body.replace(b"<t>", b"<t>&h;", 1),
+            "declares entities that expand past the parser's limit (an entity bomb): it is not read",
+        ),
+    ],
+    ids=["deep", "billion-laughs"],
+)
+def test_an_xml_bomb_in_a_worksheet_is_a_limit_naming_the_sheet(patch, said):
+    """Both were "damaged or truncated .xlsx workbook, openpyxl cannot read it: <libxml2's words>"."""
+    error = refused(_sheet_xml_patched(patch), "t.xlsx")
+    assert isinstance(error, LimitExceededError)
+    assert str(error) == f"t.xlsx, sheet 表: the .xlsx workbook's XML {said}"

@@ -196,18 +196,22 @@ def library_reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def nesting_refusal(
-    file_name: str, what: str, exc: BaseException, position: Position | None = None
+def xml_bomb_refusal(
+    file_name: str, what: str, exc: BaseException, position: Position | None = None, hint: str = ""
 ) -> LimitExceededError | None:
-    """The refusal of an Office part whose XML nests deeper than libxml2's limit of 256 (tables in
-    tables in tables…: a nesting bomb, not a damaged file), or None for another library error."""
-    if "Excessive depth" not in str(exc):
+    """The refusal of an Office part whose XML libxml2 stopped as a bomb — nested deeper than 256
+    levels (tables in tables in tables…) or entities expanding past its amplification limit (a
+    "billion laughs") — rather than as damaged; None for another library error. ``hint`` says what
+    may nest so (" (tables inside tables?)")."""
+    reason = str(exc)
+    if "Excessive depth" in reason:
+        said = f"is nested more than 256 levels deep{hint}"
+    elif "amplification" in reason:
+        said = "declares entities that expand past the parser's limit (an entity bomb)"
+    else:
         return None
     return LimitExceededError(
-        file_name,
-        None,
-        f"the {what}'s XML is nested more than 256 levels deep (tables inside tables?): it is not read",
-        position=position or Position(file_name),
+        file_name, None, f"the {what}'s XML {said}: it is not read", position=position or Position(file_name)
     )
 
 

@@ -31,7 +31,7 @@ from indexer.readers.base import (
     check_cells,
     check_size,
     library_reason,
-    nesting_refusal,
+    xml_bomb_refusal,
 )
 from indexer.readers.grid import Span, clean_text, grid_from_spans
 from indexer.readers.zipcheck import open_zip, package_kind
@@ -123,7 +123,8 @@ class DocxReader:
             blocks = list(document.iter_inner_content())
         except Exception as exc:  # python-docx raises anything on a malformed package
             reason = library_reason(exc)
-            raise nesting_refusal(file_name, ".docx document", exc) or ParseError(
+            nested = " (tables inside tables?)"
+            raise xml_bomb_refusal(file_name, ".docx document", exc, hint=nested) or ParseError(
                 file_name, None, f"damaged or truncated .docx document, python-docx cannot read it: {reason}"
             ) from None
         state = _State(file_name, limits, Deadline(file_name, limits.timeout_seconds))

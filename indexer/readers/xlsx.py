@@ -41,7 +41,7 @@ from indexer.readers.base import (
     check_cells,
     check_size,
     library_reason,
-    nesting_refusal,
+    xml_bomb_refusal,
 )
 from indexer.readers.cells import HIDDEN_SHEET_WARNING, only_hidden, value_text
 from indexer.readers.grid import clean_text, grid_from_values
@@ -67,7 +67,7 @@ class _SheetScan:
 
 def _damaged(file_name: str, exc: BaseException, position: Position | None = None) -> ParseError:
     reason = library_reason(exc)
-    too_deep = nesting_refusal(file_name, ".xlsx workbook", exc, position)
+    too_deep = xml_bomb_refusal(file_name, ".xlsx workbook", exc, position)
     if too_deep is not None:
         return too_deep
     return ParseError(
