@@ -31,7 +31,7 @@ STEPS = ("corpus", "encoder", "startup", "index", "classifier")
 # (artifact dir, file) whose sha256 the manifests record; the evaluation is compared apart.
 FINGERPRINTS = (
     ("encoder", "model.safetensors"),
-    ("encoder-onnx", "onnx/model_qint8_*"),
+    ("encoder-onnx", "onnx/model_*.onnx"),  # qint8, or quint8 for avx2
     ("index", "vectors.npz"),
     ("classifier", "arrays.npz"),
     ("classifier", "model.json"),

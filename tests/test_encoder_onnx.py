@@ -96,7 +96,10 @@ def test_graph_is_byte_for_byte_sentence_transformers_export(
         model_kwargs={"export": True},
     )
     export_dynamic_quantized_onnx_model(model, manifest["quantization"], str(tmp_path))
-    theirs = sha256_file(tmp_path / onnx_model_file(manifest["quantization"]))
+    assert manifest["model_file"] == onnx_model_file(manifest["quantization"])
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("onnx/model_*.onnx"))
+    assert written == [manifest["model_file"]]  # the name theirs has (quint8 for avx2)
+    theirs = sha256_file(tmp_path / manifest["model_file"])
     assert theirs == manifest["files"][manifest["model_file"]]
 
 

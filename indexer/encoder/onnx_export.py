@@ -9,8 +9,8 @@ and the weights: through sentence-transformers the 16.8 MB tokenizer was parsed 
 and an unused ONNX Runtime session opened, and Optimum writes and parses the 470 MB fp32
 graph three times, for the same graph bytes (tests/test_encoder_onnx.py). The artifact is
 a complete sentence-transformers folder (the tokenizer and module files copied from the
-converted encoder, the weights only as ``onnx/model_qint8_<target>.onnx``) with a manifest
-naming the encoder it came from, so that either ``SentenceTransformer(dir, backend="onnx")``
+converted encoder, the weights only as ``onnx/model_qint8_<target>.onnx``, ``quint8`` for
+``avx2``) with a manifest naming the encoder it came from, so that either ``SentenceTransformer(dir, backend="onnx")``
 or :class:`indexer.encoder.onnx_backend.OnnxEncoder` loads it. Written atomically;
 an up-to-date artifact is left alone.
 """
@@ -59,8 +59,13 @@ def quantization_target() -> str:
 
 
 def onnx_model_file(target: str) -> str:
-    """Where sentence-transformers' export puts the quantised graph, relative to the folder."""
-    return f"onnx/model_qint8_{target}.onnx"
+    """Where sentence-transformers' export puts the graph quantised with the preset ``target``,
+    relative to the folder: ``onnx/model_<weights' type>_<target>.onnx`` (``qint8``, or
+    ``quint8`` for ``avx2``), the type read from Optimum's preset (so Optimum is imported)."""
+    from optimum.onnxruntime.configuration import AutoQuantizationConfig
+
+    weights = getattr(AutoQuantizationConfig, target)(is_static=False).weights_dtype.name.lower()
+    return f"onnx/model_{weights}_{target}.onnx"
 
 
 def _source(encoder_dir: Path, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
