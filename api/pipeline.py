@@ -318,9 +318,11 @@ def _evaluation_line(scores: object) -> str:
 def _classifier_beside(settings: Settings, force: bool, log_level: int) -> StepResult:
     """The classifier step in the worker process of :func:`build_all`: the corpus read from the
     store, the encoder known by name and dim only (a classifier that never encodes needs no more)."""
+    from indexer.allocator import retain_freed_memory
     from indexer.encoder.lazy import LazyEncoder
     from indexer.encoder.loader import encoder_identity
 
+    retain_freed_memory()  # this process only trains and exits
     logging.basicConfig(level=log_level, format="%(message)s")
     name, dim = encoder_identity(settings.encoder, settings.encoder_backend)
     encoder = LazyEncoder(name, dim, lambda: open_encoder(settings))

