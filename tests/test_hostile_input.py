@@ -177,10 +177,14 @@ def test_a_format_not_read_here_is_unsupported_saying_what_is(data, name, said):
     assert "formats read: .xlsx, .xls, .docx, .pdf, .html, .csv or .txt" in str(error)
 
 
-def test_an_xls_workbook_is_read_whatever_its_name_says(tmp_path: Path):
-    for name in ("表.xls", "表.et"):  # WPS saves .et workbooks Excel can open as BIFF
-        document = read_document(XLS.read_bytes(), name)
-        assert document.format == "xls" and document.sheets
+def test_an_xls_workbook_or_a_text_table_is_read_whatever_its_name_says(tmp_path: Path):
+    assert read_document(XLS.read_bytes(), "表.xls").warnings == ()
+    document = read_document(XLS.read_bytes(), "表.et")  # WPS can save an .et workbook as BIFF
+    assert document.format == "xls" and document.sheets
+    assert [str(w) for w in document.warnings] == ["表.et: named as .et but the content is xls: read as xls"]
+    result = read_source(TSV.encode(), "表.et")
+    assert len(result.table.projects) == 3
+    assert [str(w) for w in result.warnings] == ["表.et: named as .et but the content is txt: read as txt"]
 
 
 @pytest.mark.parametrize(("value", "shown"), [(float("nan"), "NaN"), (float("-inf"), "-Infinity")])

@@ -177,15 +177,15 @@ def read_document(data: bytes, file_name: str, limits: ReadLimits | None = None)
         raise refusal
     reader = next(r for r in readers() if r.sniff(data, file_name))
     suffix = PurePath(file_name).suffix.lower()
-    if reader.formats[0] == "txt" and suffix in _FORMATS:
-        # Bytes of no format read here under the name of one that is not read either (a WPS .et):
-        # the name says what it is; decoding it as text would only say "binary data".
-        raise unsupported(file_name, suffix)
     try:
         document = reader.read(data, file_name, limits)
     except ParseError as exc:
         from indexer.readers.text import TextReader
 
+        if isinstance(reader, TextReader) and suffix in _FORMATS:
+            # Bytes of no format read here under the name of one that is not read either (a WPS
+            # .et): the name says what it is, where decoding it as text says only "binary data".
+            raise unsupported(file_name, suffix) from None
         if isinstance(reader, TextReader) and claimed in _SIGNATURES:
             raise type(exc)(
                 file_name,
@@ -214,10 +214,11 @@ def read_document(data: bytes, file_name: str, limits: ReadLimits | None = None)
             position=Position(file_name),
         ) from None
     check_cell_chars(document, limits)
-    if claimed is not None and claimed not in reader.formats:
+    named = claimed if claimed is not None else suffix if suffix in _FORMATS else None
+    if named is not None and named not in reader.formats:
         note = ReadWarning(
             Position(file_name),
-            f"named as {claimed} but the content is {document.format}: read as {document.format}",
+            f"named as {named} but the content is {document.format}: read as {document.format}",
         )
         document = dataclasses.replace(document, warnings=(note, *document.warnings))
     return document
