@@ -103,3 +103,15 @@ def test_a_filter_of_only_controls_or_a_nan_amount_is_one_line(
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith(said) and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_a_bad_search_filter_is_told_before_the_index_is_looked_for(cli_settings, monkeypatch, capsys):
+    """With no index built it said "search-index: no manifest.json" and never named the filter."""
+    from api.cli import main
+
+    cli_settings()
+    monkeypatch.setattr(sys, "argv", ["jixiao", "search", "电商", "--district", "\x01"])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 2
+    assert capsys.readouterr().err.startswith("error: district: blank")

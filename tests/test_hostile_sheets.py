@@ -200,3 +200,11 @@ def test_an_xml_bomb_in_a_worksheet_is_a_limit_naming_the_sheet(patch, said):
     error = refused(_sheet_xml_patched(patch), "t.xlsx")
     assert isinstance(error, LimitExceededError)
     assert str(error) == f"t.xlsx, sheet 表: the .xlsx workbook's XML {said}"
+
+
+def test_a_worksheet_cell_over_the_size_limit_is_refused_naming_it():
+    """Excel writes at most 32,767 characters a cell; a hand-made part may hold any number."""
+    data = _sheet_xml_patched(lambda body: body.replace(b"<t>", b"<t>" + "很".encode() * 200_000, 1))
+    error = refused(data, "t.xlsx")
+    assert isinstance(error, LimitExceededError)
+    assert str(error).startswith("t.xlsx, sheet 表, cell A2: a cell of 200,0")

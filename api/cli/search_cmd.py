@@ -126,23 +126,23 @@ def register(app: typer.Typer) -> None:
         """Hybrid (BM25 + dense) search over projects, with evidence and score breakdown."""
         from indexer.search import SearchQuery
 
-        page = open_index(one_query=True).search(
-            SearchQuery(
-                text=query,
-                district=district,
-                department=department,
-                code=code,
-                level1=level1,
-                min_amount=min_amount,
-                max_amount=max_amount,
-                year=year,
-                province=province,
-                city=city,
-                county=county,
-                limit=k,
-                offset=offset,
-            )
+        request = SearchQuery(
+            text=query,
+            district=district,
+            department=department,
+            code=code,
+            level1=level1,
+            min_amount=min_amount,
+            max_amount=max_amount,
+            year=year,
+            province=province,
+            city=city,
+            county=county,
+            limit=k,
+            offset=offset,
         )
+        request.validate()  # a bad filter is told before the index is opened (or found missing)
+        page = open_index(one_query=True).search(request)
         if as_json:
             from api.schemas import SearchResponse
 
