@@ -10,9 +10,9 @@ and an unused ONNX Runtime session opened, and Optimum writes and parses the 470
 graph three times, for the same graph bytes (tests/test_encoder_onnx.py). The artifact is
 a complete sentence-transformers folder (the tokenizer and module files copied from the
 converted encoder, the weights only as ``onnx/model_qint8_<target>.onnx``, ``quint8`` for
-``avx2``) with a manifest naming the encoder it came from, so that either ``SentenceTransformer(dir, backend="onnx")``
-or :class:`indexer.encoder.onnx_backend.OnnxEncoder` loads it. Written atomically;
-an up-to-date artifact is left alone.
+``avx2``) with a manifest naming the encoder it came from, so that either
+``SentenceTransformer(dir, backend="onnx")`` or :class:`indexer.encoder.onnx_backend.OnnxEncoder`
+loads it. Written atomically; an up-to-date artifact is left alone.
 """
 
 from __future__ import annotations
