@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,19 @@ def test_an_xls_number_record_holding_nan_reads_as_text_not_a_crash(value, shown
     row, col = struct.unpack("<HH", data[at + 4 : at + 8])
     data[at + 10 : at + 18] = struct.pack("<d", value)
     assert read_document(bytes(data), "t.xls").sheets[0].rows[row][col] == shown
+
+
+def test_a_national_form_amount_that_is_no_number_names_the_cell():
+    """The header block's reader took 'NaN' beside 年度资金总额 for no amount at all."""
+    from indexer.layouts.header_block import parse_money
+    from indexer.position import Position
+
+    where = Position("f.xlsx", sheet="表1", row=5, col=4)
+    assert parse_money("1,030,700.00", "元", where) == (Decimal("103.07"), "元")
+    for value in ("NaN", "#DIV/0!", "-inf"):
+        said = rf"^f\.xlsx, sheet 表1, cell D5: amount is not a number: '{re.escape(value)}'"
+        with pytest.raises(ParseError, match=said):
+            parse_money(value, "万元", where)
+    with pytest.raises(ParseError, match="out of range: more than 1,000,000,000,000 万元"):
+        parse_money("2" + "0" * 12 + " 亿元", "万元", where)
+    assert parse_money("详见附表", "万元", where) is None

@@ -27,7 +27,7 @@ AMOUNT_COLUMNS: dict[str, str] = {
 """Header label → :class:`~indexer.records.Amounts` field."""
 
 AMOUNT_RE = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{1,4}")
-_NOT_A_NUMBER = re.compile(
+NOT_A_NUMBER = re.compile(
     r"[-+]?(?:nan|inf(?:inity)?|#(?:num|value|div/0|ref|n/a|name[?？]|null)[!！]?)", re.IGNORECASE
 )
 """A float's NaN/infinity spellings and Excel's error values: what a cell holds instead of a number."""
@@ -55,7 +55,7 @@ def parse_amount(cell: str, where: Position) -> Decimal | None:
     text = canonical(cell).replace(" ", "")
     if not text:
         return None
-    if _NOT_A_NUMBER.fullmatch(text):
+    if NOT_A_NUMBER.fullmatch(text):
         raise fail(where, f"amount is not a number: {cell.strip()!r} (expected 万元 such as 1,338.00)")
     if not re.fullmatch(r"-?[\d,]*\.?\d+", text):
         raise fail(where, f"not an amount: {cell.strip()!r}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from indexer.errors import InvalidInputError, ParseError
+from indexer.layouts.common import NOT_A_NUMBER
 from indexer.layouts.sheet_view import Cell, SheetView, squeeze
 from indexer.position import Position
 from indexer.records import MAX_AMOUNT, Amounts
@@ -164,8 +165,12 @@ def parse_money(
 ) -> tuple[Decimal, str] | None:
     """An amount cell in 万元 and the unit it was printed in (``2279.048 万元``, ``1,030,700.00``
     under 单位:元, ``854万(…)``); None when the cell holds no amount. An amount past
-    :data:`~indexer.records.MAX_AMOUNT` 万元 is refused (a ParseError at ``where``)."""
+    :data:`~indexer.records.MAX_AMOUNT` 万元, or a cell holding NaN, infinity or an Excel error
+    value where the amount goes, is refused (a ParseError at ``where``)."""
     compacted = squeeze(text)
+    if where is not None and NOT_A_NUMBER.fullmatch(compacted):
+        message = f"amount is not a number: {text.strip()!r} (expected 万元 such as 1,338.00)"
+        raise ParseError(where.file, where.line, message, position=where)
     m = _MONEY.match(compacted) or (_MONEY.search(compacted) if not re.match(r"\D{4,}", compacted) else None)
     if m is None:
         return None
