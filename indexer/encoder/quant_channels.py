@@ -118,17 +118,25 @@ def _per_channel(
 
 
 @contextmanager
+def swapped_method(owner: type, name: str, replacement: Callable[..., Any]) -> Iterator[None]:
+    """Within the block, ``owner.name`` is ``replacement(self, original, *args, **kwargs)``;
+    the original method is put back after it."""
+    original = getattr(owner, name)
+
+    def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return replacement(self, original, *args, **kwargs)
+
+    setattr(owner, name, patched)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+@contextmanager
 def vectorized_per_channel() -> Iterator[None]:
     """Within the block, ORT's quantisers quantise each per-channel weight in one pass."""
     from onnxruntime.quantization.base_quantizer import BaseQuantizer
 
-    original = BaseQuantizer.quantize_weight_per_channel_impl
-
-    def patched(self: Any, *args: Any, **kwargs: Any) -> tuple[str, str, str]:
-        return _per_channel(self, original, *args, **kwargs)
-
-    BaseQuantizer.quantize_weight_per_channel_impl = patched  # type: ignore[method-assign]
-    try:
+    with swapped_method(BaseQuantizer, "quantize_weight_per_channel_impl", _per_channel):
         yield
-    finally:
-        BaseQuantizer.quantize_weight_per_channel_impl = original  # type: ignore[method-assign]

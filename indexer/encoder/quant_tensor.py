@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from indexer.encoder.quant_channels import swapped_method
+
 # Values quantised at a time: a 4 MiB float32 work area.
 _CHUNK = 1 << 20
 
@@ -94,13 +96,5 @@ def chunked_per_tensor() -> Iterator[None]:
     """Within the block, ORT's quantisers quantise each per-tensor weight a chunk at a time."""
     from onnxruntime.quantization.base_quantizer import BaseQuantizer
 
-    original = BaseQuantizer.quantize_initializer_impl
-
-    def patched(self: Any, *args: Any, **kwargs: Any) -> tuple[str, str, str]:
-        return _per_tensor(self, original, *args, **kwargs)
-
-    BaseQuantizer.quantize_initializer_impl = patched  # type: ignore[method-assign]
-    try:
+    with swapped_method(BaseQuantizer, "quantize_initializer_impl", _per_tensor):
         yield
-    finally:
-        BaseQuantizer.quantize_initializer_impl = original  # type: ignore[method-assign]
