@@ -135,7 +135,8 @@ def main() -> None:
         f"Encoder `{encoder.name}`; shipped model `ModelParams()` "
         f"({'uses' if uses_encoder else 'does not use'} the encoder at prediction time), trained on "
         f"{shipped.info['n_examples']} examples ({shipped.info['n_corpus_examples']} corpus + "
-        f"{shipped.info['n_library_examples']} library + {shipped.info['n_knowledge_examples']} knowledge).",
+        f"{shipped.info['n_library_examples']} library + {shipped.info['n_knowledge_examples']} knowledge + "
+        f"{shipped.info.get('n_real_examples', 0)} real-form).",
         "",
         "## Latency and throughput",
         "",
